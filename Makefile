@@ -1,0 +1,51 @@
+# Two commands do all set-up on a fresh machine: `make synth` and `make test`.
+# Everything is installed into this directory: .venv/ (Python) and node_modules/ (CDK CLI, Node 22).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := synth
+
+PYTHON ?= python3
+VENV := .venv
+STAMPS := .make
+CDK_OUT ?= cdk.out
+
+# Node 22 and the pinned CDK CLI from node_modules come first: jsii and cdk run on them.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+CDK := cdk --no-notices --no-version-reporting
+
+.PHONY: synth test deploy lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/python: requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/python-dev: $(STAMPS)/python requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@test "$$(node --version | cut -d. -f1)" = "v22" || { echo "node_modules/.bin/node is not Node 22" >&2; exit 1; }
+	@mkdir -p $(STAMPS) && touch $@
+
+## synth: synthesize the default app with every compliance gate; prints the templates and the storage URI
+synth: $(STAMPS)/python $(STAMPS)/node
+	rm -rf $(CDK_OUT)
+	$(CDK) synth --quiet --output $(CDK_OUT)
+	$(VENV)/bin/python scripts/synth_summary.py $(CDK_OUT)
+
+## test: the whole test suite (includes lint and type checks)
+test: $(STAMPS)/python-dev $(STAMPS)/node
+	$(VENV)/bin/python -m pytest -n 2 -q
+
+## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account)
+deploy: $(STAMPS)/python $(STAMPS)/node
+	$(CDK) deploy $(CDK_DEPLOY_ARGS)
+
+clean:
+	rm -rf $(CDK_OUT) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,38 @@
+"""Reusable CDK constructs that provision Teleport RFD 42 session-recording storage.
+
+The construct classes are loaded on first use, so that the plain-data modules
+(``constructs_lib.policies``, ``constructs_lib.validation``) import without starting jsii.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from constructs_lib.auth_role import AuthNodeRole, AuthTrust, RecordingsAccessPolicy
+    from constructs_lib.bucket import RecordingsBucket
+    from constructs_lib.key import RecordingsKey
+    from constructs_lib.policies import KeyAdminMode
+    from constructs_lib.storage import SessionRecordingsStorage
+    from constructs_lib.validation import InvalidSettingsError
+
+_EXPORTS = {
+    "AuthNodeRole": "constructs_lib.auth_role",
+    "AuthTrust": "constructs_lib.auth_role",
+    "RecordingsAccessPolicy": "constructs_lib.auth_role",
+    "RecordingsBucket": "constructs_lib.bucket",
+    "RecordingsKey": "constructs_lib.key",
+    "KeyAdminMode": "constructs_lib.policies",
+    "SessionRecordingsStorage": "constructs_lib.storage",
+    "InvalidSettingsError": "constructs_lib.validation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,110 @@
+"""The S3 bucket that holds Teleport session recordings, encrypted by default under the recordings key."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib import policies, validation
+
+DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
+SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+
+def bucket_arn_for(bucket_name: str) -> str:
+    """The bucket ARN from its name, without a reference to the bucket resource.
+
+    The key policy needs the bucket ARN and the bucket needs the key ARN: deriving the ARN from a
+    name known at synth time keeps that out of a CloudFormation dependency cycle.
+    """
+    return cdk.Arn.format(
+        cdk.ArnComponents(service="s3", resource=bucket_name, region="", account="", partition=cdk.Aws.PARTITION)
+    )
+
+
+class RecordingsBucket(Construct):
+    """Versioned, private, SSE-KMS bucket whose policy refuses any other encryption and plain HTTP.
+
+    Writes are stored under ``encryption_key`` with S3 Bucket Keys (one KMS request per bucket-key
+    period instead of one per object and part). The bucket policy denies puts that ask for another
+    encryption or another key; a put without encryption headers is allowed unless
+    ``require_encryption_headers``, because default encryption stores it under the key and
+    Teleport's multipart ``UploadPart`` requests carry no encryption headers.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        encryption_key: kms.IKey,
+        require_encryption_headers: bool = False,
+        access_logs_bucket: s3.IBucket | None = None,
+        access_logs_prefix: str = DEFAULT_ACCESS_LOGS_PREFIX,
+    ) -> None:
+        """
+        :param bucket_name: the bucket name; must be known at synth time (plain string or pseudo-parameters).
+        :param encryption_key: the recordings key; default encryption and the bucket policy use it.
+        :param require_encryption_headers: also deny PutObject requests that carry no encryption header.
+            Default: false (see the README's multipart caveat before turning it on).
+        :param access_logs_bucket: where S3 server access logs go. Default: a new SSE-S3 bucket,
+            private, versioned, TLS-only and retained.
+        :param access_logs_prefix: key prefix of the access logs. Default: ``recordings-bucket/``.
+        """
+        super().__init__(scope, id)
+        # Grant log delivery through the log bucket's policy, not an ACL: the only way that works with
+        # ObjectOwnership BucketOwnerEnforced. Set here so importing apps need not set the flag.
+        self.node.set_context(SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, True)
+        if not cdk.Token.is_unresolved(bucket_name):
+            validation.raise_if_any(validation.check_bucket_name("bucket_name", bucket_name))
+
+        if access_logs_bucket is None:
+            access_logs_bucket = s3.Bucket(
+                self,
+                "AccessLogs",
+                # S3 server access logging only delivers to buckets encrypted with SSE-S3.
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                enforce_ssl=True,
+                minimum_tls_version=1.2,
+                versioned=True,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+        self.access_logs_bucket: s3.IBucket = access_logs_bucket
+
+        self.bucket = s3.Bucket(
+            self,
+            "Resource",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # Teleport plays a recording back by its oldest object version.
+            versioned=True,
+            server_access_logs_bucket=access_logs_bucket,
+            server_access_logs_prefix=access_logs_prefix,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for statement in policies.bucket_policy_statements(
+            bucket_arn=self.bucket.bucket_arn,
+            key_arn=encryption_key.key_arn,
+            key_id=encryption_key.key_id,
+            require_encryption_headers=require_encryption_headers,
+        ):
+            self.bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
+        self.require_encryption_headers = require_encryption_headers
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.bucket_arn

@@ -1,0 +1,280 @@
+"""Policy documents of the design as plain data: the one place where actions and conditions live.
+
+The constructs turn these dictionaries into CDK policy statements (ARNs may then be CDK tokens);
+the ``recordings-kms`` command prints them with concrete ARNs for teams that do not use CDK.
+Nothing here imports CDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+PolicyStatement = dict[str, Any]
+PolicyDocument = dict[str, Any]
+
+# --- KMS -----------------------------------------------------------------------------------------
+
+#: Teleport's RFD 42 template for the auth principal.
+AUTH_KMS_CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+AUTH_KMS_DESCRIBE_ACTIONS = ("kms:DescribeKey",)
+AUTH_KMS_ACTIONS = AUTH_KMS_CRYPTO_ACTIONS + AUTH_KMS_DESCRIBE_ACTIONS
+
+#: Key administration without cryptographic use (AWS default key policy "Allow access for Key
+#: Administrators"; aws-cdk aws-kms perms.ts ADMIN_ACTIONS). ``kms:Put*`` keeps the lockout safety
+#: check satisfied; ``kms:Create*`` includes CreateGrant, so an administrator can still grant itself
+#: use of the key: see docs/THREAT_MODEL.md.
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+)
+
+SID_KEY_ADMIN = "Teleport CMK Admin"
+SID_AUTH = "Teleport CMK Auth"
+SID_AUTH_DESCRIBE = "Teleport CMK Auth DescribeKey"
+SID_DENY = "Deny AdministratorAccess users."
+SID_DEPLOY_ROLE = "CloudFormation deploy role key administration"
+
+
+class KeyAdminMode(StrEnum):
+    """What the key administrators named in the key policy may do."""
+
+    #: ``kms:*``, as RFD 42's template: key administrators can also decrypt recordings.
+    RFD = "rfd"
+    #: Key administration only: no Encrypt, Decrypt, ReEncrypt or GenerateDataKey.
+    SEPARATED = "separated"
+
+
+def s3_via_service(region: str) -> str:
+    """The ``kms:ViaService`` value of requests S3 makes to KMS on a caller's behalf."""
+    return f"s3.{region}.amazonaws.com"
+
+
+def _principal(arns: Sequence[str]) -> dict[str, Any]:
+    return {"AWS": arns[0] if len(arns) == 1 else list(arns)}
+
+
+def key_policy(
+    *,
+    auth_principal_arn: str,
+    deploy_role_arn: str | None,
+    key_admin_arns: Sequence[str] = (),
+    denied_principal_arns: Sequence[str] = (),
+    key_admin_mode: KeyAdminMode = KeyAdminMode.RFD,
+    bucket_arn: str | None = None,
+    region: str | None = None,
+) -> PolicyDocument:
+    """The recordings key policy: RFD 42's templates, hardened.
+
+    No statement names the account root, so IAM identity policies grant nothing on this key:
+    only the principals named here can use or manage it. With ``bucket_arn`` and ``region`` the
+    auth principal's cryptographic actions only work through S3 for that bucket; without them the
+    auth statement is the RFD's literal one.
+    """
+    statements: list[PolicyStatement] = []
+    if key_admin_arns:
+        admin_actions: str | list[str] = "kms:*" if key_admin_mode == KeyAdminMode.RFD else list(KEY_ADMIN_ACTIONS)
+        statements.append(
+            {
+                "Sid": SID_KEY_ADMIN,
+                "Effect": "Allow",
+                "Principal": _principal(key_admin_arns),
+                "Action": admin_actions,
+                "Resource": "*",
+            }
+        )
+    if deploy_role_arn is not None:
+        statements.append(
+            {
+                "Sid": SID_DEPLOY_ROLE,
+                "Effect": "Allow",
+                "Principal": _principal([deploy_role_arn]),
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            }
+        )
+    auth = _principal([auth_principal_arn])
+    if bucket_arn is not None and region is not None:
+        statements.append(
+            {
+                "Sid": SID_AUTH,
+                "Effect": "Allow",
+                "Principal": auth,
+                "Action": list(AUTH_KMS_CRYPTO_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": s3_via_service(region)},
+                    # S3 Bucket Keys use the bucket ARN as encryption context, per-object keys the object ARN.
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+                },
+            }
+        )
+        statements.append(
+            {
+                "Sid": SID_AUTH_DESCRIBE,
+                "Effect": "Allow",
+                "Principal": auth,
+                "Action": list(AUTH_KMS_DESCRIBE_ACTIONS),
+                "Resource": "*",
+            }
+        )
+    else:
+        statements.append(
+            {"Sid": SID_AUTH, "Effect": "Allow", "Principal": auth, "Action": list(AUTH_KMS_ACTIONS), "Resource": "*"}
+        )
+    if denied_principal_arns:
+        statements.append(
+            {
+                "Sid": SID_DENY,
+                "Effect": "Deny",
+                "Principal": _principal(denied_principal_arns),
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# --- S3 bucket policy ----------------------------------------------------------------------------
+
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
+
+SID_DENY_INSECURE_TRANSPORT = "DenyInsecureTransport"
+SID_DENY_OUTDATED_TLS = "DenyTlsBelow1dot2"
+SID_DENY_NON_KMS_ENCRYPTION = "DenyPutWithNonKmsEncryptionHeader"
+SID_DENY_WRONG_KEY = "DenyPutWithOtherKmsKey"
+SID_DENY_KMS_WITHOUT_KEY = "DenyPutAwsKmsWithoutKeyId"
+SID_DENY_SSE_C = "DenyPutWithCustomerProvidedKey"
+SID_DENY_MISSING_ENCRYPTION = "DenyPutWithoutEncryptionHeader"
+
+
+def _deny_put(sid: str, objects_arn: str, condition: dict[str, Any]) -> PolicyStatement:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:PutObject",
+        "Resource": objects_arn,
+        "Condition": condition,
+    }
+
+
+def bucket_policy_statements(
+    *, bucket_arn: str, key_arn: str, key_id: str, require_encryption_headers: bool = False
+) -> list[PolicyStatement]:
+    """Deny every request that would not store recordings under this key, and any plain-text transport.
+
+    A PutObject without encryption headers is not denied unless ``require_encryption_headers``:
+    default encryption stores it under the key, and Teleport's multipart ``UploadPart`` and
+    ``CompleteMultipartUpload`` requests (authorized as ``s3:PutObject``) never carry the headers.
+    """
+    objects = f"{bucket_arn}/*"
+    statements: list[PolicyStatement] = [
+        {
+            "Sid": SID_DENY_INSECURE_TRANSPORT,
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": SID_DENY_OUTDATED_TLS,
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+        _deny_put(
+            SID_DENY_NON_KMS_ENCRYPTION,
+            objects,
+            {"StringNotEquals": {SSE_HEADER: "aws:kms"}, "Null": {SSE_HEADER: "false"}},
+        ),
+        _deny_put(
+            SID_DENY_WRONG_KEY,
+            objects,
+            {"StringNotEquals": {SSE_KMS_KEY_HEADER: [key_arn, key_id]}, "Null": {SSE_KMS_KEY_HEADER: "false"}},
+        ),
+        _deny_put(
+            SID_DENY_KMS_WITHOUT_KEY,
+            objects,
+            {"StringEquals": {SSE_HEADER: "aws:kms"}, "Null": {SSE_KMS_KEY_HEADER: "true"}},
+        ),
+        _deny_put(SID_DENY_SSE_C, objects, {"Null": {SSE_C_HEADER: "false"}}),
+    ]
+    if require_encryption_headers:
+        statements.append(_deny_put(SID_DENY_MISSING_ENCRYPTION, objects, {"Null": {SSE_HEADER: "true"}}))
+    return statements
+
+
+def bucket_policy(
+    *, bucket_arn: str, key_arn: str, key_id: str, require_encryption_headers: bool = False
+) -> PolicyDocument:
+    return {
+        "Version": "2012-10-17",
+        "Statement": bucket_policy_statements(
+            bucket_arn=bucket_arn, key_arn=key_arn, key_id=key_id, require_encryption_headers=require_encryption_headers
+        ),
+    }
+
+
+# --- Auth role S3 permissions ---------------------------------------------------------------------
+
+#: Teleport's documented permissions for a bucket it does not manage. Nothing deletes objects.
+AUTH_S3_BUCKET_ACTIONS = (
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketVersioning",
+)
+AUTH_S3_OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectRetention",
+    "s3:PutObject",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+)
+SID_AUTH_S3_BUCKET = "TeleportRecordingsBucket"
+SID_AUTH_S3_OBJECTS = "TeleportRecordingsObjects"
+
+
+def recordings_objects_arn(bucket_arn: str, prefix: str) -> str:
+    return f"{bucket_arn}/{prefix}/*"
+
+
+def auth_s3_policy_statements(*, bucket_arn: str, prefix: str) -> list[PolicyStatement]:
+    return [
+        {"Sid": SID_AUTH_S3_BUCKET, "Effect": "Allow", "Action": list(AUTH_S3_BUCKET_ACTIONS), "Resource": bucket_arn},
+        {
+            "Sid": SID_AUTH_S3_OBJECTS,
+            "Effect": "Allow",
+            "Action": list(AUTH_S3_OBJECT_ACTIONS),
+            "Resource": recordings_objects_arn(bucket_arn, prefix),
+        },
+    ]
+
+
+# --- Teleport configuration -----------------------------------------------------------------------
+
+
+def storage_uri(*, bucket_name: str, prefix: str, region: str, key_arn: str) -> str:
+    """The ``audit_sessions_uri`` value for ``teleport.yaml`` (RFD 42's ``sse_kms_key``)."""
+    return f"s3://{bucket_name}/{prefix}?region={region}&sse_kms_key={key_arn}"

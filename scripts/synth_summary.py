@@ -1,0 +1,44 @@
+"""Print where `cdk synth` wrote the templates and the storage URI each stack will output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def render(value: Any) -> str:
+    """A CloudFormation value as readable text: Ref X -> ${X}, GetAtt X.Y -> ${X.Y}, Fn::Join joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (function, argument), = value.items()
+        if function == "Ref":
+            return "${" + argument + "}"
+        if function == "Fn::GetAtt":
+            return "${" + ".".join(argument) + "}"
+        if function == "Fn::Join":
+            separator, parts = argument
+            return separator.join(render(part) for part in parts)
+        if function == "Fn::Sub" and isinstance(argument, str):
+            return argument
+    return json.dumps(value)
+
+
+def main(out_dir: str) -> int:
+    templates = sorted(Path(out_dir).glob("*.template.json"))
+    if not templates:
+        print(f"no templates in {out_dir}", file=sys.stderr)
+        return 1
+    for template_path in templates:
+        template = json.loads(template_path.read_text())
+        print(f"template: {template_path}")
+        for name, output in template.get("Outputs", {}).items():
+            print(f"  {name}: {render(output['Value'])}")
+    print("Put StorageUri into teleport.yaml as teleport.storage.audit_sessions_uri (see README).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))

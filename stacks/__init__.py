@@ -1,0 +1,1 @@
+"""Deployable stacks that compose the constructs of ``constructs_lib``."""
