@@ -39,8 +39,14 @@ synth: $(STAMPS)/python $(STAMPS)/node
 	$(CDK) synth --quiet --output $(CDK_OUT)
 	$(VENV)/bin/python scripts/synth_summary.py $(CDK_OUT)
 
-## test: the whole test suite (includes lint and type checks)
-test: $(STAMPS)/python-dev $(STAMPS)/node
+## lint: ruff (lint and format) and mypy --strict
+lint: $(STAMPS)/python-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## test: lint and type checks, then the whole test suite
+test: lint $(STAMPS)/node
 	$(VENV)/bin/python -m pytest -n 2 -q
 
 ## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account)

@@ -28,7 +28,16 @@ _EXPORTS = {
     "InvalidSettingsError": "constructs_lib.validation",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AuthNodeRole",
+    "AuthTrust",
+    "InvalidSettingsError",
+    "KeyAdminMode",
+    "RecordingsAccessPolicy",
+    "RecordingsBucket",
+    "RecordingsKey",
+    "SessionRecordingsStorage",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -33,14 +33,14 @@ def check_trust_settings(
     problems = validation.check_choice("auth_trust", str(trust), [t.value for t in AuthTrust])
     if trust == AuthTrust.PRINCIPAL:
         if principal_arn is None:
-            problems.append(Problem("auth_principal_arn", None, "set when auth_trust is 'principal'"))
+            problems.append(Problem("auth_principal_arn", None, "set when {auth_trust} is 'principal'"))
         elif not cdk.Token.is_unresolved(principal_arn):
             problems += validation.check_auth_principal_arn("auth_principal_arn", principal_arn)
     elif principal_arn is not None:
-        problems.append(Problem("auth_principal_arn", principal_arn, "unset unless auth_trust is 'principal'"))
+        problems.append(Problem("auth_principal_arn", principal_arn, "unset unless {auth_trust} is 'principal'"))
     if trust == AuthTrust.IRSA:
         if oidc_provider_arn is None:
-            problems.append(Problem("oidc_provider_arn", None, "set when auth_trust is 'irsa'"))
+            problems.append(Problem("oidc_provider_arn", None, "set when {auth_trust} is 'irsa'"))
         elif cdk.Token.is_unresolved(oidc_provider_arn):
             problems.append(
                 Problem(
@@ -52,7 +52,7 @@ def check_trust_settings(
         else:
             problems += validation.check_oidc_provider_arn("oidc_provider_arn", oidc_provider_arn)
     elif oidc_provider_arn is not None:
-        problems.append(Problem("oidc_provider_arn", oidc_provider_arn, "unset unless auth_trust is 'irsa'"))
+        problems.append(Problem("oidc_provider_arn", oidc_provider_arn, "unset unless {auth_trust} is 'irsa'"))
     if trust in (AuthTrust.IRSA, AuthTrust.POD_IDENTITY):
         problems += validation.check_service_account("service_account", service_account)
     return problems

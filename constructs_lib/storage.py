@@ -84,7 +84,10 @@ def check_storage_settings(
             oidc_provider_arn=oidc_provider_arn,
             service_account=service_account,
         )
-    for setting, flag in (("scope_key_to_s3", scope_key_to_s3), ("require_encryption_headers", require_encryption_headers)):
+    for setting, flag in (
+        ("scope_key_to_s3", scope_key_to_s3),
+        ("require_encryption_headers", require_encryption_headers),
+    ):
         if not isinstance(flag, bool):
             problems.append(Problem(setting, flag, "true or false"))
     return problems
@@ -185,7 +188,11 @@ class SessionRecordingsStorage(Construct):
             auth_role = self.auth_node_role.role
         else:
             RecordingsAccessPolicy(
-                self, "AuthRoleRecordingsAccess", bucket_arn=bucket_arn, recordings_prefix=recordings_prefix, roles=[auth_role]
+                self,
+                "AuthRoleRecordingsAccess",
+                bucket_arn=bucket_arn,
+                recordings_prefix=recordings_prefix,
+                roles=[auth_role],
             )
         self.auth_role: iam.IRole = auth_role
 

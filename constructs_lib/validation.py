@@ -28,8 +28,12 @@ OIDC_PROVIDER_ARN = re.compile(rf"^arn:{_PARTITION}:iam::{_ACCOUNT}:oidc-provide
 KEY_ARN = re.compile(
     rf"^arn:{_PARTITION}:kms:[a-z0-9-]+:{_ACCOUNT}:key/(?P<key_id>(?:mrk-)?[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}|mrk-[0-9a-f]{{32}})$"
 )
-_ANY_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
-SERVICE_ACCOUNT = re.compile(r"^(?P<namespace>[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?):(?P<name>[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$")
+_ANY_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$"
+)
+SERVICE_ACCOUNT = re.compile(
+    r"^(?P<namespace>[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?):(?P<name>[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$"
+)
 _ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$")
 
@@ -84,7 +88,9 @@ def _wrong_kind_hint(value: str) -> str:
 def check_role_arn(setting: str, value: str) -> list[Problem]:
     if ROLE_ARN.match(value):
         return []
-    return [Problem(setting, value, "an IAM role ARN like arn:aws:iam::123456789012:role/NAME" + _wrong_kind_hint(value))]
+    return [
+        Problem(setting, value, "an IAM role ARN like arn:aws:iam::123456789012:role/NAME" + _wrong_kind_hint(value))
+    ]
 
 
 def check_principal_arns(setting: str, values: Sequence[str], *, allow_root: bool = False) -> list[Problem]:
@@ -114,7 +120,11 @@ def check_principal_arns(setting: str, values: Sequence[str], *, allow_root: boo
         if ROOT_ARN.match(value):
             continue
         problems.append(
-            Problem(setting, value, "IAM role or user ARNs like arn:aws:iam::123456789012:role/NAME" + _wrong_kind_hint(value))
+            Problem(
+                setting,
+                value,
+                "IAM role or user ARNs like arn:aws:iam::123456789012:role/NAME" + _wrong_kind_hint(value),
+            )
         )
     return problems
 
@@ -155,7 +165,9 @@ def oidc_issuer(provider_arn: str) -> str:
 def check_service_account(setting: str, value: str) -> list[Problem]:
     if SERVICE_ACCOUNT.match(value):
         return []
-    return [Problem(setting, value, "'NAMESPACE:SERVICEACCOUNT' with Kubernetes DNS-label names, like teleport:teleport")]
+    return [
+        Problem(setting, value, "'NAMESPACE:SERVICEACCOUNT' with Kubernetes DNS-label names, like teleport:teleport")
+    ]
 
 
 def check_int_range(setting: str, value: int, low: int, high: int) -> list[Problem]:
@@ -225,7 +237,10 @@ def check_disjoint(
 ) -> list[Problem]:
     """A principal may not be in both lists (for example key admin and denied)."""
     overlap = [v for v in second if v in set(first)]
-    return [Problem(second_setting, value, f"a principal that is not also listed in '{{{first_setting}}}' ({why})") for value in overlap]
+    return [
+        Problem(second_setting, value, f"a principal that is not also listed in '{{{first_setting}}}' ({why})")
+        for value in overlap
+    ]
 
 
 def labelled(names: Mapping[str, str]) -> Callable[[str], str]:

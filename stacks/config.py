@@ -86,7 +86,9 @@ class RecordingsConfig:
                 if _looks_like_setting(name):
                     close = difflib.get_close_matches(name, SETTINGS_BY_CONTEXT_NAME, n=1, cutoff=0.6)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    problems.append(Problem(name, value, f"a known setting{hint}: " + ", ".join(SETTINGS_BY_CONTEXT_NAME)))
+                    problems.append(
+                        Problem(name, value, f"a known setting{hint}: " + ", ".join(SETTINGS_BY_CONTEXT_NAME))
+                    )
                 continue
             parsed = _PARSERS[setting](setting, value, problems)
             if parsed is not _INVALID and parsed is not None:
@@ -107,7 +109,7 @@ def _camel(name: str) -> str:
     return head + "".join(part.upper() if part == "s3" else part.capitalize() for part in rest)
 
 
-#: Python field name -> CDK context name (``key_admin_arns`` -> ``keyAdminArns``, ``scope_key_to_s3`` -> ``scopeKeyToS3``).
+#: Python field name -> CDK context name, e.g. ``scope_key_to_s3`` -> ``scopeKeyToS3``.
 CONTEXT_NAMES = {f.name: _camel(f.name) for f in fields(RecordingsConfig) if f.name != "given"}
 SETTINGS_BY_CONTEXT_NAME = {context: setting for setting, context in CONTEXT_NAMES.items()}
 context_label = labelled(CONTEXT_NAMES)

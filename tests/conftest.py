@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-import aws_cdk as cdk
-import pytest
-
-from stacks.config import RecordingsConfig
-from stacks.recordings_stack import SessionRecordingsStack
 
 REPO = Path(__file__).resolve().parent.parent
 # Put the repository's Node 22 first, as the Makefile does, when tests run outside make.
 _NODE_BIN = REPO / "node_modules" / ".bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+import aws_cdk as cdk  # noqa: E402  (jsii starts node on import: PATH must be set first)
+import pytest  # noqa: E402
+
+from stacks.config import RecordingsConfig  # noqa: E402
+from stacks.recordings_stack import SessionRecordingsStack  # noqa: E402
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -91,7 +91,7 @@ def full_config() -> RecordingsConfig:
 
 
 @pytest.fixture(scope="module")
-def synth() -> Iterator[Callable[..., dict[str, Any]]]:
+def synth() -> Callable[..., dict[str, Any]]:
     """Synthesize a config into a template, caching per module (jsii synthesis is slow)."""
     cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -101,4 +101,4 @@ def synth() -> Iterator[Callable[..., dict[str, Any]]]:
             cache[key] = template_of(synth_stack(config, env=env))
         return cache[key]
 
-    yield run
+    return run

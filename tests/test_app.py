@@ -1,0 +1,60 @@
+"""The app through the pinned CDK CLI, as users run it: good settings synthesize, bad ones write nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+
+pytestmark = pytest.mark.skipif(not CDK.exists(), reason="the CDK CLI is installed by `make test`")
+
+
+def run_cdk_synth(out_dir: Path, *context: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        # The app runs with this virtualenv's python and the repository's Node 22, as under make.
+        "PATH": os.pathsep.join([str(CDK.parent), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
+    for variable in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "AWS_PROFILE"):
+        env.pop(variable, None)
+    args = [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(out_dir)]
+    for item in context:
+        args += ["-c", item]
+    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False)
+
+
+def test_cdk_synth_with_defaults_writes_the_template(tmp_path: Path) -> None:
+    result = run_cdk_synth(tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    template = json.loads((tmp_path / "out" / "TeleportSessionRecordings.template.json").read_text())
+    assert "StorageUri" in template["Outputs"]
+    summary = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "synth_summary.py"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "StorageUri: s3://teleport-recordings-" in summary.stdout
+    assert "/records?region=" in summary.stdout
+    assert "&sse_kms_key=${" in summary.stdout
+
+
+def test_cdk_synth_with_bad_settings_fails_with_every_problem_and_writes_no_template(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cdk_synth(out, "keyRotationDays=30", "existingAuthRoleArn=arn:aws:iam::123:role/x", "bucketNme=x")
+    assert result.returncode != 0
+    assert "3 invalid settings" in result.stderr
+    assert "'keyRotationDays' must be a whole number of days from 90 to 2560, got 30" in result.stderr
+    assert "'existingAuthRoleArn' must be an IAM role ARN" in result.stderr
+    assert "did you mean 'bucketName'?" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(out.glob("*.template.json"))

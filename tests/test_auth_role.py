@@ -1,0 +1,129 @@
+"""AuthNodeRole: Teleport's S3 permission set in a managed policy, and each trust mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from constructs_lib import policies
+from constructs_lib.auth_role import AuthTrust
+from stacks.config import RecordingsConfig
+from tests.conftest import ACCOUNT, FULL_CONTEXT, only_resource, resources_of_type
+
+BUCKET_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::teleport-recordings-111122223333-eu-west-1"]]}
+DELETE_ACTIONS = {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket", "s3:*", "*"}
+
+
+@pytest.fixture(scope="module")
+def default_template(synth: Any) -> dict[str, Any]:
+    return synth()  # type: ignore[no-any-return]
+
+
+def _trust(template: dict[str, Any]) -> list[dict[str, Any]]:
+    role = only_resource(template, "AWS::IAM::Role")
+    return role["Properties"]["AssumeRolePolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def test_s3_permissions_are_teleports_documented_set_in_a_managed_policy(default_template: dict[str, Any]) -> None:
+    assert not resources_of_type(default_template, "AWS::IAM::Policy"), "no inline policies"
+    policy = only_resource(default_template, "AWS::IAM::ManagedPolicy")
+    [role_id] = resources_of_type(default_template, "AWS::IAM::Role")
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    bucket_statement, objects_statement = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert bucket_statement == {
+        "Sid": policies.SID_AUTH_S3_BUCKET,
+        "Effect": "Allow",
+        "Action": sorted(policies.AUTH_S3_BUCKET_ACTIONS),
+        "Resource": BUCKET_ARN,
+    }
+    assert objects_statement["Sid"] == policies.SID_AUTH_S3_OBJECTS
+    assert objects_statement["Action"] == sorted(policies.AUTH_S3_OBJECT_ACTIONS)
+    assert objects_statement["Resource"] == {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":s3:::teleport-recordings-111122223333-eu-west-1/records/*"],
+        ]
+    }
+    assert set(policies.AUTH_S3_BUCKET_ACTIONS) == {
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:ListBucketMultipartUploads",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketVersioning",
+    }
+    assert set(policies.AUTH_S3_OBJECT_ACTIONS) == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectRetention",
+        "s3:PutObject",
+        "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload",
+    }
+
+
+def test_role_can_delete_nothing_and_has_no_kms_identity_permissions(default_template: dict[str, Any]) -> None:
+    document = only_resource(default_template, "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"]
+    actions = {a for s in document["Statement"] for a in s["Action"]}
+    assert not actions & DELETE_ACTIONS
+    assert not any(a.startswith("kms:") for a in actions), "KMS access comes from the key policy alone"
+    assert all(s["Effect"] == "Allow" and "NotAction" not in s for s in document["Statement"])
+
+
+def test_prefix_follows_the_setting(synth: Any) -> None:
+    template = synth(RecordingsConfig(recordings_prefix="teleport/sessions"))
+    document = only_resource(template, "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"]
+    resource = document["Statement"][1]["Resource"]
+    assert resource["Fn::Join"][1][-1].endswith("/teleport/sessions/*")
+
+
+def test_ec2_trust_with_instance_profile(default_template: dict[str, Any]) -> None:
+    assert _trust(default_template) == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}}
+    ]
+    [role_id] = resources_of_type(default_template, "AWS::IAM::Role")
+    profile = only_resource(default_template, "AWS::IAM::InstanceProfile")
+    assert profile["Properties"]["Roles"] == [{"Ref": role_id}]
+    role = only_resource(default_template, "AWS::IAM::Role")
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_irsa_trust_names_the_provider_and_service_account(synth: Any, full_config: RecordingsConfig) -> None:
+    template = synth(full_config)
+    issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    assert _trust(template) == [
+        {
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{issuer}:sub": "system:serviceaccount:teleport:teleport-auth",
+                    f"{issuer}:aud": "sts.amazonaws.com",
+                }
+            },
+            "Effect": "Allow",
+            "Principal": {"Federated": FULL_CONTEXT["oidcProviderArn"]},
+        }
+    ]
+    assert not resources_of_type(template, "AWS::IAM::InstanceProfile")
+
+
+def test_pod_identity_trust_requires_the_service_account_session_tags(synth: Any) -> None:
+    template = synth(RecordingsConfig(auth_trust=AuthTrust.POD_IDENTITY, service_account="teleport:auth"))
+    [statement] = _trust(template)
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/kubernetes-namespace": "teleport",
+            "aws:RequestTag/kubernetes-service-account": "auth",
+        }
+    }
+    assert not resources_of_type(template, "AWS::IAM::InstanceProfile")
+
+
+def test_principal_trust(synth: Any) -> None:
+    principal = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth-nodes"
+    template = synth(RecordingsConfig(auth_trust=AuthTrust.PRINCIPAL, auth_principal_arn=principal))
+    assert _trust(template) == [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": principal}}]
+    assert not resources_of_type(template, "AWS::IAM::InstanceProfile")

@@ -1,0 +1,223 @@
+"""Settings: parsing from CDK context and one failing-input test per validation rule."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from constructs_lib.auth_role import AuthTrust
+from constructs_lib.policies import KeyAdminMode
+from constructs_lib.storage import SessionRecordingsStorage
+from constructs_lib.validation import InvalidSettingsError
+from stacks.config import CONTEXT_NAMES, RecordingsConfig
+from tests.conftest import ACCOUNT, ADMIN_ROLE, DENIED_ROLE, FULL_CONTEXT, make_app
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
+OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
+
+
+def problems_for(context: dict[str, Any]) -> str:
+    with pytest.raises(InvalidSettingsError) as caught:
+        RecordingsConfig.from_context(context)
+    return str(caught.value)
+
+
+def test_defaults_need_no_settings() -> None:
+    config = RecordingsConfig.from_context({})
+    assert config == RecordingsConfig()
+    assert config.recordings_prefix == "records"
+    assert config.key_admin_mode is KeyAdminMode.RFD
+    assert config.auth_trust is AuthTrust.EC2
+    assert config.scope_key_to_s3 is True
+    assert config.require_encryption_headers is False
+    assert (config.key_rotation_days, config.key_pending_window_days) == (365, 30)
+
+
+def test_every_setting_parses_from_strings() -> None:
+    config = RecordingsConfig.from_context(FULL_CONTEXT)
+    assert config.bucket_name == "acme-teleport-recordings"
+    assert config.key_admin_arns == (ADMIN_ROLE, f"arn:aws:iam::{ACCOUNT}:user/security/alice")
+    assert config.denied_principal_arns[0] == DENIED_ROLE
+    assert config.key_admin_mode is KeyAdminMode.SEPARATED
+    assert config.require_encryption_headers is True
+    assert config.key_rotation_days == 180
+    assert config.auth_trust is AuthTrust.IRSA
+
+
+def test_json_typed_values_from_cdk_json_parse_too() -> None:
+    config = RecordingsConfig.from_context(
+        {"keyAdminArns": [ADMIN_ROLE], "scopeKeyToS3": False, "keyRotationDays": 730, "requireEncryptionHeaders": True}
+    )
+    assert config.key_admin_arns == (ADMIN_ROLE,)
+    assert config.scope_key_to_s3 is False
+    assert config.key_rotation_days == 730
+
+
+def test_context_names_are_the_documented_ones() -> None:
+    assert set(CONTEXT_NAMES.values()) == {
+        "bucketName",
+        "recordingsPrefix",
+        "keyAlias",
+        "keyAdminArns",
+        "deniedPrincipalArns",
+        "keyAdminMode",
+        "scopeKeyToS3",
+        "requireEncryptionHeaders",
+        "keyRotationDays",
+        "keyPendingWindowDays",
+        "authTrust",
+        "authPrincipalArn",
+        "oidcProviderArn",
+        "serviceAccount",
+        "existingAuthRoleArn",
+        "accessLogsBucketName",
+        "deployRoleArn",
+    }
+
+
+def test_cdk_own_context_keys_are_not_settings() -> None:
+    RecordingsConfig.from_context(
+        {"@aws-cdk/core:newStyleStackSynthesis": True, "aws:cdk:enable-path-metadata": True, "cdk-nag": "x"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        (
+            {"existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:user/teleport"},
+            r"'existingAuthRoleArn' must be an IAM role ARN.*kind iam:user",
+        ),
+        (
+            {"deployRoleArn": "arn:aws:iam::12345:role/deployer"},
+            r"'deployRoleArn' must be an IAM role ARN.*account id '12345' is not 12 digits",
+        ),
+        (
+            {"keyAdminArns": "arn:aws:s3:::bucket"},
+            r"'keyAdminArns' must be IAM role or user ARNs.*got 'arn:aws:s3:::bucket'",
+        ),
+        (
+            {"keyAdminArns": f"arn:aws:iam::{ACCOUNT}:root"},
+            r"'keyAdminArns' must be IAM role or user ARNs; the account root principal is refused",
+        ),
+        (
+            {"deniedPrincipalArns": f"arn:aws:iam::{ACCOUNT}:root"},
+            r"'deniedPrincipalArns' must be .*account root principal is refused",
+        ),
+        (
+            {"deniedPrincipalArns": "not-an-arn"},
+            r"'deniedPrincipalArns' must be IAM role or user ARNs.*got 'not-an-arn'",
+        ),
+        ({"keyAdminArns": f"{ADMIN_ROLE},{ADMIN_ROLE}"}, r"'keyAdminArns' must be a list without duplicates"),
+        (
+            {"bucketName": "Teleport_Recordings"},
+            r"'bucketName' must be a valid S3 bucket name.*got 'Teleport_Recordings'",
+        ),
+        ({"bucketName": "192.168.1.1"}, r"'bucketName' must be a valid S3 bucket name"),
+        ({"bucketName": "ab"}, r"'bucketName' must be a valid S3 bucket name"),
+        ({"accessLogsBucketName": "logs..bucket"}, r"'accessLogsBucketName' must be a valid S3 bucket name"),
+        (
+            {"bucketName": "same-bucket", "accessLogsBucketName": "same-bucket"},
+            r"'accessLogsBucketName' must be a bucket other than bucketName",
+        ),
+        (
+            {"recordingsPrefix": "/records"},
+            r"'recordingsPrefix' must be a key prefix without a leading slash, like 'records', got '/records'",
+        ),
+        (
+            {"recordingsPrefix": "records/"},
+            r"'recordingsPrefix' must be 1-512 characters.*no leading, trailing or double slash",
+        ),
+        ({"recordingsPrefix": "rec*"}, r"'recordingsPrefix' must be .*wildcards are refused"),
+        ({"recordingsPrefix": "a/../b"}, r"'recordingsPrefix' must be a key prefix without '.' or '..' segments"),
+        (
+            {"keyAlias": "alias/aws/teleport"},
+            r"'keyAlias' must be an alias outside the reserved 'alias/aws/' namespace",
+        ),
+        ({"keyAlias": "teleport"}, r"'keyAlias' must be 'alias/' followed by"),
+        ({"keyRotationDays": "30"}, r"'keyRotationDays' must be a whole number of days from 90 to 2560, got 30"),
+        ({"keyRotationDays": "yearly"}, r"'keyRotationDays' must be a whole number, got 'yearly'"),
+        ({"keyPendingWindowDays": 45}, r"'keyPendingWindowDays' must be a whole number of days from 7 to 30, got 45"),
+        ({"keyPendingWindowDays": "7.5"}, r"'keyPendingWindowDays' must be a whole number, got '7.5'"),
+        ({"keyAdminMode": "strict"}, r"'keyAdminMode' must be one of 'rfd', 'separated', got 'strict'"),
+        (
+            {"authTrust": "lambda"},
+            r"'authTrust' must be one of 'ec2', 'irsa', 'pod-identity', 'principal', got 'lambda'",
+        ),
+        ({"scopeKeyToS3": "yes"}, r"'scopeKeyToS3' must be true or false, got 'yes'"),
+        ({"requireEncryptionHeaders": 1}, r"'requireEncryptionHeaders' must be true or false, got 1"),
+        ({"keyAdminArns": "[not json"}, r"'keyAdminArns' must be a JSON array of strings or a comma-separated list"),
+        ({"keyAdminArns": {"a": 1}}, r"'keyAdminArns' must be a JSON array of strings or a comma-separated list"),
+        (
+            {"keyAdminArns": ADMIN_ROLE, "deniedPrincipalArns": ADMIN_ROLE},
+            r"'deniedPrincipalArns' must be a principal that is not also listed in 'keyAdminArns' \(an explicit deny overrides the admin grant\)",
+        ),
+        (
+            {"existingAuthRoleArn": ROLE, "deniedPrincipalArns": ROLE},
+            r"'deniedPrincipalArns' must be a principal that is not also listed in 'existingAuthRoleArn' \(Teleport could not write",
+        ),
+        (
+            {"deployRoleArn": ROLE, "deniedPrincipalArns": ROLE},
+            r"'deniedPrincipalArns' must be a principal that is not also listed in 'deployRoleArn' \(KMS would refuse the policy",
+        ),
+        ({"authTrust": "irsa"}, r"'oidcProviderArn' must be set when authTrust is 'irsa', got None"),
+        (
+            {"authTrust": "irsa", "oidcProviderArn": ROLE},
+            r"'oidcProviderArn' must be an IAM OIDC provider ARN.*kind iam:role",
+        ),
+        ({"oidcProviderArn": OIDC}, r"'oidcProviderArn' must be unset unless authTrust is 'irsa'"),
+        (
+            {"authTrust": "irsa", "oidcProviderArn": OIDC, "serviceAccount": "Teleport"},
+            r"'serviceAccount' must be 'NAMESPACE:SERVICEACCOUNT'",
+        ),
+        ({"authTrust": "principal"}, r"'authPrincipalArn' must be set when authTrust is 'principal'"),
+        (
+            {"authTrust": "principal", "authPrincipalArn": "arn:aws:iam::111122223333:group/admins"},
+            r"'authPrincipalArn' must be an IAM role, user or account root ARN.*kind iam:group",
+        ),
+        ({"authPrincipalArn": ROLE}, r"'authPrincipalArn' must be unset unless authTrust is 'principal'"),
+        (
+            {"existingAuthRoleArn": ROLE, "authTrust": "irsa"},
+            r"'authTrust' must be unset when existingAuthRoleArn is set",
+        ),
+        ({"bucketNmae": "x"}, r"'bucketNmae' must be a known setting \(did you mean 'bucketName'\?\)"),
+        ({"keyadminarns": ADMIN_ROLE}, r"'keyadminarns' must be a known setting \(did you mean 'keyAdminArns'\?\)"),
+        ({"keyAlias": 7}, r"'keyAlias' must be a string, got 7"),
+    ],
+)
+def test_invalid_setting_is_named_with_value_and_what_is_allowed(context: dict[str, Any], expected: str) -> None:
+    assert re.search(expected, problems_for(context)), problems_for(context)
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    message = problems_for(
+        {"keyRotationDays": "30", "bucketName": "Bad_Name", "authTrust": "lambda", "recordingsPrefix": "/x", "typo": 1}
+    )
+    assert message.startswith("5 invalid settings:")
+    for setting in ("keyRotationDays", "bucketName", "authTrust", "recordingsPrefix", "typo"):
+        assert f"'{setting}'" in message
+
+
+def test_construct_reports_problems_with_python_names() -> None:
+    stack = cdk.Stack(make_app(), "Direct")
+    with pytest.raises(InvalidSettingsError) as caught:
+        SessionRecordingsStorage(
+            stack, "Storage", key_rotation_days=10, recordings_prefix="/x", key_alias="alias/aws/x"
+        )
+    message = str(caught.value)
+    assert "'key_rotation_days' must be a whole number of days from 90 to 2560, got 10" in message
+    assert "'recordings_prefix' must be a key prefix without a leading slash" in message
+    assert "'key_alias' must be an alias outside the reserved 'alias/aws/' namespace" in message
+    storage = stack.node.find_child("Storage")
+    assert storage.node.children == [], "nothing is built when settings are invalid"
+
+
+def test_tokens_are_not_judged_at_synth_time() -> None:
+    stack = cdk.Stack(make_app(), "Tokens")
+    bucket_name = cdk.CfnParameter(stack, "BucketName").value_as_string
+    admin = cdk.CfnParameter(stack, "Admin").value_as_string
+    storage = SessionRecordingsStorage(stack, "Storage", bucket_name=bucket_name, key_admin_arns=[admin])
+    assert cdk.Token.is_unresolved(storage.storage_uri)

@@ -1,0 +1,186 @@
+"""RecordingsBucket: encryption, hardening, access logs and every bucket policy statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from constructs_lib import policies
+from stacks.config import RecordingsConfig
+from tests.conftest import resources_of_type, statements_by_sid
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _recordings_bucket(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    buckets = resources_of_type(template, "AWS::S3::Bucket")
+    [(logical_id, bucket)] = [(k, v) for k, v in buckets.items() if "AccessLogs" not in k]
+    return logical_id, bucket
+
+
+def _policy_of(template: dict[str, Any], bucket_id: str) -> dict[str, Any]:
+    [policy] = [
+        p
+        for p in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy["Properties"]["PolicyDocument"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def default_template(synth: Any) -> dict[str, Any]:
+    return synth()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def strict_template(synth: Any) -> dict[str, Any]:
+    return synth(RecordingsConfig(require_encryption_headers=True))  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def key_id(default_template: dict[str, Any]) -> str:
+    [logical_id] = resources_of_type(default_template, "AWS::KMS::Key")
+    return logical_id
+
+
+def test_default_encryption_is_sse_kms_with_the_key_and_bucket_keys(
+    default_template: dict[str, Any], key_id: str
+) -> None:
+    _, bucket = _recordings_bucket(default_template)
+    [rule] = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]}, "SSEAlgorithm": "aws:kms"},
+    }
+
+
+def test_recordings_bucket_is_private_owner_enforced_versioned_and_retained(default_template: dict[str, Any]) -> None:
+    _, bucket = _recordings_bucket(default_template)
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == BLOCK_ALL
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    assert "LifecycleConfiguration" not in props, "expiring versions would break Teleport's playback"
+
+
+def test_bucket_name_is_known_at_synth_time(default_template: dict[str, Any], synth: Any) -> None:
+    _, bucket = _recordings_bucket(default_template)
+    assert bucket["Properties"]["BucketName"] == "teleport-recordings-111122223333-eu-west-1"
+    _, named = _recordings_bucket(synth(RecordingsConfig(bucket_name="acme-recordings")))
+    assert named["Properties"]["BucketName"] == "acme-recordings"
+
+
+def test_env_agnostic_bucket_name_uses_pseudo_parameters_only(synth: Any) -> None:
+    _, bucket = _recordings_bucket(synth(env=None))
+    assert bucket["Properties"]["BucketName"] == {
+        "Fn::Join": ["", ["teleport-recordings-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
+    }
+
+
+def test_access_logs_go_to_a_hardened_sse_s3_bucket(default_template: dict[str, Any]) -> None:
+    _, bucket = _recordings_bucket(default_template)
+    logging = bucket["Properties"]["LoggingConfiguration"]
+    log_id = logging["DestinationBucketName"]["Ref"]
+    assert logging["LogFilePrefix"] == "recordings-bucket/"
+    log_bucket = default_template["Resources"][log_id]
+    props = log_bucket["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    ]
+    assert props["PublicAccessBlockConfiguration"] == BLOCK_ALL
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "AccessControl" not in props
+    assert log_bucket["DeletionPolicy"] == "Retain"
+
+
+def test_log_bucket_policy_admits_log_delivery_for_this_bucket_only_and_tls_only(
+    default_template: dict[str, Any],
+) -> None:
+    bucket_id, bucket = _recordings_bucket(default_template)
+    log_id = bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    statements = _policy_of(default_template, log_id)["Statement"]
+    [delivery] = [s for s in statements if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": {"Fn::GetAtt": [bucket_id, "Arn"]}}
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}
+    assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
+
+
+def test_existing_access_logs_bucket_is_used_and_none_created(synth: Any, full_config: RecordingsConfig) -> None:
+    template = synth(full_config)
+    assert len(resources_of_type(template, "AWS::S3::Bucket")) == 1
+    _, bucket = _recordings_bucket(template)
+    assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == "acme-central-access-logs"
+
+
+def test_tls_denies_cover_every_action_on_bucket_and_objects(default_template: dict[str, Any]) -> None:
+    bucket_id, _ = _recordings_bucket(default_template)
+    statements = statements_by_sid(_policy_of(default_template, bucket_id))
+    bucket_arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    objects = {"Fn::Join": ["", [bucket_arn, "/*"]]}
+    for sid, condition in (
+        (policies.SID_DENY_INSECURE_TRANSPORT, {"Bool": {"aws:SecureTransport": "false"}}),
+        (policies.SID_DENY_OUTDATED_TLS, {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+    ):
+        statement = statements[sid]
+        assert statement["Effect"] == "Deny"
+        assert statement["Principal"] == {"AWS": "*"}
+        assert statement["Action"] == "s3:*"
+        assert statement["Resource"] == [bucket_arn, objects]
+        assert statement["Condition"] == condition
+
+
+def test_put_denies(default_template: dict[str, Any], key_id: str) -> None:
+    bucket_id, _ = _recordings_bucket(default_template)
+    statements = statements_by_sid(_policy_of(default_template, bucket_id))
+    objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    expected = {
+        policies.SID_DENY_NON_KMS_ENCRYPTION: {
+            "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "Null": {"s3:x-amz-server-side-encryption": "false"},
+        },
+        policies.SID_DENY_WRONG_KEY: {
+            "StringNotEquals": {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": [{"Fn::GetAtt": [key_id, "Arn"]}, {"Ref": key_id}]
+            },
+            "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+        },
+        policies.SID_DENY_KMS_WITHOUT_KEY: {
+            "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+        },
+        policies.SID_DENY_SSE_C: {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+    }
+    for sid, condition in expected.items():
+        statement = statements[sid]
+        assert statement["Effect"] == "Deny", sid
+        assert statement["Principal"] == {"AWS": "*"}, sid
+        assert statement["Action"] == "s3:PutObject", sid
+        assert statement["Resource"] == objects, sid
+        assert statement["Condition"] == condition, sid
+
+
+def test_headerless_put_is_not_denied_by_default(default_template: dict[str, Any]) -> None:
+    bucket_id, _ = _recordings_bucket(default_template)
+    document = _policy_of(default_template, bucket_id)
+    assert policies.SID_DENY_MISSING_ENCRYPTION not in statements_by_sid(document)
+    assert all(s["Effect"] == "Deny" for s in document["Statement"]), "the bucket policy grants nothing"
+    assert len(document["Statement"]) == 6
+
+
+def test_strict_mode_denies_puts_without_encryption_header(strict_template: dict[str, Any]) -> None:
+    bucket_id, _ = _recordings_bucket(strict_template)
+    statement = statements_by_sid(_policy_of(strict_template, bucket_id))[policies.SID_DENY_MISSING_ENCRYPTION]
+    assert statement["Effect"] == "Deny"
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Condition"] == {"Null": {"s3:x-amz-server-side-encryption": "true"}}
