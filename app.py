@@ -8,6 +8,7 @@ import sys
 
 import aws_cdk as cdk
 
+from constructs_lib.compliance import enable_compliance_packs
 from constructs_lib.validation import InvalidSettingsError
 from stacks.config import RecordingsConfig
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
@@ -15,6 +16,7 @@ from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
 
 def main() -> int:
     app = cdk.App()
+    enable_compliance_packs(app)
     try:
         config = RecordingsConfig.from_context(app.node.get_all_context())
     except InvalidSettingsError as error:

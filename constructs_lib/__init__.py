@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from constructs_lib.auth_role import AuthNodeRole, AuthTrust, RecordingsAccessPolicy
     from constructs_lib.bucket import RecordingsBucket
+    from constructs_lib.compliance import enable_compliance_packs
     from constructs_lib.key import RecordingsKey
     from constructs_lib.policies import KeyAdminMode
     from constructs_lib.storage import SessionRecordingsStorage
@@ -22,6 +23,7 @@ _EXPORTS = {
     "AuthTrust": "constructs_lib.auth_role",
     "RecordingsAccessPolicy": "constructs_lib.auth_role",
     "RecordingsBucket": "constructs_lib.bucket",
+    "enable_compliance_packs": "constructs_lib.compliance",
     "RecordingsKey": "constructs_lib.key",
     "KeyAdminMode": "constructs_lib.policies",
     "SessionRecordingsStorage": "constructs_lib.storage",
@@ -37,6 +39,7 @@ __all__ = [
     "RecordingsBucket",
     "RecordingsKey",
     "SessionRecordingsStorage",
+    "enable_compliance_packs",
 ]
 
 

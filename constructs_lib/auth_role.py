@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib import policies, validation
+from constructs_lib import compliance, policies, validation
 from constructs_lib.validation import Problem
 
 DEFAULT_SERVICE_ACCOUNT = "teleport:teleport"
@@ -114,6 +114,12 @@ class RecordingsAccessPolicy(Construct):
                 for s in policies.auth_s3_policy_statements(bucket_arn=bucket_arn, prefix=recordings_prefix)
             ],
             roles=roles,
+        )
+        objects_arn = policies.recordings_objects_arn(bucket_arn, recordings_prefix)
+        compliance.acknowledge(
+            self.policy.node.default_child or self.policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{compliance.nag_resource_string(self, objects_arn)}]",
+            compliance.REASON_RECORDINGS_PREFIX_WILDCARD,
         )
 
 

@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import policies, validation
+from constructs_lib import compliance, policies, validation
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -62,6 +62,7 @@ class RecordingsBucket(Construct):
         if not cdk.Token.is_unresolved(bucket_name):
             validation.raise_if_any(validation.check_bucket_name("bucket_name", bucket_name))
 
+        imported_log_bucket = access_logs_bucket is not None
         if access_logs_bucket is None:
             access_logs_bucket = s3.Bucket(
                 self,
@@ -74,6 +75,19 @@ class RecordingsBucket(Construct):
                 minimum_tls_version=1.2,
                 versioned=True,
                 removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            log_bucket_resource = access_logs_bucket.node.default_child or access_logs_bucket
+            compliance.acknowledge_in_packs(
+                log_bucket_resource,
+                "S3DefaultEncryptionKMS",
+                compliance.REASON_ACCESS_LOGS_SSE_S3,
+                compliance.KMS_ENCRYPTION_PACKS,
+            )
+            compliance.acknowledge_in_packs(
+                log_bucket_resource,
+                "S3BucketReplicationEnabled",
+                compliance.REASON_REPLICATION_ACCESS_LOGS,
+                compliance.REPLICATION_PACKS,
             )
         self.access_logs_bucket: s3.IBucket = access_logs_bucket
 
@@ -92,6 +106,16 @@ class RecordingsBucket(Construct):
             server_access_logs_prefix=access_logs_prefix,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        compliance.acknowledge_in_packs(
+            self.bucket.node.default_child or self.bucket,
+            "S3BucketReplicationEnabled",
+            compliance.REASON_REPLICATION_RECORDINGS,
+            compliance.REPLICATION_PACKS,
+        )
+        if imported_log_bucket:
+            cdk.Annotations.of(self.bucket).acknowledge_warning(
+                "@aws-cdk/aws-s3:accessLogsPolicyNotAdded", compliance.REASON_IMPORTED_LOG_BUCKET
+            )
         for statement in policies.bucket_policy_statements(
             bucket_arn=self.bucket.bucket_arn,
             key_arn=encryption_key.key_arn,

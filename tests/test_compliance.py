@@ -1,0 +1,124 @@
+"""Every synthesis is a compliance check: four cdk-nag packs, cfn-lint, and the gate must bite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from cfnlint.api import ManualArgs, lint
+
+from constructs_lib import SessionRecordingsStorage, compliance
+from stacks.config import RecordingsConfig
+from stacks.recordings_stack import SessionRecordingsStack
+from tests.conftest import ACCOUNT, FULL_CONTEXT, TEST_ENV, make_app
+
+PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+
+CONFIGS: dict[str, tuple[dict[str, Any], cdk.Environment | None]] = {
+    "default": ({}, TEST_ENV),
+    "default-env-agnostic": ({}, None),
+    "fully-configured": (FULL_CONTEXT, TEST_ENV),
+    "prefix-and-name": ({"recordingsPrefix": "clusters/prod/records", "bucketName": "prod-recordings"}, None),
+    "pod-identity": ({"authTrust": "pod-identity"}, TEST_ENV),
+    "principal": ({"authTrust": "principal", "authPrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/ops"}, TEST_ENV),
+    "existing-role": ({"existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:role/teleport/auth"}, TEST_ENV),
+    "literal-rfd": ({"scopeKeyToS3": "false", "keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"}, TEST_ENV),
+}
+
+
+def synth_with_packs(build: Callable[[cdk.App], None], out_dir: Path) -> dict[str, Any]:
+    """Synthesize like app.py does; return the validation report (raises if a finding is unacknowledged)."""
+    app = make_app()
+    app = cdk.App(context=dict(app.node.get_all_context()), outdir=str(out_dir))
+    compliance.enable_compliance_packs(app)
+    build(app)
+    app.synth()
+    report: dict[str, Any] = json.loads((out_dir / "validation-report.json").read_text())
+    return report
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, Any], list[Path]]]:
+    results = {}
+    for name, (context, env) in CONFIGS.items():
+        out = tmp_path_factory.mktemp(name)
+        config = RecordingsConfig.from_context(context)
+        report = synth_with_packs(
+            lambda app, config=config, env=env: SessionRecordingsStack(app, "Recordings", config=config, env=env),
+            out,
+        )
+        results[name] = (report, sorted(out.glob("*.template.json")))
+    return results
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_pack_passes(name: str, reports: dict[str, tuple[dict[str, Any], list[Path]]]) -> None:
+    report, templates = reports[name]
+    conclusions = {r["pluginName"]: r["conclusion"] for r in report["pluginReports"]}
+    for pack in PACKS:
+        assert conclusions.get(pack) == "success", (pack, report)
+    assert templates
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_cfn_lint_finds_nothing(name: str, reports: dict[str, tuple[dict[str, Any], list[Path]]]) -> None:
+    _, templates = reports[name]
+    for template in templates:
+        matches = lint(template.read_text(), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+        assert [str(m) for m in matches] == []
+
+
+def test_every_acknowledgment_is_one_finding_on_its_own_resource_with_this_designs_reason(
+    reports: dict[str, tuple[dict[str, Any], list[Path]]],
+) -> None:
+    report, _ = reports["default"]
+    recordings, access_logs, policy = (
+        "Recordings/Storage/Bucket/Resource/Resource",
+        "Recordings/Storage/Bucket/AccessLogs/Resource",
+        "Recordings/Storage/AuthRole/RecordingsAccess/Resource/Resource",
+    )
+    wildcard = "arn:<AWS::Partition>:s3:::teleport-recordings-111122223333-eu-west-1/records/*"
+    expected = {
+        ("AwsSolutions-IAM5[Resource::" + wildcard + "]", policy, compliance.REASON_RECORDINGS_PREFIX_WILDCARD),
+        *{
+            (f"{pack}-S3BucketReplicationEnabled", recordings, compliance.REASON_REPLICATION_RECORDINGS)
+            for pack in PACKS[1:]
+        },
+        *{
+            (f"{pack}-S3BucketReplicationEnabled", access_logs, compliance.REASON_REPLICATION_ACCESS_LOGS)
+            for pack in PACKS[1:]
+        },
+        *{(f"{pack}-S3DefaultEncryptionKMS", access_logs, compliance.REASON_ACCESS_LOGS_SSE_S3) for pack in PACKS[1:]},
+    }
+    suppressed = []
+    for plugin in report["pluginReports"]:
+        for violation in plugin.get("suppressedViolations", []):
+            [construct] = violation["violatingConstructs"]
+            assert violation["acknowledgedAt"] == construct["constructPath"], "acknowledged on the resource itself"
+            suppressed.append((violation["ruleName"], construct["constructPath"], violation["reason"]))
+    assert sorted(suppressed) == sorted(expected)
+
+
+def test_the_gate_bites_on_an_unrotated_key_and_an_unencrypted_bucket(tmp_path: Path) -> None:
+    def build(app: cdk.App) -> None:
+        stack = cdk.Stack(app, "Careless", env=TEST_ENV)
+        SessionRecordingsStorage(stack, "Storage")
+        kms.Key(stack, "UnrotatedKey", enable_key_rotation=False, removal_policy=cdk.RemovalPolicy.RETAIN)
+        s3.Bucket(stack, "PlainBucket", removal_policy=cdk.RemovalPolicy.RETAIN)
+
+    with pytest.raises(RuntimeError, match="ValidationFailed") as caught:
+        synth_with_packs(build, tmp_path)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    failed = {violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]}
+    assert "AwsSolutions-KMS5" in failed, failed
+    assert "AwsSolutions-S1" in failed
+    assert "HIPAA.Security-S3DefaultEncryptionKMS" in failed
+    # The storage construct itself contributes no finding.
+    assert not any("Careless/Storage/" in json.dumps(v) for p in report["pluginReports"] for v in p["violations"])
+    assert caught.value is not None
