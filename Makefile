@@ -49,6 +49,10 @@ lint: $(STAMPS)/python-dev
 test: lint $(STAMPS)/node
 	$(VENV)/bin/python -m pytest -n 2 -q
 
+## bench: median synth time of the gated app vs a bare one-bucket app, and the test suite's wall time
+bench: $(STAMPS)/python-dev $(STAMPS)/node
+	$(VENV)/bin/python scripts/bench.py
+
 ## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account)
 deploy: $(STAMPS)/python $(STAMPS)/node
 	$(CDK) deploy $(CDK_DEPLOY_ARGS)

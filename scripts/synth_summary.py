@@ -31,6 +31,12 @@ def main(out_dir: str) -> int:
     if not templates:
         print(f"no templates in {out_dir}", file=sys.stderr)
         return 1
+    report_path = Path(out_dir) / "validation-report.json"
+    if report_path.exists():
+        report = json.loads(report_path.read_text())
+        for plugin in report.get("pluginReports", []):
+            acknowledged = len(plugin.get("suppressedViolations", []))
+            print(f"compliance: {plugin['pluginName']}: {plugin['conclusion']} ({acknowledged} acknowledged findings)")
     for template_path in templates:
         template = json.loads(template_path.read_text())
         print(f"template: {template_path}")
