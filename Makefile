@@ -6,7 +6,10 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV := .venv
-STAMPS := .make
+# Install stamps live inside what they describe: deleting .venv or node_modules re-installs.
+PY_STAMP := $(VENV)/.installed-runtime
+PY_DEV_STAMP := $(VENV)/.installed-dev
+NODE_STAMP := node_modules/.installed
 CDK_OUT ?= cdk.out
 
 # Node 22 and the pinned CDK CLI from node_modules come first: jsii and cdk run on them.
@@ -19,43 +22,43 @@ CDK := cdk --no-notices --no-version-reporting
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMPS)/python: requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python
+$(PY_STAMP): requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@mkdir -p $(STAMPS) && touch $@
+	@touch $@
 
-$(STAMPS)/python-dev: $(STAMPS)/python requirements-dev.txt
+$(PY_DEV_STAMP): $(PY_STAMP) requirements-dev.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
-$(STAMPS)/node: package.json package-lock.json
+$(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@test "$$(node --version | cut -d. -f1)" = "v22" || { echo "node_modules/.bin/node is not Node 22" >&2; exit 1; }
-	@mkdir -p $(STAMPS) && touch $@
+	@touch $@
 
 ## synth: synthesize the default app with every compliance gate; prints the templates and the storage URI
-synth: $(STAMPS)/python $(STAMPS)/node
+synth: $(PY_STAMP) $(NODE_STAMP)
 	rm -rf $(CDK_OUT)
 	$(CDK) synth --quiet --output $(CDK_OUT)
 	$(VENV)/bin/python scripts/synth_summary.py $(CDK_OUT)
 
 ## lint: ruff (lint and format) and mypy --strict
-lint: $(STAMPS)/python-dev
+lint: $(PY_DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 ## test: lint and type checks, then the whole test suite
-test: lint $(STAMPS)/node
+test: lint $(NODE_STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q
 
 ## bench: median synth time of the gated app vs a bare one-bucket app, and the test suite's wall time
-bench: $(STAMPS)/python-dev $(STAMPS)/node
+bench: $(PY_DEV_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python scripts/bench.py
 
 ## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account)
-deploy: $(STAMPS)/python $(STAMPS)/node
+deploy: $(PY_STAMP) $(NODE_STAMP)
 	$(CDK) deploy $(CDK_DEPLOY_ARGS)
 
 clean:
-	rm -rf $(CDK_OUT) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache
