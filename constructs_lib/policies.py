@@ -163,15 +163,19 @@ SID_DENY_SSE_C = "DenyPutWithCustomerProvidedKey"
 SID_DENY_MISSING_ENCRYPTION = "DenyPutWithoutEncryptionHeader"
 
 
-def _deny_put(sid: str, objects_arn: str, condition: dict[str, Any]) -> PolicyStatement:
+def _deny(sid: str, action: str, resource: str | list[str], condition: dict[str, Any]) -> PolicyStatement:
     return {
         "Sid": sid,
         "Effect": "Deny",
         "Principal": {"AWS": "*"},
-        "Action": "s3:PutObject",
-        "Resource": objects_arn,
+        "Action": action,
+        "Resource": resource,
         "Condition": condition,
     }
+
+
+def _deny_put(sid: str, objects_arn: str, condition: dict[str, Any]) -> PolicyStatement:
+    return _deny(sid, "s3:PutObject", objects_arn, condition)
 
 
 def bucket_policy_statements(
@@ -185,22 +189,8 @@ def bucket_policy_statements(
     """
     objects = f"{bucket_arn}/*"
     statements: list[PolicyStatement] = [
-        {
-            "Sid": SID_DENY_INSECURE_TRANSPORT,
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": "s3:*",
-            "Resource": [bucket_arn, objects],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": SID_DENY_OUTDATED_TLS,
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": "s3:*",
-            "Resource": [bucket_arn, objects],
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
+        _deny(SID_DENY_INSECURE_TRANSPORT, "s3:*", [bucket_arn, objects], {"Bool": {"aws:SecureTransport": "false"}}),
+        _deny(SID_DENY_OUTDATED_TLS, "s3:*", [bucket_arn, objects], {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
         _deny_put(
             SID_DENY_NON_KMS_ENCRYPTION,
             objects,
