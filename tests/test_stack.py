@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -34,6 +35,39 @@ def default_template(default_stack: cdk.Stack) -> dict[str, Any]:
 
 def test_termination_protection(default_stack: cdk.Stack) -> None:
     assert default_stack.termination_protection is True
+
+
+def test_stateful_resources_are_retained_and_counted(default_stack: cdk.Stack) -> None:
+    template = Template.from_stack(default_stack)
+    for resource_type, count in (("AWS::KMS::Key", 1), ("AWS::S3::Bucket", 2)):
+        template.resource_count_is(resource_type, count)
+        template.all_resources(resource_type, {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeySpec": "SYMMETRIC_DEFAULT",
+            "KeyUsage": "ENCRYPT_DECRYPT",
+            "EnableKeyRotation": True,
+            "KeyPolicy": {"Statement": Match.array_with([Match.object_like({"Sid": "Teleport CMK Auth"})])},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like(
+                        {
+                            "BucketKeyEnabled": True,
+                            "ServerSideEncryptionByDefault": Match.object_like({"SSEAlgorithm": "aws:kms"}),
+                        }
+                    )
+                ]
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+        },
+    )
+    template.has_output("StorageUri", {"Description": Match.string_like_regexp("audit_sessions_uri")})
 
 
 def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
