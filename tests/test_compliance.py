@@ -122,3 +122,11 @@ def test_the_gate_bites_on_an_unrotated_key_and_an_unencrypted_bucket(tmp_path: 
     # The storage construct itself contributes no finding.
     assert not any("Careless/Storage/" in json.dumps(v) for p in report["pluginReports"] for v in p["violations"])
     assert caught.value is not None
+
+
+@pytest.mark.parametrize(
+    "snapshot_file", sorted((Path(__file__).parent / "__snapshots__").rglob("*.json")), ids=lambda p: p.name
+)
+def test_cfn_lint_finds_nothing_in_snapshot_templates(snapshot_file: Path) -> None:
+    matches = lint(snapshot_file.read_text(), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches] == []
