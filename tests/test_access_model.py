@@ -273,6 +273,13 @@ BUCKET_ROWS = [
     BucketRow(
         "list-bucket-versions-tls1.3", "s3:ListBucketVersions", plain(tls("1.3")), Expect.always(ND), on_bucket=True
     ),
+    # Integrity is not the bucket policy's job: over TLS it denies no delete or policy change (R5).
+    BucketRow("delete-object-tls1.3", "s3:DeleteObject", plain(tls("1.3")), Expect.always(ND)),
+    BucketRow("delete-object-version-tls1.3", "s3:DeleteObjectVersion", plain(tls("1.3")), Expect.always(ND)),
+    BucketRow("put-bucket-policy-tls1.3", "s3:PutBucketPolicy", plain(tls("1.3")), Expect.always(ND), on_bucket=True),
+    BucketRow(
+        "put-bucket-versioning-tls1.3", "s3:PutBucketVersioning", plain(tls("1.3")), Expect.always(ND), on_bucket=True
+    ),
     BucketRow(
         "put-aws-kms-this-key-arn-tls1.1",
         "s3:PutObject",
