@@ -506,7 +506,7 @@ def _put(resource: str, description: str, **headers: str) -> st.Request:
 def deny_requirements(*, bucket_arn: str, key_arn: str, key_id: str) -> list[DenyRequirement]:
     """The deny set of DOMAIN.md / ``policies.bucket_policy_statements``, as requests that must be denied."""
     objects = f"{bucket_arn}/*"
-    partition, _, _, region, account = key_arn.split(":")[:5]
+    _, partition, _, region, account = key_arn.split(":")[:5]
     other_key_id = "00000000-0000-4000-8000-000000000000"
     other_key_arn = f"arn:{partition}:kms:{region}:{account}:key/{other_key_id}"
     aws_s3_alias_arn = f"arn:{partition}:kms:{region}:{account}:alias/aws/s3"
