@@ -61,7 +61,8 @@ def _report_text(results: Sequence[CheckResult], header: str) -> str:
     lines = [header]
     lines += [f"{r.status.value:<4}  {r.id:<{width}}  {r.reason}" for r in results]
     counts = {status: sum(1 for r in results if r.status.value == status) for status in ("PASS", "WARN", "FAIL")}
-    lines.append(f"{counts['PASS']} passed, {counts['WARN']} warnings, {counts['FAIL']} failed")
+    warnings = f"{counts['WARN']} warning{'' if counts['WARN'] == 1 else 's'}"
+    lines.append(f"{counts['PASS']} passed, {warnings}, {counts['FAIL']} failed")
     return "\n".join(lines)
 
 
