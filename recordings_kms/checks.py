@@ -232,7 +232,7 @@ def _covered(patterns: Sequence[str]) -> frozenset[str]:
 
 
 def _granted(statement: st.Statement) -> frozenset[str]:
-    return frozenset(a for a in KMS_ACTIONS if st.allows_action(statement, a))
+    return frozenset(a for a in KMS_ACTIONS if st.covers_action(statement, a))
 
 
 _RFD_AUTH_ACTIONS = _covered(policies.AUTH_KMS_ACTIONS)
@@ -243,11 +243,11 @@ def _allows(statement: st.Statement) -> bool:
 
 
 def _is_admin(statement: st.Statement) -> bool:
-    return _allows(statement) and st.allows_action(statement, "kms:PutKeyPolicy")
+    return _allows(statement) and st.covers_action(statement, "kms:PutKeyPolicy")
 
 
 def _grants_crypto(statement: st.Statement) -> bool:
-    return _allows(statement) and any(st.allows_action(statement, a) for a in _CRYPTO_ACTIONS)
+    return _allows(statement) and any(st.covers_action(statement, a) for a in _CRYPTO_ACTIONS)
 
 
 def _short(actions: frozenset[str]) -> str:
@@ -347,7 +347,7 @@ def _check_deny_statement(statements: Sequence[st.Statement], auth_principal: st
     check_id = "key.policy.deny"
     denied: list[str] = []
     for index, statement in enumerate(statements):
-        if statement.get("Effect") != "Deny" or not st.allows_action(statement, "kms:Decrypt"):
+        if statement.get("Effect") != "Deny" or not st.covers_action(statement, "kms:Decrypt"):
             continue
         principals = st.aws_principals(statement)
         conditional = bool(statement.get("Condition"))

@@ -96,7 +96,7 @@ def glob_matches(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
     return _glob(pattern, ignore_case).match(text) is not None
 
 
-def allows_action(statement: Statement, action: str) -> bool:
+def covers_action(statement: Statement, action: str) -> bool:
     """Whether the statement's ``Action`` (or ``NotAction``) covers ``action``."""
     if "Action" in statement:
         return any(glob_matches(str(p), action, ignore_case=True) for p in as_list(statement["Action"]))
@@ -214,7 +214,7 @@ def evaluate_conditions(statement: Statement, request: Request, known_keys: Iter
         for key, values in entries.items():
             result = (
                 evaluate_condition_entry(str(operator), str(key), values, request.context)
-                if key.lower() in known
+                if str(key).lower() in known
                 else None
             )
             if result is False:
@@ -226,6 +226,6 @@ def evaluate_conditions(statement: Statement, request: Request, known_keys: Iter
 
 def statement_matches(statement: Statement, request: Request, known_keys: Iterable[str]) -> bool | None:
     """Whether the statement applies to the request (principals aside); ``None``: cannot tell."""
-    if not allows_action(statement, request.action) or not covers_resource(statement, request.resource):
+    if not covers_action(statement, request.action) or not covers_resource(statement, request.resource):
         return False
     return evaluate_conditions(statement, request, known_keys)

@@ -361,8 +361,8 @@ def test_condition_entries(operator: str, values: Any, context: dict[str, str], 
 
 def test_action_and_resource_wildcards() -> None:
     statement = {"Action": ["S3:Put*"], "NotResource": "arn:aws:s3:::b/public/*"}
-    assert st.allows_action(statement, "s3:PutObject")
-    assert not st.allows_action(statement, "s3:GetObject")
+    assert st.covers_action(statement, "s3:PutObject")
+    assert not st.covers_action(statement, "s3:GetObject")
     assert st.covers_resource(statement, "arn:aws:s3:::b/private/x")
     assert not st.covers_resource(statement, "arn:aws:s3:::b/public/x")
 
