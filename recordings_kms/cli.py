@@ -1,0 +1,321 @@
+"""``recordings-kms``: verify a live RFD 42 deployment; print its policies and the teleport.yaml snippet.
+
+Exit codes: 0 every check passed (warnings allowed unless ``--fail-on-warn``), 1 a check failed,
+2 the command could not run (bad arguments, no credentials, a missing resource, AccessDenied).
+boto3 is imported only by the commands that call AWS, and CDK never: the policy commands print
+``constructs_lib.policies`` documents, the same builders the constructs use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from constructs_lib import policies
+from constructs_lib.policies import KeyAdminMode
+from constructs_lib.validation import (
+    KEY_ARN,
+    Problem,
+    check_auth_principal_arn,
+    check_bucket_name,
+    check_disjoint,
+    check_principal_arns,
+    labelled,
+)
+from recordings_kms.teleport import StorageUri, StorageUriError, parse_storage_uri, teleport_config_snippet
+
+if TYPE_CHECKING:
+    from recordings_kms.checks import CheckResult
+
+PROG = "recordings-kms"
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+_OPTION_LABELS = labelled(
+    {"auth": "--auth", "admin": "--admin", "deny": "--deny", "bucket": "--bucket", "region": "--region", "key": "--key"}
+)
+
+
+def _error(message: str, *, as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps({"ok": False, "error": message}, indent=2))
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _problems(problems: Sequence[Problem]) -> int:
+    for problem in problems:
+        print(f"{PROG}: error: {problem.render(_OPTION_LABELS)}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# --- verify --------------------------------------------------------------------------------------
+
+
+def _report_text(results: Sequence[CheckResult], header: str) -> str:
+    width = max((len(r.id) for r in results), default=0)
+    lines = [header]
+    lines += [f"{r.status.value:<4}  {r.id:<{width}}  {r.reason}" for r in results]
+    counts = {status: sum(1 for r in results if r.status.value == status) for status in ("PASS", "WARN", "FAIL")}
+    warnings = f"{counts['WARN']} warning{'' if counts['WARN'] == 1 else 's'}"
+    lines.append(f"{counts['PASS']} passed, {warnings}, {counts['FAIL']} failed")
+    return "\n".join(lines)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from recordings_kms import aws
+    from recordings_kms.checks import Expectations, Status, verify
+    from recordings_kms.probe import ProbeTarget, run_probe
+
+    region = args.region or (aws.region_of_key(args.key) if args.key else None)
+    try:
+        clients = aws.make_clients(region=region, endpoint_url=args.endpoint_url)
+        expect = Expectations()
+        bucket, key = args.bucket, args.key
+        if args.stack_name:
+            outputs = aws.stack_outputs(clients, args.stack_name)
+            bucket, key = aws.require_outputs(outputs, args.stack_name, "BucketName", "KeyArn")
+            expect = Expectations(auth_principal_arn=outputs.get("AuthRoleArn"), storage_uri=outputs.get("StorageUri"))
+        key_facts = aws.gather_key(clients, key)
+        bucket_facts = aws.gather_bucket(clients, bucket)
+        results = verify(key_facts, bucket_facts, expect)
+        if args.probe:
+            sse_kms_key = key_facts.arn
+            if expect.storage_uri:
+                # A bad StorageUri is reported by the stack.storage-uri check; the probe then uses the key ARN.
+                with contextlib.suppress(StorageUriError):
+                    sse_kms_key = parse_storage_uri(expect.storage_uri).sse_kms_key
+            target = ProbeTarget(
+                bucket=bucket,
+                key_arn=key_facts.arn,
+                key_id=key_facts.key_id,
+                sse_kms_key=sse_kms_key,
+                enforces_policies=clients.enforces_policies,
+                endpoint=args.endpoint_url or f"AWS {clients.region}",
+            )
+            with aws.translated("s3", bucket):
+                results += run_probe(clients.s3, target)
+    except aws.AwsError as error:
+        return _error(str(error), as_json=args.json)
+    except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
+        return _error(f"AWS call failed: {error}", as_json=args.json)
+
+    failed = any(r.status == Status.FAIL for r in results)
+    warned = any(r.status == Status.WARN for r in results)
+    ok = not failed and not (warned and args.fail_on_warn)
+    if args.json:
+        summary = {status.value: sum(1 for r in results if r.status == status) for status in Status}
+        document = {
+            "ok": ok,
+            "bucket": bucket,
+            "key": key_facts.arn,
+            "region": clients.region,
+            "stack_name": args.stack_name,
+            "endpoint_url": args.endpoint_url,
+            "probe": args.probe,
+            "summary": summary,
+            "checks": [r.as_json() for r in results],
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
+        header = f"{PROG} verify: bucket {bucket}, key {key_facts.arn} ({where})"
+        print(_report_text(results, header))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def _policy(args: argparse.Namespace) -> int:
+    admins, denied = list(args.admin), list(args.deny)
+    problems = check_auth_principal_arn("auth", args.auth)
+    problems += check_principal_arns("admin", admins)
+    problems += check_principal_arns("deny", denied)
+    problems += check_disjoint("admin", admins, "deny", denied, "a key administrator cannot also be denied")
+    problems += check_disjoint("deny", denied, "auth", [args.auth], "Teleport could not use the key")
+    region: str | None = None
+    if args.bucket is not None:
+        problems += check_bucket_name("bucket", args.bucket)
+        region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not region:
+            problems.append(Problem("region", None, "set with --bucket: kms:ViaService names the region's S3 endpoint"))
+    if problems:
+        return _problems(problems)
+    partition = args.auth.split(":")[1]
+    document = policies.key_policy(
+        auth_principal_arn=args.auth,
+        deploy_role_arn=None,
+        key_admin_arns=admins,
+        denied_principal_arns=denied,
+        key_admin_mode=KeyAdminMode(args.admin_mode),
+        bucket_arn=f"arn:{partition}:s3:::{args.bucket}" if args.bucket is not None else None,
+        region=region,
+    )
+    print(json.dumps(document, indent=2))
+    if not admins:
+        print(
+            f"{PROG}: note: no --admin: nobody could manage this key, and KMS refuses a key policy that does not "
+            "let the caller call kms:PutKeyPolicy again (name yourself or your deploy role with --admin)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _bucket_policy(args: argparse.Namespace) -> int:
+    problems = check_bucket_name("bucket", args.bucket)
+    match = KEY_ARN.match(args.key)
+    if match is None:
+        problems.append(
+            Problem("key", args.key, "a KMS key ARN like arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (the policy names both)")
+        )
+    if problems or match is None:
+        return _problems(problems)
+    partition = args.key.split(":")[1]
+    document = policies.bucket_policy(
+        bucket_arn=f"arn:{partition}:s3:::{args.bucket}",
+        key_arn=args.key,
+        key_id=match["key_id"],
+        require_encryption_headers=args.strict,
+    )
+    print(json.dumps(document, indent=2))
+    if args.strict:
+        print(
+            f"{PROG}: note: --strict also denies puts without encryption headers; Teleport's multipart UploadPart "
+            "requests carry none, so test with 'verify --probe' before relying on it",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+# --- teleport-config -----------------------------------------------------------------------------
+
+
+def _teleport_config(args: argparse.Namespace) -> int:
+    storage: StorageUri
+    try:
+        if args.uri is not None:
+            storage = parse_storage_uri(args.uri)
+        else:
+            from recordings_kms import aws
+
+            try:
+                clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url)
+                (uri,) = aws.require_outputs(aws.stack_outputs(clients, args.stack_name), args.stack_name, "StorageUri")
+            except aws.AwsError as error:
+                return _error(str(error))
+            storage = parse_storage_uri(uri)
+    except StorageUriError as error:
+        return _error(str(error))
+    print(teleport_config_snippet(storage), end="")
+    if not storage.names_key_by_arn:
+        print(f"{PROG}: note: sse_kms_key is a key ID; the key ARN also works across accounts", file=sys.stderr)
+    if storage.region is None:
+        print(f"{PROG}: note: no region= in the URI: Teleport uses its own default region", file=sys.stderr)
+    return EXIT_OK
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Teleport RFD 42 session recordings storage: verify a deployment, print its policies "
+        "and the teleport.yaml snippet.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    verify = commands.add_parser(
+        "verify",
+        help="check a live bucket and key against RFD 42 (read-only unless --probe)",
+        description="Read-only checks of the live key and bucket. Exit 0: no check failed (warnings are "
+        "advisory unless --fail-on-warn); 1: a check failed; 2: the checks could not run.",
+    )
+    verify.add_argument(
+        "--stack-name", help="read BucketName, KeyArn, StorageUri and AuthRoleArn from the stack outputs"
+    )
+    verify.add_argument("--bucket", help="the recordings bucket (with --key, instead of --stack-name)")
+    verify.add_argument("--key", help="the recordings key: ARN, ID or alias (with --bucket)")
+    verify.add_argument("--region", help="AWS region (default: the key ARN's region, then the AWS configuration)")
+    verify.add_argument("--endpoint-url", help="another endpoint for S3, KMS and CloudFormation (e.g. a moto server)")
+    verify.add_argument(
+        "--probe",
+        action="store_true",
+        help="also write under recordings-kms-probe/<uuid>/ like Teleport does, try forbidden puts, then remove "
+        "everything written (needs s3:PutObject, s3:DeleteObjectVersion, s3:AbortMultipartUpload and use of the key)",
+    )
+    verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    verify.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
+    verify.set_defaults(handler=_verify)
+
+    policy = commands.add_parser(
+        "policy",
+        help="print the RFD 42 key policy for your ARNs",
+        description="Print the key policy the recordings key construct uses, for teams that do not use CDK.",
+    )
+    policy.add_argument(
+        "--auth", required=True, metavar="ARN", help="the IAM role or user of the Teleport auth service"
+    )
+    policy.add_argument("--admin", nargs="+", action="extend", default=[], metavar="ARN", help="key administrators")
+    policy.add_argument(
+        "--deny", nargs="+", action="extend", default=[], metavar="ARN", help="principals denied kms:* (IAM admins)"
+    )
+    policy.add_argument(
+        "--admin-mode",
+        choices=[m.value for m in KeyAdminMode],
+        default=KeyAdminMode.RFD.value,
+        help="rfd: admins get kms:* as in RFD 42; separated: administration without decryption (default: rfd)",
+    )
+    policy.add_argument(
+        "--bucket", metavar="NAME", help="scope the auth principal's use of the key to S3 for this bucket"
+    )
+    policy.add_argument("--region", help="the bucket's region, with --bucket (default: AWS_REGION)")
+    policy.set_defaults(handler=_policy)
+
+    bucket_policy = commands.add_parser(
+        "bucket-policy",
+        help="print the recordings bucket policy",
+        description="Print the bucket policy the recordings bucket construct uses.",
+    )
+    bucket_policy.add_argument("--bucket", required=True, metavar="NAME")
+    bucket_policy.add_argument("--key", required=True, metavar="KEY_ARN")
+    bucket_policy.add_argument(
+        "--strict", action="store_true", help="also deny puts without encryption headers (see the multipart caveat)"
+    )
+    bucket_policy.set_defaults(handler=_bucket_policy)
+
+    teleport_config = commands.add_parser(
+        "teleport-config",
+        help="print the teleport.yaml storage snippet",
+        description="Print the teleport.yaml audit_sessions_uri for the recordings bucket and key.",
+    )
+    source = teleport_config.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack-name", help="read the StorageUri output of this stack")
+    source.add_argument("--uri", help="an s3:// storage URI with sse_kms_key")
+    teleport_config.add_argument("--region", help="AWS region, with --stack-name")
+    teleport_config.add_argument("--endpoint-url", help="another CloudFormation endpoint, with --stack-name")
+    teleport_config.set_defaults(handler=_teleport_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "verify":
+        if args.stack_name and (args.bucket or args.key):
+            parser.error("verify: use --stack-name, or --bucket and --key, not both")
+        if not args.stack_name and not (args.bucket and args.key):
+            parser.error("verify: needs --stack-name, or both --bucket and --key")
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
