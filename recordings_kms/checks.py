@@ -360,10 +360,12 @@ def _check_deny_statement(statements: Sequence[st.Statement], auth_principal: st
             return _fail(check_id, f"{st.label(statement, index)} denies the auth principal {auth_principal}")
         denied.extend(principals)
     if not denied:
-        return _warn(
+        # Without a statement trusting the account root (key.policy.no-root), IAM administrators get
+        # nothing from their identity policies; RFD 42's deny is then defence in depth.
+        return _pass(
             check_id,
-            "no Deny statement: RFD 42 recommends denying IAM administrators with kms:* on all keys "
-            "(AdministratorAccess) explicitly (deniedPrincipalArns)",
+            "no Deny statement (none configured); IAM administrators are kept out by the absence of an "
+            "account-root grant; RFD 42 also recommends naming them in deniedPrincipalArns",
         )
     return _pass(check_id, f"denies kms:* to {', '.join(denied)}")
 

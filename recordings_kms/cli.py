@@ -1,6 +1,6 @@
 """``recordings-kms``: verify a live RFD 42 deployment; print its policies and the teleport.yaml snippet.
 
-Exit codes: 0 every check passed (warnings allowed unless ``--fail-on-warn``), 1 a check failed,
+Exit codes: 0 every check passed, 1 a check failed or warned (``--warnings-ok``: only failures count),
 2 the command could not run (bad arguments, no credentials, a missing resource, AccessDenied).
 boto3 is imported only by the commands that call AWS, and CDK never: the policy commands print
 ``constructs_lib.policies`` documents, the same builders the constructs use.
@@ -108,7 +108,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     failed = any(r.status == Status.FAIL for r in results)
     warned = any(r.status == Status.WARN for r in results)
-    ok = not failed and not (warned and args.fail_on_warn)
+    ok = not failed and not (warned and not args.warnings_ok)
     if args.json:
         summary = {status.value: sum(1 for r in results if r.status == status) for status in Status}
         document = {
@@ -235,8 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser(
         "verify",
         help="check a live bucket and key against RFD 42 (read-only unless --probe)",
-        description="Read-only checks of the live key and bucket. Exit 0: no check failed (warnings are "
-        "advisory unless --fail-on-warn); 1: a check failed; 2: the checks could not run.",
+        description="Read-only checks of the live key and bucket. Exit 0: every check passed; 1: a check "
+        "failed or warned (with --warnings-ok only failures count); 2: the checks could not run.",
     )
     verify.add_argument(
         "--stack-name", help="read BucketName, KeyArn, StorageUri and AuthRoleArn from the stack outputs"
@@ -252,7 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         "everything written (needs s3:PutObject, s3:DeleteObjectVersion, s3:AbortMultipartUpload and use of the key)",
     )
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
-    verify.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
+    verify.add_argument(
+        "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
+    )
     verify.set_defaults(handler=_verify)
 
     policy = commands.add_parser(

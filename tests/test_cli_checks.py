@@ -266,7 +266,8 @@ def test_key_policy_modes_and_deny_are_reported() -> None:
         separated["key.policy.admin"].reason
         == f"mode separated: administration without decryption for {ADMIN}, {DEPLOY}"
     )
-    assert separated["key.policy.deny"].status == Status.WARN
+    assert separated["key.policy.deny"].status == Status.PASS
+    assert "no Deny statement" in separated["key.policy.deny"].reason
 
 
 def test_rfd_literal_auth_statement_passes_unscoped() -> None:
