@@ -136,7 +136,7 @@ def check_auth_principal_arn(setting: str, value: str) -> list[Problem]:
         Problem(
             setting,
             value,
-            "an IAM role, user or account root ARN that may assume the auth role" + _wrong_kind_hint(value),
+            "an IAM role, user or account root ARN" + _wrong_kind_hint(value),
         )
     ]
 
