@@ -16,7 +16,7 @@ from cfnlint.api import ManualArgs, lint
 from constructs_lib import SessionRecordingsStorage, compliance
 from stacks.config import RecordingsConfig
 from stacks.recordings_stack import SessionRecordingsStack
-from tests.conftest import ACCOUNT, FULL_CONTEXT, TEST_ENV, make_app
+from tests.conftest import ACCOUNT, FULL_CONTEXT, TEST_ENV, cdk_json_context
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
@@ -34,8 +34,7 @@ CONFIGS: dict[str, tuple[dict[str, Any], cdk.Environment | None]] = {
 
 def synth_with_packs(build: Callable[[cdk.App], None], out_dir: Path) -> dict[str, Any]:
     """Synthesize like app.py does; return the validation report (raises if a finding is unacknowledged)."""
-    app = make_app()
-    app = cdk.App(context=dict(app.node.get_all_context()), outdir=str(out_dir))
+    app = cdk.App(context=cdk_json_context(), outdir=str(out_dir))
     compliance.enable_compliance_packs(app)
     build(app)
     app.synth()
@@ -130,3 +129,16 @@ def test_the_gate_bites_on_an_unrotated_key_and_an_unencrypted_bucket(tmp_path: 
 def test_cfn_lint_finds_nothing_in_snapshot_templates(snapshot_file: Path) -> None:
     matches = lint(snapshot_file.read_text(), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
     assert [str(m) for m in matches] == []
+
+
+def test_acknowledgments_follow_a_bucket_name_given_as_a_parameter(tmp_path: Path) -> None:
+    """The IAM5 finding id embeds the resource; a deploy-time bucket name must still be acknowledged."""
+
+    def build(app: cdk.App) -> None:
+        stack = cdk.Stack(app, "Parameterized")
+        name = cdk.CfnParameter(stack, "RecordingsBucketName").value_as_string
+        SessionRecordingsStorage(stack, "Storage", bucket_name=name, recordings_prefix="clusters/prod")
+
+    report = synth_with_packs(build, tmp_path)
+    suppressed = [v["ruleName"] for p in report["pluginReports"] for v in p.get("suppressedViolations", [])]
+    assert "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<RecordingsBucketName>/clusters/prod/*]" in suppressed
