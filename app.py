@@ -19,15 +19,17 @@ def main() -> int:
     enable_compliance_packs(app)
     try:
         config = RecordingsConfig.from_context(app.node.get_all_context())
+        SessionRecordingsStack(
+            app,
+            DEFAULT_STACK_NAME,
+            config=config,
+            env=cdk.Environment(
+                account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+            ),
+        )
     except InvalidSettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    SessionRecordingsStack(
-        app,
-        DEFAULT_STACK_NAME,
-        config=config,
-        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
-    )
     app.synth()
     return 0
 

@@ -57,7 +57,8 @@ class RecordingsBucket(Construct):
         """
         super().__init__(scope, id)
         # Grant log delivery through the log bucket's policy, not an ACL: the only way that works with
-        # ObjectOwnership BucketOwnerEnforced. Set here so importing apps need not set the flag.
+        # ObjectOwnership BucketOwnerEnforced. Set here, for this subtree only, so importing apps need not
+        # set the flag (a value of false there would otherwise make synthesis fail).
         self.node.set_context(SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, True)
         if not cdk.Token.is_unresolved(bucket_name):
             validation.raise_if_any(validation.check_bucket_name("bucket_name", bucket_name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -70,13 +71,57 @@ def check_key_settings(
     return problems
 
 
-def default_deploy_role_arn(scope: Construct) -> str | None:
-    """The CloudFormation execution role of the stack's default synthesizer, if it uses one."""
+def _synthesizer_deploy_role_template(scope: Construct) -> str | None:
+    """The DefaultStackSynthesizer's execution role ARN, with ``${AWS::AccountId}``-style placeholders."""
     synthesizer = cdk.Stack.of(scope).synthesizer
     if isinstance(synthesizer, cdk.DefaultStackSynthesizer):
-        # The synthesizer hands out a template string with ${AWS::AccountId}-style placeholders.
-        return cdk.Fn.sub(synthesizer.cloud_formation_execution_role_arn)
+        return synthesizer.cloud_formation_execution_role_arn
     return None
+
+
+def default_deploy_role_arn(scope: Construct) -> str | None:
+    """The CloudFormation execution role of the stack's default synthesizer, if it uses one."""
+    template = _synthesizer_deploy_role_template(scope)
+    return cdk.Fn.sub(template) if template is not None else None
+
+
+_PSEUDO_PARAMETER = re.compile(r"\$\{AWS::(Partition|AccountId|Region|URLSuffix)\}")
+_PSEUDO_PARAMETER_PATTERNS = {
+    "Partition": "[a-z-]+",
+    "AccountId": "[0-9]{12}",
+    "Region": "[a-z0-9-]+",
+    "URLSuffix": "[a-z.]+",
+}
+
+
+def check_deploy_role_not_denied(
+    scope: Construct, denied_principal_arns: Sequence[str], deploy_role_arn: str | None
+) -> list[Problem]:
+    """Refuse a deny list naming the synthesizer's execution role, whose ARN is only a template here.
+
+    KMS's lockout safety check would reject the key policy at deployment. An explicit
+    ``deploy_role_arn`` is compared by :func:`check_key_settings` instead.
+    """
+    if deploy_role_arn is not None:
+        return []
+    template = _synthesizer_deploy_role_template(scope)
+    if template is None or cdk.Token.is_unresolved(template):
+        return []
+    pieces = _PSEUDO_PARAMETER.split(template)
+    # split() alternates literal text and placeholder names.
+    pattern = "".join(
+        _PSEUDO_PARAMETER_PATTERNS[piece] if index % 2 else re.escape(piece) for index, piece in enumerate(pieces)
+    )
+    return [
+        Problem(
+            "denied_principal_arns",
+            arn,
+            "a list without the CloudFormation execution role that deploys the stack (KMS would refuse a key "
+            "policy that denies the role updating it)",
+        )
+        for arn in _concrete(denied_principal_arns)
+        if re.fullmatch(pattern, arn, flags=re.IGNORECASE)
+    ]
 
 
 class RecordingsKey(Construct):
@@ -130,6 +175,7 @@ class RecordingsKey(Construct):
             auth_principal_arn=auth_principal_arn,
             deploy_role_arn=deploy_role_arn,
         )
+        problems += check_deploy_role_not_denied(self, denied_principal_arns, deploy_role_arn)
         if resolved_deploy_role is None:
             problems.append(
                 Problem(

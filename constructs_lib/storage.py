@@ -24,6 +24,7 @@ from constructs_lib.key import (
     DEFAULT_PENDING_WINDOW_DAYS,
     DEFAULT_ROTATION_DAYS,
     RecordingsKey,
+    check_deploy_role_not_denied,
     check_key_settings,
 )
 from constructs_lib.policies import KeyAdminMode
@@ -93,6 +94,23 @@ def check_storage_settings(
     return problems
 
 
+def _check_existing_role_account(scope: Construct, role_arn: str | None) -> list[Problem]:
+    """An existing auth role must live in the stack's account: the S3 policy is attached to it by name."""
+    account = cdk.Stack.of(scope).account
+    if role_arn is None or cdk.Token.is_unresolved(role_arn) or cdk.Token.is_unresolved(account):
+        return []
+    role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    if role_account == account:
+        return []
+    return [
+        Problem(
+            "existing_auth_role_arn",
+            role_arn,
+            f"a role in the stack's account {account} (the S3 managed policy is attached to the role by name)",
+        )
+    ]
+
+
 class SessionRecordingsStorage(Construct):
     """Everything Teleport needs to keep session recordings under a customer managed key (RFD 42).
 
@@ -149,8 +167,8 @@ class SessionRecordingsStorage(Construct):
         """
         super().__init__(scope, id)
         existing_role_arn = auth_role.role_arn if auth_role is not None else None
-        validation.raise_if_any(
-            check_storage_settings(
+        problems = [
+            *check_storage_settings(
                 bucket_name=bucket_name,
                 recordings_prefix=recordings_prefix,
                 key_alias=key_alias,
@@ -167,8 +185,18 @@ class SessionRecordingsStorage(Construct):
                 service_account=service_account,
                 existing_auth_role_arn=existing_role_arn,
                 deploy_role_arn=deploy_role_arn,
+            ),
+            *check_deploy_role_not_denied(self, denied_principal_arns, deploy_role_arn),
+            *_check_existing_role_account(self, existing_role_arn),
+        ]
+        validation.raise_if_any(problems, label=validation.labelled({"existing_auth_role_arn": "auth_role"}))
+        if auth_role is not None and not isinstance(auth_role, iam.Role) and cdk.Token.is_unresolved(existing_role_arn):
+            cdk.Annotations.of(self).add_warning_v2(
+                "teleport-recordings:authRoleArnUnresolved",
+                "auth_role was imported from an ARN known only at deploy time: CDK derives its name from the ARN's "
+                "last '/' segment only when the role has no path; import it with Role.from_role_name or a "
+                "concrete ARN if it has one",
             )
-        )
         resolved_bucket_name = bucket_name if bucket_name is not None else default_bucket_name(self)
         bucket_arn = bucket_arn_for(resolved_bucket_name)
         self.recordings_prefix = recordings_prefix

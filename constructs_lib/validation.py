@@ -48,10 +48,13 @@ class Problem:
     setting: str
     value: object
     allowed: str
+    #: The setting is a name as the user wrote it (an unknown one), not a setting to relabel.
+    verbatim: bool = False
 
     def render(self, label: Callable[[str], str] = str) -> str:
         allowed = re.sub(r"\{([a-z_]+)\}", lambda m: label(m.group(1)), self.allowed)
-        return f"'{label(self.setting)}' must be {allowed}, got {self.value!r}"
+        setting = self.setting if self.verbatim else label(self.setting)
+        return f"'{setting}' must be {allowed}, got {self.value!r}"
 
 
 class InvalidSettingsError(ValueError):
@@ -93,21 +96,22 @@ def check_role_arn(setting: str, value: str) -> list[Problem]:
     ]
 
 
-def check_principal_arns(setting: str, values: Sequence[str], *, allow_root: bool = False) -> list[Problem]:
+def check_principal_arns(setting: str, values: Sequence[str]) -> list[Problem]:
     """IAM roles and users, the principals a key policy can name by ARN and that stay meaningful.
 
-    The account root is refused unless asked for: naming it in a key policy either hands the key to
-    every IAM administrator (allow) or locks out everyone in the account, the deploy role included (deny).
+    The account root is refused: naming it in a key policy either hands the key to every IAM
+    administrator (allow) or locks out everyone in the account, the deploy role included (deny).
+    IAM names are case-insensitive, so duplicates are found regardless of case.
     """
     problems: list[Problem] = []
     seen: set[str] = set()
     for value in values:
-        if value in seen:
+        if value.lower() in seen:
             problems.append(Problem(setting, value, "a list without duplicates"))
-        seen.add(value)
+        seen.add(value.lower())
         if ROLE_ARN.match(value) or USER_ARN.match(value):
             continue
-        if ROOT_ARN.match(value) and not allow_root:
+        if ROOT_ARN.match(value):
             problems.append(
                 Problem(
                     setting,
@@ -116,8 +120,6 @@ def check_principal_arns(setting: str, values: Sequence[str], *, allow_root: boo
                     "every IAM identity of the account",
                 )
             )
-            continue
-        if ROOT_ARN.match(value):
             continue
         problems.append(
             Problem(
@@ -235,8 +237,9 @@ def check_choice(setting: str, value: str, choices: Sequence[str]) -> list[Probl
 def check_disjoint(
     first_setting: str, first: Sequence[str], second_setting: str, second: Sequence[str], why: str
 ) -> list[Problem]:
-    """A principal may not be in both lists (for example key admin and denied)."""
-    overlap = [v for v in second if v in set(first)]
+    """A principal may not be in both lists (for example key admin and denied); IAM names ignore case."""
+    first_folded = {v.lower() for v in first}
+    overlap = [v for v in second if v.lower() in first_folded]
     return [
         Problem(second_setting, value, f"a principal that is not also listed in '{{{first_setting}}}' ({why})")
         for value in overlap

@@ -84,10 +84,13 @@ class RecordingsConfig:
             setting = SETTINGS_BY_CONTEXT_NAME.get(name)
             if setting is None:
                 if _looks_like_setting(name):
-                    close = difflib.get_close_matches(name, SETTINGS_BY_CONTEXT_NAME, n=1, cutoff=0.6)
+                    close = [SETTINGS_BY_FOLDED_NAME[_fold(name)]] if _fold(name) in SETTINGS_BY_FOLDED_NAME else []
+                    close = close or difflib.get_close_matches(name, SETTINGS_BY_CONTEXT_NAME, n=1, cutoff=0.6)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     problems.append(
-                        Problem(name, value, f"a known setting{hint}: " + ", ".join(SETTINGS_BY_CONTEXT_NAME))
+                        Problem(
+                            name, value, f"a known setting{hint}: " + ", ".join(SETTINGS_BY_CONTEXT_NAME), verbatim=True
+                        )
                     )
                 continue
             parsed = _PARSERS[setting](setting, value, problems)
@@ -119,9 +122,17 @@ def _given(context: Mapping[str, Any]) -> set[str]:
     return {name for name in context if name in SETTINGS_BY_CONTEXT_NAME}
 
 
+def _fold(name: str) -> str:
+    return re.sub(r"[-_]", "", name).lower()
+
+
+#: ``bucket_name``, ``BucketName`` and ``bucket-name`` all fold to the same key as ``bucketName``.
+SETTINGS_BY_FOLDED_NAME = {_fold(context): context for context in SETTINGS_BY_CONTEXT_NAME}
+
+
 def _looks_like_setting(name: str) -> bool:
-    """CDK's own context keys contain ':', '@' or '-'; ours are plain camelCase words."""
-    return re.fullmatch(r"[a-z][A-Za-z0-9]*", name) is not None
+    """A plain camelCase word (CDK's own context keys contain ':' or '@'), or a spelling of one of ours."""
+    return re.fullmatch(r"[a-z][A-Za-z0-9]*", name) is not None or _fold(name) in SETTINGS_BY_FOLDED_NAME
 
 
 _INVALID = object()

@@ -10,7 +10,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.storage import SessionRecordingsStorage
-from stacks.config import RecordingsConfig
+from constructs_lib.validation import InvalidSettingsError
+from stacks.config import RecordingsConfig, context_label
 
 DEFAULT_STACK_NAME = "TeleportSessionRecordings"
 
@@ -22,7 +23,17 @@ class SessionRecordingsStack(cdk.Stack):
     """
 
     def __init__(self, scope: Construct, id: str, *, config: RecordingsConfig, **kwargs: Any) -> None:
+        """
+        :param config: the settings (see ``RecordingsConfig.from_context``).
+        :param kwargs: ``cdk.Stack`` properties. Default: termination protection on; with
+            ``config.deploy_role_arn``, a DefaultStackSynthesizer whose CloudFormation execution role
+            is that role, so the role that deploys is the one the key policy names.
+        """
         kwargs.setdefault("termination_protection", True)
+        if config.deploy_role_arn is not None:
+            kwargs.setdefault(
+                "synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=config.deploy_role_arn)
+            )
         kwargs.setdefault(
             "description", "Teleport session recordings under a customer managed KMS key (Teleport RFD 42)"
         )
@@ -40,7 +51,17 @@ class SessionRecordingsStack(cdk.Stack):
             if config.access_logs_bucket_name is not None
             else None
         )
-        self.storage = SessionRecordingsStorage(
+        try:
+            self.storage = self._storage(config, existing_role, access_logs_bucket)
+        except InvalidSettingsError as error:
+            # Report construct-level problems in the names users set them by (cdk.json context).
+            raise InvalidSettingsError(error.problems, label=context_label) from None
+        self._outputs()
+
+    def _storage(
+        self, config: RecordingsConfig, existing_role: iam.IRole | None, access_logs_bucket: s3.IBucket | None
+    ) -> SessionRecordingsStorage:
+        return SessionRecordingsStorage(
             self,
             "Storage",
             bucket_name=config.bucket_name,
@@ -62,6 +83,7 @@ class SessionRecordingsStack(cdk.Stack):
             deploy_role_arn=config.deploy_role_arn,
         )
 
+    def _outputs(self) -> None:
         outputs = {
             "StorageUri": (
                 self.storage.storage_uri,

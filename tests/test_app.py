@@ -17,7 +17,7 @@ CDK = REPO / "node_modules" / ".bin" / "cdk"
 pytestmark = pytest.mark.skipif(not CDK.exists(), reason="the CDK CLI is installed by `make test`")
 
 
-def run_cdk_synth(out_dir: Path, *context: str) -> subprocess.CompletedProcess[str]:
+def run_cdk_synth(out_dir: Path, *context: str, app: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         # The app runs with this virtualenv's python and the repository's Node 22, as under make.
@@ -26,7 +26,10 @@ def run_cdk_synth(out_dir: Path, *context: str) -> subprocess.CompletedProcess[s
     }
     for variable in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "AWS_PROFILE"):
         env.pop(variable, None)
+    env["PYTHONPATH"] = str(REPO)
     args = [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(out_dir)]
+    if app is not None:
+        args += ["--app", app]
     for item in context:
         args += ["-c", item]
     return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False)
@@ -58,3 +61,30 @@ def test_cdk_synth_with_bad_settings_fails_with_every_problem_and_writes_no_temp
     assert "did you mean 'bucketName'?" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(out.glob("*.template.json"))
+
+
+CARELESS_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from constructs_lib import SessionRecordingsStorage, enable_compliance_packs
+
+app = cdk.App()
+enable_compliance_packs(app)
+stack = cdk.Stack(app, "Careless")
+SessionRecordingsStorage(stack, "Storage")
+kms.Key(stack, "UnrotatedKey", enable_key_rotation=False, removal_policy=cdk.RemovalPolicy.RETAIN)
+app.synth()
+"""
+
+
+def test_cdk_synth_of_an_app_with_a_noncompliant_resource_fails_and_names_the_rule(tmp_path: Path) -> None:
+    """What an importing team sees: the gate stops `cdk synth` and says which rule, on which resource."""
+    app_file = tmp_path / "careless_app.py"
+    app_file.write_text(CARELESS_APP)
+    out = tmp_path / "out"
+    result = run_cdk_synth(out, app=f"{sys.executable} {app_file}")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "AwsSolutions::AwsSolutions-KMS5" in output
+    assert "Careless/UnrotatedKey/Resource" in output
+    assert "Careless/Storage/" not in output, "the construct itself raises nothing"

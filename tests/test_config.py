@@ -186,6 +186,20 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
         ({"bucketNmae": "x"}, r"'bucketNmae' must be a known setting \(did you mean 'bucketName'\?\)"),
         ({"keyadminarns": ADMIN_ROLE}, r"'keyadminarns' must be a known setting \(did you mean 'keyAdminArns'\?\)"),
         ({"keyAlias": 7}, r"'keyAlias' must be a string, got 7"),
+        ({"bucket_name": "x"}, r"'bucket_name' must be a known setting \(did you mean 'bucketName'\?\)"),
+        ({"BucketName": "x"}, r"'BucketName' must be a known setting \(did you mean 'bucketName'\?\)"),
+        ({"key-alias": "x"}, r"'key-alias' must be a known setting \(did you mean 'keyAlias'\?\)"),
+        (
+            {
+                "keyAdminArns": ADMIN_ROLE,
+                "deniedPrincipalArns": ADMIN_ROLE.upper().replace("ARN:AWS:IAM", "arn:aws:iam"),
+            },
+            r"'deniedPrincipalArns' must be a principal that is not also listed in 'keyAdminArns'",
+        ),
+        (
+            {"keyAdminArns": f"{ADMIN_ROLE},{ADMIN_ROLE.replace('KeyAdmins', 'keyadmins')}"},
+            r"'keyAdminArns' must be a list without duplicates",
+        ),
     ],
 )
 def test_invalid_setting_is_named_with_value_and_what_is_allowed(context: dict[str, Any], expected: str) -> None:
