@@ -6,6 +6,7 @@ an unreachable endpoint) becomes an :class:`AwsError` with one line that says wh
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    InvalidRegionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -59,12 +61,31 @@ _BAD_CREDENTIALS = frozenset(
         "InvalidSignatureException",
     }
 )
+#: The reads verify makes, by (service, operation): the IAM action each needs.
+READ_ACTIONS = {
+    ("kms", "DescribeKey"): "kms:DescribeKey",
+    ("kms", "GetKeyPolicy"): "kms:GetKeyPolicy",
+    ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
+    ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
+    ("cloudformation", "DescribeStacks"): "cloudformation:DescribeStacks",
+}
+#: Who has the KMS reads in this design's key policy (``constructs_lib.policies.key_policy``).
+_KMS_WHO = (
+    "in this design the key policy has no account-root statement, so IAM policies cannot grant it: of the "
+    "principals it names, "
+    "only the key administrators (keyAdminArns) and the CloudFormation execution role have "
+    "kms:DescribeKey, kms:GetKeyPolicy and kms:GetKeyRotationStatus (the auth role has only kms:DescribeKey and "
+    "encryption); run verify as a key administrator or the CloudFormation execution role, or add a key administrator"
+)
 _READ_HINTS = {
-    "kms": "the key policy trusts only the principals it names: run verify as a key administrator "
-    "(kms:DescribeKey, kms:GetKeyPolicy, kms:GetKeyRotationStatus)",
-    "s3": "verify needs s3:GetBucketPolicy, s3:GetEncryptionConfiguration, s3:GetBucketVersioning, "
-    "s3:GetBucketPublicAccessBlock and s3:GetBucketOwnershipControls",
-    "cloudformation": "verify --stack-name needs cloudformation:DescribeStacks",
+    "kms": _KMS_WHO,
+    "s3": "verify reads the bucket with s3:GetBucketVersioning, s3:GetEncryptionConfiguration, s3:GetBucketPolicy, "
+    "s3:GetBucketPublicAccessBlock and s3:GetBucketOwnershipControls (IAM permissions of the caller)",
+    "cloudformation": "verify --stack-name and teleport-config --stack-name need cloudformation:DescribeStacks",
 }
 
 
@@ -95,8 +116,10 @@ def describe_client_error(error: ClientError, service: str, resource: str) -> st
     if is_access_denied(error):
         # moto and some endpoints wrap the real message in XML: keep the readable part.
         readable = message.split("<Message>")[-1].split("</Message>")[0] if "<Message>" in message else message
+        action = READ_ACTIONS.get((service, operation))
+        needs = f"; needs {action}" if action else ""
         hint = _READ_HINTS.get(service, "")
-        return f"access denied: {operation} on {resource}: {readable or code}" + (f"; {hint}" if hint else "")
+        return f"access denied: {operation} on {resource}: {readable or code}{needs}" + (f"; {hint}" if hint else "")
     return f"{service} {operation} on {resource} failed: {code}: {message}"
 
 
@@ -113,7 +136,7 @@ def translated(service: str, resource: str) -> Iterator[None]:
             "or run where an instance or task role is available"
         ) from error
     except NoRegionError as error:
-        raise AwsError("no AWS region: pass --region or set AWS_REGION") from error
+        raise AwsError(no_region_message()) from error
     except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as error:
         raise AwsError(f"cannot reach the {service} endpoint: {error}") from error
     except BotoCoreError as error:
@@ -144,19 +167,59 @@ def region_of_key(key: str) -> str | None:
     return key.split(":")[3] if KEY_ARN.match(key) else None
 
 
-def make_clients(*, region: str | None, endpoint_url: str | None) -> Clients:
-    session = boto3.session.Session(region_name=region)
-    resolved = session.region_name
-    if not resolved:
-        raise AwsError("no AWS region: pass --region or set AWS_REGION")
-    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=10, read_timeout=30)
-    return Clients(
-        s3=session.client("s3", endpoint_url=endpoint_url, config=config),
-        kms=session.client("kms", endpoint_url=endpoint_url, config=config),
-        cloudformation=session.client("cloudformation", endpoint_url=endpoint_url, config=config),
-        region=resolved,
-        endpoint_url=endpoint_url,
+#: Where ``make_clients`` looks for the region, in order (boto3 itself ignores AWS_REGION).
+REGION_SOURCES = (
+    "--region, the region of a key ARN given to --key, AWS_REGION, AWS_DEFAULT_REGION, "
+    "then the region of the AWS config profile"
+)
+
+
+def no_region_message(key: str | None = None) -> str:
+    note = f" (--key {key} is not a key ARN, so it names no region)" if key and region_of_key(key) is None else ""
+    return (
+        "no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION, "
+        f"or set region in the AWS config profile{note}"
     )
+
+
+def resolve_region(*, region: str | None, key: str | None, configured: str | None) -> tuple[str, str] | None:
+    """The region to use and where it came from: ``REGION_SOURCES``, in that order.
+
+    ``configured`` is what a boto3 session found (AWS_DEFAULT_REGION, then the config profile).
+    """
+    candidates = (
+        ("--region", region),
+        ("the key ARN", region_of_key(key) if key else None),
+        ("AWS_REGION", os.environ.get("AWS_REGION")),
+        ("AWS_DEFAULT_REGION or the AWS config profile", configured),
+    )
+    return next(((value, source) for source, value in candidates if value), None)
+
+
+def make_clients(*, region: str | None, endpoint_url: str | None, key: str | None = None) -> Clients:
+    """Clients for the region of ``REGION_SOURCES``; every setup error is an :class:`AwsError`."""
+    try:
+        session = boto3.session.Session()
+        resolved = resolve_region(region=region, key=key, configured=session.region_name)
+    except BotoCoreError as error:
+        # For example AWS_PROFILE naming a missing profile, or an unreadable AWS config file.
+        raise AwsError(f"cannot read the AWS configuration: {error}") from error
+    if resolved is None:
+        raise AwsError(no_region_message(key))
+    name, source = resolved
+    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=10, read_timeout=30)
+    try:
+        s3 = session.client("s3", region_name=name, endpoint_url=endpoint_url, config=config)
+        kms = session.client("kms", region_name=name, endpoint_url=endpoint_url, config=config)
+        cloudformation = session.client("cloudformation", region_name=name, endpoint_url=endpoint_url, config=config)
+    except InvalidRegionError as error:
+        raise AwsError(f"region {name!r} (from {source}) is not a valid AWS region name") from error
+    except ValueError as error:
+        # botocore refuses a malformed endpoint with a bare ValueError ("Invalid endpoint: ...").
+        raise AwsError(f"--endpoint-url {endpoint_url!r} is not usable: {error}") from error
+    except BotoCoreError as error:
+        raise AwsError(f"cannot set up the AWS clients: {error}") from error
+    return Clients(s3=s3, kms=kms, cloudformation=cloudformation, region=name, endpoint_url=endpoint_url)
 
 
 def stack_outputs(clients: Clients, stack_name: str) -> dict[str, str]:

@@ -167,14 +167,16 @@ def check_key_rotation(key: KeyFacts) -> CheckResult:
 
 
 #: Every KMS action a key policy can grant: coverage of these is how two action lists are compared.
+#: The KMS API operations (``ReEncrypt`` is authorized as ``ReEncryptFrom`` and ``ReEncryptTo``) and
+#: the permission-only ``SynchronizeMultiRegionKey``; tests compare it with botocore's KMS model.
 KMS_ACTIONS = (
-    "kms:kms:{name}",
     "kms:CancelKeyDeletion",
     "kms:ConnectCustomKeyStore",
     "kms:CreateAlias",
     "kms:CreateCustomKeyStore",
     "kms:CreateGrant",
     "kms:CreateKey",
+    "kms:Decapsulate",
     "kms:Decrypt",
     "kms:DeleteAlias",
     "kms:DeleteCustomKeyStore",
@@ -187,6 +189,7 @@ KMS_ACTIONS = (
     "kms:DisconnectCustomKeyStore",
     "kms:EnableKey",
     "kms:EnableKeyRotation",
+    "kms:Encapsulate",
     "kms:Encrypt",
     "kms:GenerateDataKey",
     "kms:GenerateDataKeyPair",
@@ -194,6 +197,7 @@ KMS_ACTIONS = (
     "kms:GenerateDataKeyWithoutPlaintext",
     "kms:GenerateMac",
     "kms:GenerateRandom",
+    "kms:GetKeyLastUsage",
     "kms:GetKeyPolicy",
     "kms:GetKeyRotationStatus",
     "kms:GetParametersForImport",
@@ -215,6 +219,7 @@ KMS_ACTIONS = (
     "kms:RotateKeyOnDemand",
     "kms:ScheduleKeyDeletion",
     "kms:Sign",
+    "kms:SynchronizeMultiRegionKey",
     "kms:TagResource",
     "kms:UntagResource",
     "kms:UpdateAlias",
@@ -371,15 +376,25 @@ def _check_deny_statement(statements: Sequence[st.Statement], auth_principal: st
 
 
 def _check_admin_statement(statements: Sequence[st.Statement]) -> CheckResult:
+    """Who administers the key by name; the account root and ``*`` do not count (key.policy.no-account-root)."""
     check_id = "key.policy.admin"
     full: list[str] = []
     administration_only: list[str] = []
+    unnamed: list[str] = []
     for statement in statements:
         if not _is_admin(statement):
             continue
         principals = st.aws_principals(statement) + st.other_principals(statement)
-        (full if _grants_crypto(statement) else administration_only).extend(principals)
+        named = [p for p in principals if not (st.is_everyone(p) or st.is_account_root(p))]
+        unnamed.extend(p for p in principals if p not in named and p not in unnamed)
+        (full if _grants_crypto(statement) else administration_only).extend(named)
     if not full and not administration_only:
+        if unnamed:
+            return _fail(
+                check_id,
+                f"no named key administrator: only {', '.join(unnamed)} may administer the key, which hands "
+                "administration to IAM policies (see key.policy.no-account-root); name key administrators instead",
+            )
         return _fail(
             check_id,
             "no statement grants key administration (kms:PutKeyPolicy): nobody can change the policy, "

@@ -12,9 +12,11 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from constructs_lib import policies
 from constructs_lib.policies import KeyAdminMode
@@ -41,6 +43,7 @@ _OPTION_LABELS = labelled(
 
 
 def _error(message: str, *, as_json: bool = False) -> int:
+    message = " ".join(message.split())  # one line, whatever the message (botocore's may span several)
     if as_json:
         print(json.dumps({"ok": False, "error": message}, indent=2))
     print(f"{PROG}: error: {message}", file=sys.stderr)
@@ -51,6 +54,22 @@ def _problems(problems: Sequence[Problem]) -> int:
     for problem in problems:
         print(f"{PROG}: error: {problem.render(_OPTION_LABELS)}", file=sys.stderr)
     return EXIT_ERROR
+
+
+#: What S3 accepts as an existing bucket's name (older buckets may have upper case and underscores).
+_ANY_BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """Why ``--endpoint-url`` is unusable (boto3 needs an http or https URL with a host), or ``None``."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it validates the port)
+    except ValueError as error:
+        return f"--endpoint-url {url!r} is not a valid URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--endpoint-url {url!r} must be an http:// or https:// URL with a host, such as http://127.0.0.1:5000"
+    return None
 
 
 # --- verify --------------------------------------------------------------------------------------
@@ -73,9 +92,15 @@ def _verify(args: argparse.Namespace) -> int:
     from recordings_kms.checks import Expectations, Status, verify
     from recordings_kms.probe import ProbeTarget, run_probe
 
-    region = args.region or (aws.region_of_key(args.key) if args.key else None)
+    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
+        return _error(problem, as_json=args.json)
+    if args.bucket is not None and not _ANY_BUCKET_NAME.match(args.bucket):
+        return _error(
+            f"--bucket {args.bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)",
+            as_json=args.json,
+        )
     try:
-        clients = aws.make_clients(region=region, endpoint_url=args.endpoint_url)
+        clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
         expect = Expectations()
         bucket, key = args.bucket, args.key
         if args.stack_name:
@@ -143,9 +168,17 @@ def _policy(args: argparse.Namespace) -> int:
     region: str | None = None
     if args.bucket is not None:
         problems += check_bucket_name("bucket", args.bucket)
+        # No boto3 here (the policy commands never import it): the environment only, not the AWS config file.
         region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if not region:
-            problems.append(Problem("region", None, "set with --bucket: kms:ViaService names the region's S3 endpoint"))
+            problems.append(
+                Problem(
+                    "region",
+                    None,
+                    "set with --bucket, or AWS_REGION or AWS_DEFAULT_REGION set (kms:ViaService names the region's "
+                    "S3 endpoint; the AWS config file is not read)",
+                )
+            )
     if problems:
         return _problems(problems)
     partition = args.auth.split(":")[1]
@@ -203,6 +236,10 @@ def _teleport_config(args: argparse.Namespace) -> int:
         if args.uri is not None:
             storage = parse_storage_uri(args.uri)
         else:
+            if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
+                return _error(problem)
+            from botocore.exceptions import BotoCoreError, ClientError
+
             from recordings_kms import aws
 
             try:
@@ -210,6 +247,8 @@ def _teleport_config(args: argparse.Namespace) -> int:
                 (uri,) = aws.require_outputs(aws.stack_outputs(clients, args.stack_name), args.stack_name, "StorageUri")
             except aws.AwsError as error:
                 return _error(str(error))
+            except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
+                return _error(f"AWS call failed: {error}")
             storage = parse_storage_uri(uri)
     except StorageUriError as error:
         return _error(str(error))
@@ -243,13 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--bucket", help="the recordings bucket (with --key, instead of --stack-name)")
     verify.add_argument("--key", help="the recordings key: ARN, ID or alias (with --bucket)")
-    verify.add_argument("--region", help="AWS region (default: the key ARN's region, then the AWS configuration)")
+    verify.add_argument(
+        "--region",
+        help="AWS region (default: the region of a key ARN given to --key, then AWS_REGION, AWS_DEFAULT_REGION, "
+        "then the AWS config profile's region)",
+    )
     verify.add_argument("--endpoint-url", help="another endpoint for S3, KMS and CloudFormation (e.g. a moto server)")
     verify.add_argument(
         "--probe",
         action="store_true",
         help="also write under recordings-kms-probe/<uuid>/ like Teleport does, try forbidden puts, then remove "
-        "everything written (needs s3:PutObject, s3:DeleteObjectVersion, s3:AbortMultipartUpload and use of the key)",
+        "everything written (needs s3:PutObject, s3:DeleteObjectVersion, s3:AbortMultipartUpload on the bucket and "
+        "encryption with the key through S3: in this design only an rfd-mode key administrator has both)",
     )
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     verify.add_argument(
@@ -278,7 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument(
         "--bucket", metavar="NAME", help="scope the auth principal's use of the key to S3 for this bucket"
     )
-    policy.add_argument("--region", help="the bucket's region, with --bucket (default: AWS_REGION)")
+    policy.add_argument(
+        "--region",
+        help="the bucket's region, with --bucket (default: AWS_REGION, then AWS_DEFAULT_REGION; the AWS config file "
+        "is not read)",
+    )
     policy.set_defaults(handler=_policy)
 
     bucket_policy = commands.add_parser(
@@ -301,7 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     source = teleport_config.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack-name", help="read the StorageUri output of this stack")
     source.add_argument("--uri", help="an s3:// storage URI with sse_kms_key")
-    teleport_config.add_argument("--region", help="AWS region, with --stack-name")
+    teleport_config.add_argument(
+        "--region",
+        help="AWS region, with --stack-name (default: AWS_REGION, AWS_DEFAULT_REGION, then the AWS config profile's "
+        "region)",
+    )
     teleport_config.add_argument("--endpoint-url", help="another CloudFormation endpoint, with --stack-name")
     teleport_config.set_defaults(handler=_teleport_config)
     return parser

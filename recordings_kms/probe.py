@@ -163,33 +163,97 @@ def _forbidden_put(
     )
 
 
+#: The permission each cleanup call needs, named when it is denied.
+_CLEANUP_ACTIONS = {
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "DeleteObjects": "s3:DeleteObjectVersion",
+}
+
+
+def _cause(operation: str, code: str, message: str = "") -> str:
+    needs = (
+        f", needs {_CLEANUP_ACTIONS[operation]}" if operation in _CLEANUP_ACTIONS and "denied" in code.lower() else ""
+    )
+    return f"{operation}: {code}{': ' + message if message and not needs else ''}{needs}"
+
+
+def _version_label(key: str, version_id: str) -> str:
+    return f"{key} (version {version_id})"
+
+
+def _upload_label(key: str, upload_id: str) -> str:
+    return f"multipart upload {key} (upload id {upload_id})"
+
+
 def cleanup(s3: S3Client, bucket: str, prefix: str, open_uploads: list[tuple[str, str]]) -> CheckResult:
-    """Remove every version and delete marker under ``prefix`` and abort its multipart uploads."""
+    """Remove every version and delete marker under ``prefix`` and abort its multipart uploads.
+
+    Each step is tried even when another fails. When anything remains, the result names every object
+    version and multipart upload left behind (listed again afterwards), and why.
+    """
     aborted = removed = 0
-    problems: list[str] = []
+    causes: list[str] = []
+    #: What a call failed to remove: reported when the final listing is not possible.
+    failed: list[str] = []
+
+    def note(cause: str) -> None:
+        if cause not in causes:
+            causes.append(cause)
+
+    pending = set(open_uploads)
     try:
-        pending = {(u["Key"], u["UploadId"]) for u in _uploads(s3, bucket, prefix)} | set(open_uploads)
-        for key, upload_id in sorted(pending):
+        pending |= {(u["Key"], u["UploadId"]) for u in _uploads(s3, bucket, prefix)}
+    except ClientError as error:
+        note(_cause("ListMultipartUploads", error_code(error), _message(error)))
+    for key, upload_id in sorted(pending):
+        try:
             s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
             aborted += 1
+        except ClientError as error:
+            note(_cause("AbortMultipartUpload", error_code(error), _message(error)))
+            failed.append(_upload_label(key, upload_id))
+    versions: list[ObjectIdentifierTypeDef] = []
+    try:
         versions = _versions(s3, bucket, prefix)
-        for start in range(0, len(versions), 1000):
-            response = s3.delete_objects(
-                Bucket=bucket, Delete={"Objects": versions[start : start + 1000], "Quiet": True}
-            )
-            problems += [f"{e.get('Key')}: {e.get('Code')}" for e in response.get("Errors", [])]
-        removed = len(versions) - len(problems)
-        leftovers = len(_versions(s3, bucket, prefix)) + len(_uploads(s3, bucket, prefix))
-        if leftovers:
-            problems.append(f"{leftovers} object versions or uploads remain")
     except ClientError as error:
-        problems.append(f"{error.operation_name}: {_message(error)}")
+        note(_cause("ListObjectVersions", error_code(error), _message(error)))
+    for start in range(0, len(versions), 1000):
+        batch = versions[start : start + 1000]
+        try:
+            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        except ClientError as error:
+            note(_cause("DeleteObjects", error_code(error), _message(error)))
+            failed += [_version_label(v["Key"], v.get("VersionId", "")) for v in batch]
+            continue
+        errors = response.get("Errors", [])
+        for entry in errors:
+            note(_cause("DeleteObjects", entry.get("Code", "error"), entry.get("Message", "")))
+            failed.append(_version_label(entry.get("Key", "?"), entry.get("VersionId", "?")))
+        removed += len(batch) - len(errors)
+    try:
+        left = [_version_label(v["Key"], v.get("VersionId", "")) for v in _versions(s3, bucket, prefix)]
+        left += [_upload_label(u["Key"], u["UploadId"]) for u in _uploads(s3, bucket, prefix)]
+        listed = True
+    except ClientError as error:
+        note(_cause(error.operation_name, error_code(error), _message(error)))
+        left, listed = failed, False
     where = f"s3://{bucket}/{prefix}"
-    if problems:
+    if left or not listed:
+        what = (
+            f"left behind {len(left)} item{'' if len(left) == 1 else 's'} under {where}: {', '.join(left)}"
+            if left
+            else f"nothing known left under {where}"
+        )
+        if not listed:
+            what += " (possibly more: it could not be listed again)"
+        why = "; ".join(causes) or "S3 reported no error for them"
         return CheckResult(
             "probe.cleanup",
             Status.FAIL,
-            f"could not remove everything under {where} ({'; '.join(problems)}): delete it by hand",
+            f"{what}; {why}: remove them by hand as a principal with s3:DeleteObjectVersion and "
+            "s3:AbortMultipartUpload",
         )
     return CheckResult(
         "probe.cleanup",

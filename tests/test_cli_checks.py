@@ -14,6 +14,7 @@ import pytest
 from constructs_lib import policies
 from recordings_kms import statements as st
 from recordings_kms.checks import (
+    KMS_ACTIONS,
     BucketFacts,
     CheckResult,
     Expectations,
@@ -327,6 +328,57 @@ def test_deny_of_the_auth_principal_fails() -> None:
 def test_no_administrator_fails() -> None:
     document = builder_key_policy(deploy_role_arn=None, key_admin_arns=[])
     assert key_policy_results(document)["key.policy.admin"].status == Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT, "*"],
+    ids=["root-arn", "account-id", "everyone"],
+)
+def test_account_root_is_not_a_named_administrator(principal: str) -> None:
+    """A kms:* grant to the account (moto's and AWS's default key policy) is not an administrator."""
+    root = {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Action": "kms:*", "Resource": "*"}
+    only_root = builder_key_policy(deploy_role_arn=None, key_admin_arns=[])
+    only_root["Statement"].append({**root, "Principal": {"AWS": principal}})
+    result = key_policy_results(only_root)["key.policy.admin"]
+    assert result.status == Status.FAIL
+    assert result.reason.startswith(f"no named key administrator: only {principal} may administer the key")
+    assert "have kms:*" not in result.reason
+
+    with_admin = builder_key_policy()
+    with_admin["Statement"].append({**root, "Principal": {"AWS": [principal, f"arn:aws:iam::{ACCOUNT}:role/Extra"]}})
+    result = key_policy_results(with_admin)["key.policy.admin"]
+    assert result.status == Status.PASS
+    assert result.reason == (
+        f"mode rfd: {ADMIN}, arn:aws:iam::{ACCOUNT}:role/Extra have kms:* and can also decrypt recordings; "
+        f"administration only: {DEPLOY}"
+    )
+
+
+def test_kms_actions_are_the_kms_permissions() -> None:
+    """KMS_ACTIONS is every permission of botocore's KMS model: ReEncrypt is authorized as ReEncryptFrom
+    and ReEncryptTo, and SynchronizeMultiRegionKey is a permission without an API operation."""
+    import botocore.session
+
+    operations = botocore.session.get_session().get_service_model("kms").operation_names
+    expected = {f"kms:{op}" for op in operations if op != "ReEncrypt"}
+    expected |= {"kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:SynchronizeMultiRegionKey"}
+    assert sorted(KMS_ACTIONS) == sorted(expected)
+    assert len(set(KMS_ACTIONS)) == len(KMS_ACTIONS)
+
+
+def test_extra_actions_are_real_kms_actions() -> None:
+    """Everything but key policy changes (NotAction): the extras reported are real actions only."""
+    document = builder_key_policy()
+    for statement in document["Statement"]:
+        if statement["Sid"] == policies.SID_AUTH:
+            del statement["Action"]
+            statement["NotAction"] = "kms:Put*"
+    reason = key_policy_results(document)["key.policy.auth"].reason
+    extra = reason.split("extra ")[1].split(")")[0].split("; ")[0].split(", ")
+    assert extra[0] == "kms:CancelKeyDeletion"
+    assert set(extra) <= set(KMS_ACTIONS)
+    assert "kms:kms:" not in reason
 
 
 def test_unreadable_key_policy_fails() -> None:

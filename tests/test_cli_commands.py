@@ -63,6 +63,36 @@ def test_policy_without_admin_says_why_kms_would_refuse_it(capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "us-east-1"}, "eu-central-1"),
+        ({"AWS_DEFAULT_REGION": "us-east-1"}, "us-east-1"),
+    ],
+)
+def test_policy_region_from_the_environment(
+    environment: dict[str, str], expected: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    code, out, _ = run(["policy", "--auth", AUTH, "--admin", ADMIN, "--bucket", "acme-recordings"], capsys)
+    assert code == 0
+    assert policies.s3_via_service(expected) in out
+
+
+def test_policy_without_a_region_names_what_it_reads(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    code, _, err = run(["policy", "--auth", AUTH, "--admin", ADMIN, "--bucket", "acme-recordings"], capsys)
+    assert code == 2
+    assert "'--region' must be set with --bucket, or AWS_REGION or AWS_DEFAULT_REGION set" in err
+    assert "the AWS config file is not read" in err
+
+
+@pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["policy", "--auth", "teleport-auth"], "'--auth' must be an IAM role, user or account root ARN"),

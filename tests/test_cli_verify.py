@@ -30,6 +30,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from constructs_lib import policies
+from recordings_kms import aws
 from recordings_kms.cli import main
 from recordings_kms.probe import PROBE_PREFIX, ProbeTarget, run_probe
 
@@ -39,6 +40,8 @@ AUTH_ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"
 DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
 PREFIX = "records"
+#: A key that need not exist: for errors raised before any AWS call.
+KEY_ARN_EXAMPLE = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 @pytest.fixture(scope="session")
@@ -228,6 +231,129 @@ def test_key_given_by_id_with_region_from_environment(deploy: Deploy, capsys: py
     argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
     code, out, _ = run(argv, capsys)
     assert code == 0, out
+
+
+def test_region_from_aws_region(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3 ignores AWS_REGION; verify reads it itself (after --region and the key ARN)."""
+    deployment = deploy()
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    code, out, err = run([*argv, "--json"], capsys)
+    assert code == 0, out + err
+    assert json.loads(out)["region"] == REGION
+
+
+def test_aws_region_comes_before_aws_default_region(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = deploy()
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    code, out, err = run(argv, capsys)
+    assert code == 0, out + err
+    assert f"({REGION} via " in out.splitlines()[0]
+
+
+def test_key_arn_region_comes_before_the_environment(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = deploy()
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-2")
+    code, out, err = run(deployment.argv(), capsys)
+    assert code == 0, out + err
+
+
+def test_region_from_the_aws_config_file(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    deployment = deploy()
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    config = tmp_path / "config"
+    config.write_text(f"[default]\nregion = {REGION}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    code, out, err = run(argv, capsys)
+    assert code == 0, out + err
+
+
+@pytest.mark.parametrize(
+    ("region", "key", "environment", "expected"),
+    [
+        ("us-east-2", KEY_ARN_EXAMPLE, {"AWS_REGION": "eu-north-1"}, ("us-east-2", "--region")),
+        (None, KEY_ARN_EXAMPLE, {"AWS_REGION": "eu-north-1"}, ("eu-central-1", "the key ARN")),
+        (None, "alias/recordings", {"AWS_REGION": "eu-north-1"}, ("eu-north-1", "AWS_REGION")),
+        (None, None, {}, ("ap-south-1", "AWS_DEFAULT_REGION or the AWS config profile")),
+    ],
+)
+def test_region_resolution_order(
+    region: str | None,
+    key: str | None,
+    environment: dict[str, str],
+    expected: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert aws.resolve_region(region=region, key=key, configured="ap-south-1") == expected
+
+
+def _assert_error_json(code: int, out: str, err: str, fragment: str) -> None:
+    _assert_error(code, out, err, fragment)
+    assert json.loads(out) == {"ok": False, "error": err.strip().removeprefix("recordings-kms: error: ")}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "fragment"),
+    [
+        ("notaurl", "--endpoint-url 'notaurl' must be an http:// or https:// URL with a host"),
+        ("http://", "must be an http:// or https:// URL with a host"),
+        ("ftp://127.0.0.1:5000", "must be an http:// or https:// URL with a host"),
+        ("127.0.0.1:5000", "must be an http:// or https:// URL with a host"),
+        ("http://127.0.0.1:port", "is not a valid URL"),
+        ("http://[::1", "is not a valid URL"),
+    ],
+)
+def test_bad_endpoint_url(endpoint: str, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--endpoint-url", endpoint]
+    _assert_error(*run(argv, capsys), fragment)
+    _assert_error_json(*run([*argv, "--json"], capsys), fragment)
+    argv = ["teleport-config", "--stack-name", "some-stack", "--endpoint-url", endpoint]
+    _assert_error(*run(argv, capsys), fragment)
+
+
+@pytest.mark.parametrize("bucket", ["arn:aws:s3:::acme-recordings", "s3://acme-recordings", "bad bucket!"])
+def test_bad_bucket_name(bucket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["verify", "--bucket", bucket, "--key", KEY_ARN_EXAMPLE, "--json"]
+    _assert_error_json(*run(argv, capsys), f"--bucket {bucket!r} is not an S3 bucket name")
+
+
+def test_endpoint_refused_by_botocore_is_one_line() -> None:
+    """Behind the up-front check, make_clients still turns botocore's ValueError into an AwsError."""
+    with pytest.raises(aws.AwsError, match=r"--endpoint-url 'notaurl' is not usable: Invalid endpoint: notaurl"):
+        aws.make_clients(region=REGION, endpoint_url="notaurl")
+
+
+def test_bad_region(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--region", "eu west 1", "--json"]
+    _assert_error_json(*run(argv, capsys), "region 'eu west 1' (from --region) is not a valid AWS region name")
+    monkeypatch.setenv("AWS_REGION", "not a region")
+    argv = ["teleport-config", "--stack-name", "some-stack"]
+    _assert_error(*run(argv, capsys), "region 'not a region' (from AWS_REGION) is not a valid AWS region name")
+
+
+def test_missing_profile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    _assert_error(
+        *run(["teleport-config", "--stack-name", "some-stack"], capsys),
+        "cannot read the AWS configuration: The config profile (no-such-profile) could not be found",
+    )
+    argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--json"]
+    _assert_error_json(*run(argv, capsys), "The config profile (no-such-profile) could not be found")
 
 
 # --- seeded breakages ----------------------------------------------------------------------------
@@ -500,6 +626,66 @@ def test_probe_cleans_up_when_a_step_fails(deploy: Deploy) -> None:
     assert _probe_leftovers(deployment) == ([], [])
 
 
+class _DeniedCleanup(_FailingComplete):
+    """Like the auth role: it may write, but neither delete object versions nor abort uploads."""
+
+    def abort_multipart_upload(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "AbortMultipartUpload")
+
+    def delete_objects(self, *, Delete: Any, **kwargs: Any) -> Any:  # noqa: N803 (boto3's parameter name)
+        # S3 authorizes DeleteObjects per object and reports each refusal in Errors (HTTP 200).
+        return {
+            "Errors": [
+                {"Key": o["Key"], "VersionId": o["VersionId"], "Code": "AccessDenied", "Message": "Access Denied"}
+                for o in Delete["Objects"]
+            ]
+        }
+
+
+def test_probe_cleanup_denied_names_what_was_left_behind(deploy: Deploy) -> None:
+    deployment = deploy(bucket_policy=False)
+    target = ProbeTarget(
+        bucket=deployment.bucket,
+        key_arn=deployment.key_arn,
+        key_id=deployment.key_id,
+        sse_kms_key=deployment.key_arn,
+        enforces_policies=False,
+        endpoint=deployment.endpoint,
+    )
+    result = run_probe(_DeniedCleanup(deployment.s3), target)[-1]  # type: ignore[arg-type]
+    versions, uploads = _probe_leftovers(deployment)
+    assert result.id == "probe.cleanup"
+    assert result.status == "FAIL"
+    assert len(versions) == 5
+    assert len(uploads) == 1
+    assert f"left behind 6 items under s3://{deployment.bucket}/{PROBE_PREFIX}/" in result.reason
+    for version in versions:
+        assert f"{version['Key']} (version {version['VersionId']})" in result.reason
+    assert f"multipart upload {uploads[0]['Key']} (upload id {uploads[0]['UploadId']})" in result.reason
+    assert "AbortMultipartUpload: AccessDenied, needs s3:AbortMultipartUpload" in result.reason
+    assert "DeleteObjects: AccessDenied, needs s3:DeleteObjectVersion" in result.reason
+    assert result.reason.endswith(
+        "remove them by hand as a principal with s3:DeleteObjectVersion and s3:AbortMultipartUpload"
+    )
+
+
+def test_moto_default_key_policy_has_no_named_administrator(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    """moto's default key policy (like AWS's) gives the account root kms:*: that is no named administrator."""
+    deployment = deploy()
+    key = deployment.kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    deployment.kms.enable_key_rotation(KeyId=key["KeyId"])
+    deployment.key_arn, deployment.key_id = key["Arn"], key["KeyId"]
+    code, checks = verify_json(deployment, capsys)
+    assert code == 1
+    assert checks["key.policy.no-account-root"]["status"] == "FAIL"
+    admin = checks["key.policy.admin"]
+    assert admin["status"] == "FAIL", admin
+    assert admin["reason"].startswith(f"no named key administrator: only arn:aws:iam::{ACCOUNT}:root")
+    assert "have kms:*" not in admin["reason"]
+
+
 # --- --stack-name and teleport-config ------------------------------------------------------------
 
 
@@ -602,7 +788,10 @@ def test_missing_region(
 ) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     argv = ["verify", "--bucket", "some-bucket", "--key", "alias/some-key", "--endpoint-url", moto_endpoint]
-    _assert_error(*run(argv, capsys), "no AWS region")
+    code, out, err = run(argv, capsys)
+    _assert_error(code, out, err, "no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+    assert "region in the AWS config profile" in err
+    assert "(--key alias/some-key is not a key ARN, so it names no region)" in err
 
 
 def test_unreachable_endpoint(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
@@ -625,17 +814,22 @@ def _set_moto_auth(endpoint: str, initial_no_auth_action_count: str) -> None:
         response.read()
 
 
-def test_access_denied(deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """An IAM user with S3 rights only: moto (with IAM checks on) denies kms:DescribeKey."""
-    deployment = deploy()
+def _run_as_user(
+    deployment: Deployment,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    actions: list[str],
+    argv: list[str],
+) -> tuple[int, str, str]:
+    """Run the CLI as a new IAM user allowed ``actions``, with moto's IAM checks on."""
     iam = boto3.client("iam", endpoint_url=deployment.endpoint, region_name=REGION)
     user = f"auditor-{uuid.uuid4().hex[:8]}"
     iam.create_user(UserName=user)
     iam.put_user_policy(
         UserName=user,
-        PolicyName="s3-only",
+        PolicyName="verify",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
         ),
     )
     access_key = iam.create_access_key(UserName=user)["AccessKey"]
@@ -643,13 +837,53 @@ def test_access_denied(deploy: Deploy, capsys: pytest.CaptureFixture[str], monke
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", access_key["SecretAccessKey"])
     _set_moto_auth(deployment.endpoint, "0")
     try:
-        result = run(deployment.argv("--json"), capsys)
+        return run(argv, capsys)
     finally:
         _set_moto_auth(deployment.endpoint, "inf")
-    code, out, err = result
-    _assert_error(code, out, err, f"access denied: DescribeKey on {deployment.key_arn}")
-    assert "run verify as a key administrator" in err
-    assert json.loads(out) == {"ok": False, "error": err.strip().removeprefix("recordings-kms: error: ")}
+
+
+def test_access_denied(deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An IAM user with S3 rights only: moto (with IAM checks on) denies kms:DescribeKey."""
+    deployment = deploy()
+    code, out, err = _run_as_user(deployment, capsys, monkeypatch, ["s3:*"], deployment.argv("--json"))
+    _assert_error_json(code, out, err, f"access denied: DescribeKey on {deployment.key_arn}")
+    assert "needs kms:DescribeKey" in err
+    assert "run verify as a key administrator or the CloudFormation execution role" in err
+
+
+def test_access_denied_names_the_missing_action(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The auth role's KMS rights (DescribeKey, no GetKeyPolicy) are not enough: say which action is missing."""
+    deployment = deploy()
+    code, out, err = _run_as_user(deployment, capsys, monkeypatch, ["s3:*", "kms:DescribeKey"], deployment.argv())
+    _assert_error(code, out, err, f"access denied: GetKeyPolicy on {deployment.key_arn}")
+    assert "needs kms:GetKeyPolicy" in err
+    assert "only the key administrators (keyAdminArns) and the CloudFormation execution role have" in err
+    assert "the auth role has only kms:DescribeKey" in err
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "action"),
+    [
+        ("kms", "DescribeKey", "kms:DescribeKey"),
+        ("kms", "GetKeyPolicy", "kms:GetKeyPolicy"),
+        ("kms", "GetKeyRotationStatus", "kms:GetKeyRotationStatus"),
+        ("s3", "GetBucketVersioning", "s3:GetBucketVersioning"),
+        ("s3", "GetBucketEncryption", "s3:GetEncryptionConfiguration"),
+        ("s3", "GetBucketPolicy", "s3:GetBucketPolicy"),
+        ("s3", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+        ("s3", "GetBucketOwnershipControls", "s3:GetBucketOwnershipControls"),
+        ("cloudformation", "DescribeStacks", "cloudformation:DescribeStacks"),
+    ],
+)
+def test_every_read_names_its_action_when_denied(service: str, operation: str, action: str) -> None:
+    from botocore.exceptions import ClientError
+
+    error = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, operation)
+    line = aws.describe_client_error(error, service, "the-resource")
+    assert line.startswith(f"access denied: {operation} on the-resource: not authorized; needs {action}; ")
+    assert "\n" not in line
 
 
 def test_arguments_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
