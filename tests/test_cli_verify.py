@@ -608,9 +608,9 @@ class _FailingComplete:
         return getattr(self._client, name)
 
 
-def test_probe_cleans_up_when_a_step_fails(deploy: Deploy) -> None:
-    deployment = deploy(bucket_policy=False)
-    target = ProbeTarget(
+def _moto_probe_target(deployment: Deployment) -> ProbeTarget:
+    """What `verify --probe` targets for this deployment, on an endpoint that enforces no policies."""
+    return ProbeTarget(
         bucket=deployment.bucket,
         key_arn=deployment.key_arn,
         key_id=deployment.key_id,
@@ -618,6 +618,11 @@ def test_probe_cleans_up_when_a_step_fails(deploy: Deploy) -> None:
         enforces_policies=False,
         endpoint=deployment.endpoint,
     )
+
+
+def test_probe_cleans_up_when_a_step_fails(deploy: Deploy) -> None:
+    deployment = deploy(bucket_policy=False)
+    target = _moto_probe_target(deployment)
     results = {r.id: r for r in run_probe(_FailingComplete(deployment.s3), target)}  # type: ignore[arg-type]
     assert results["probe.multipart"].status == "FAIL"
     assert "CompleteMultipartUpload: InternalError" in results["probe.multipart"].reason
@@ -646,14 +651,7 @@ class _DeniedCleanup(_FailingComplete):
 
 def test_probe_cleanup_denied_names_what_was_left_behind(deploy: Deploy) -> None:
     deployment = deploy(bucket_policy=False)
-    target = ProbeTarget(
-        bucket=deployment.bucket,
-        key_arn=deployment.key_arn,
-        key_id=deployment.key_id,
-        sse_kms_key=deployment.key_arn,
-        enforces_policies=False,
-        endpoint=deployment.endpoint,
-    )
+    target = _moto_probe_target(deployment)
     result = run_probe(_DeniedCleanup(deployment.s3), target)[-1]  # type: ignore[arg-type]
     versions, uploads = _probe_leftovers(deployment)
     assert result.id == "probe.cleanup"
