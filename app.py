@@ -9,7 +9,7 @@ import sys
 import aws_cdk as cdk
 
 from constructs_lib.compliance import enable_compliance_packs
-from constructs_lib.validation import InvalidSettingsError
+from constructs_lib.core.validation import InvalidSettingsError
 from stacks.config import RecordingsConfig
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
 

@@ -1,7 +1,7 @@
 """Reusable CDK constructs that provision Teleport RFD 42 session-recording storage.
 
 The construct classes are loaded on first use, so that the plain-data modules
-(``constructs_lib.policies``, ``constructs_lib.validation``) import without starting jsii.
+(``constructs_lib.core.policies``, ``constructs_lib.core.validation``) import without starting jsii.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from constructs_lib.auth_role import AuthNodeRole, AuthTrust, RecordingsAccessPolicy
     from constructs_lib.bucket import RecordingsBucket
     from constructs_lib.compliance import enable_compliance_packs
+    from constructs_lib.core.policies import KeyAdminMode
+    from constructs_lib.core.validation import InvalidSettingsError
     from constructs_lib.key import RecordingsKey
-    from constructs_lib.policies import KeyAdminMode
     from constructs_lib.storage import SessionRecordingsStorage
-    from constructs_lib.validation import InvalidSettingsError
 
 _EXPORTS = {
     "AuthNodeRole": "constructs_lib.auth_role",
@@ -25,9 +25,9 @@ _EXPORTS = {
     "RecordingsBucket": "constructs_lib.bucket",
     "enable_compliance_packs": "constructs_lib.compliance",
     "RecordingsKey": "constructs_lib.key",
-    "KeyAdminMode": "constructs_lib.policies",
+    "KeyAdminMode": "constructs_lib.core.policies",
     "SessionRecordingsStorage": "constructs_lib.storage",
-    "InvalidSettingsError": "constructs_lib.validation",
+    "InvalidSettingsError": "constructs_lib.core.validation",
 }
 
 __all__ = [

@@ -8,8 +8,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib import compliance, policies, validation
-from constructs_lib.validation import Problem
+from constructs_lib import compliance
+from constructs_lib.core import policies, validation
+from constructs_lib.core.validation import Problem
 
 DEFAULT_SERVICE_ACCOUNT = "teleport:teleport"
 

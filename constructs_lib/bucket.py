@@ -8,7 +8,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import compliance, policies, validation
+from constructs_lib import compliance
+from constructs_lib.core import policies, validation
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"

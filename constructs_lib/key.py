@@ -10,9 +10,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib import policies, validation
-from constructs_lib.policies import KeyAdminMode
-from constructs_lib.validation import Problem
+from constructs_lib.core import policies, validation
+from constructs_lib.core.policies import KeyAdminMode
+from constructs_lib.core.validation import Problem
 
 DEFAULT_KEY_ALIAS = "alias/teleport-session-recordings"
 DEFAULT_ROTATION_DAYS = 365

@@ -10,7 +10,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import policies, validation
 from constructs_lib.auth_role import (
     DEFAULT_SERVICE_ACCOUNT,
     AuthNodeRole,
@@ -19,6 +18,9 @@ from constructs_lib.auth_role import (
     check_trust_settings,
 )
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
+from constructs_lib.core import policies, validation
+from constructs_lib.core.policies import KeyAdminMode
+from constructs_lib.core.validation import Problem
 from constructs_lib.key import (
     DEFAULT_KEY_ALIAS,
     DEFAULT_PENDING_WINDOW_DAYS,
@@ -27,8 +29,6 @@ from constructs_lib.key import (
     check_deploy_role_not_denied,
     check_key_settings,
 )
-from constructs_lib.policies import KeyAdminMode
-from constructs_lib.validation import Problem
 
 DEFAULT_RECORDINGS_PREFIX = "records"
 DEFAULT_BUCKET_NAME_PREFIX = "teleport-recordings"

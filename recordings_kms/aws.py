@@ -27,7 +27,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from constructs_lib.validation import KEY_ARN
+from constructs_lib.core.validation import KEY_ARN
 from recordings_kms.checks import BucketFacts, KeyFacts
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ READ_ACTIONS = {
     ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
     ("cloudformation", "DescribeStacks"): "cloudformation:DescribeStacks",
 }
-#: Who has the KMS reads in this design's key policy (``constructs_lib.policies.key_policy``).
+#: Who has the KMS reads in this design's key policy (``constructs_lib.core.policies.key_policy``).
 _KMS_WHO = (
     "in this design the key policy has no account-root statement, so IAM policies cannot grant it: of the "
     "principals it names, "

@@ -2,7 +2,7 @@
 
 Nothing here calls AWS. ``recordings_kms.aws`` gathers the facts (``KeyFacts``, ``BucketFacts``)
 with boto3; each function here judges them against Teleport RFD 42 and this design (see
-``constructs_lib.policies``), and says why in one line.
+``constructs_lib.core.policies``), and says why in one line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib import policies
+from constructs_lib.core import policies
 from recordings_kms import statements as st
 from recordings_kms.teleport import StorageUriError, parse_storage_uri
 

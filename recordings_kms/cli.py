@@ -3,7 +3,7 @@
 Exit codes: 0 every check passed, 1 a check failed or warned (``--warnings-ok``: only failures count),
 2 the command could not run (bad arguments, no credentials, a missing resource, AccessDenied).
 boto3 is imported only by the commands that call AWS, and CDK never: the policy commands print
-``constructs_lib.policies`` documents, the same builders the constructs use.
+``constructs_lib.core.policies`` documents, the same builders the constructs use.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from constructs_lib import policies
-from constructs_lib.policies import KeyAdminMode
-from constructs_lib.validation import (
+from constructs_lib.core import policies
+from constructs_lib.core.policies import KeyAdminMode
+from constructs_lib.core.validation import (
     KEY_ARN,
     Problem,
     check_auth_principal_arn,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from constructs_lib.validation import ROOT_ARN
+from constructs_lib.core.validation import ROOT_ARN
 
 Statement = Mapping[str, Any]
 

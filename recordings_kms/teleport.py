@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from constructs_lib.validation import KEY_ARN, check_bucket_name
+from constructs_lib.core.validation import KEY_ARN, check_bucket_name
 
 _KEY_ID = re.compile(r"^(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$")
 

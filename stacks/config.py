@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from constructs_lib.auth_role import DEFAULT_SERVICE_ACCOUNT, AuthTrust
+from constructs_lib.core.policies import KeyAdminMode
+from constructs_lib.core.validation import InvalidSettingsError, Problem, check_bucket_name, labelled
 from constructs_lib.key import DEFAULT_KEY_ALIAS, DEFAULT_PENDING_WINDOW_DAYS, DEFAULT_ROTATION_DAYS
-from constructs_lib.policies import KeyAdminMode
 from constructs_lib.storage import DEFAULT_RECORDINGS_PREFIX, check_storage_settings
-from constructs_lib.validation import InvalidSettingsError, Problem, check_bucket_name, labelled
 
 
 @dataclass(frozen=True)

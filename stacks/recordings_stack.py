@@ -9,8 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.core.validation import InvalidSettingsError
 from constructs_lib.storage import SessionRecordingsStorage
-from constructs_lib.validation import InvalidSettingsError
 from stacks.config import RecordingsConfig, context_label
 
 DEFAULT_STACK_NAME = "TeleportSessionRecordings"

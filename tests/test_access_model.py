@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 import botocore.session  # type: ignore[import-untyped]
 import pytest
 
-from constructs_lib import policies
+from constructs_lib.core import policies
 from stacks.config import RecordingsConfig
 from tests.conftest import ACCOUNT, ADMIN_ROLE, ADMIN_USER, DENIED_ROLE, DENIED_USER, FULL_CONTEXT, REGION
 from tests.policy_eval import (

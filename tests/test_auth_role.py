@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from constructs_lib import policies
 from constructs_lib.auth_role import AuthTrust
+from constructs_lib.core import policies
 from stacks.config import RecordingsConfig
 from tests.conftest import ACCOUNT, FULL_CONTEXT, only_resource, resources_of_type
 

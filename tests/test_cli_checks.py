@@ -1,6 +1,6 @@
 """The verify checks as pure functions: the policy builders' output passes, each removal or breakage fails.
 
-No AWS here: ``KeyFacts`` and ``BucketFacts`` are built by hand from ``constructs_lib.policies``.
+No AWS here: ``KeyFacts`` and ``BucketFacts`` are built by hand from ``constructs_lib.core.policies``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib import policies
+from constructs_lib.core import policies
 from recordings_kms import statements as st
 from recordings_kms.checks import (
     KMS_ACTIONS,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib import policies
+from constructs_lib.core import policies
 from recordings_kms.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

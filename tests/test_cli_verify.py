@@ -29,7 +29,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from constructs_lib import policies
+from constructs_lib.core import policies
 from recordings_kms import aws
 from recordings_kms.cli import main
 from recordings_kms.probe import PROBE_PREFIX, ProbeTarget, run_probe

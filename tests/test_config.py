@@ -9,9 +9,9 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib.auth_role import AuthTrust
-from constructs_lib.policies import KeyAdminMode
+from constructs_lib.core.policies import KeyAdminMode
+from constructs_lib.core.validation import InvalidSettingsError
 from constructs_lib.storage import SessionRecordingsStorage
-from constructs_lib.validation import InvalidSettingsError
 from stacks.config import CONTEXT_NAMES, RecordingsConfig
 from tests.conftest import ACCOUNT, ADMIN_ROLE, DENIED_ROLE, FULL_CONTEXT, make_app
 

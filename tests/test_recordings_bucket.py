@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib import policies
+from constructs_lib.core import policies
 from stacks.config import RecordingsConfig
 from tests.conftest import resources_of_type, statements_by_sid
 

@@ -7,10 +7,10 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from constructs_lib import policies
+from constructs_lib.core import policies
+from constructs_lib.core.policies import KeyAdminMode
+from constructs_lib.core.validation import InvalidSettingsError
 from constructs_lib.key import RecordingsKey
-from constructs_lib.policies import KeyAdminMode
-from constructs_lib.validation import InvalidSettingsError
 from stacks.config import RecordingsConfig
 from tests.conftest import (
     ACCOUNT,

@@ -7,7 +7,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from constructs_lib import SessionRecordingsStorage
-from constructs_lib.validation import InvalidSettingsError
+from constructs_lib.core.validation import InvalidSettingsError
 from stacks.config import RecordingsConfig
 from tests.conftest import ACCOUNT, REGION, TEST_ENV, make_app, synth_stack, template_of
 
