@@ -17,18 +17,27 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 CDK := cdk --no-notices --no-version-reporting
 
-.PHONY: synth test deploy lint bench clean
+# Extra arguments for cdk (settings: ARGS="-c region=eu-west-1 -c keyAdminArns=arn:...").
+ARGS ?=
+# Modules `make` compiles to bytecode after installing with --no-compile (see scripts/precompile.py).
+RUNTIME_MODULES := stacks.recordings_stack constructs_lib.compliance cdk_nag recordings_kms.cli recordings_kms.aws
+DEV_MODULES := pytest xdist syrupy moto moto.server cfnlint.api principalmapper.querying.local_policy_simulation
+
+.PHONY: synth test deploy lint bench docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(PY_STAMP): requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# pip --no-compile: compiling all of aws_cdk costs ~15 s; precompile.py compiles what the code imports.
+$(PY_STAMP): requirements.txt constraints.txt pyproject.toml | $(VENV)/bin/python $(NODE_STAMP)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -c constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
+	$(VENV)/bin/python scripts/precompile.py $(RUNTIME_MODULES)
 	@touch $@
 
 $(PY_DEV_STAMP): $(PY_STAMP) requirements-dev.txt
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/python scripts/precompile.py $(DEV_MODULES)
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -39,7 +48,7 @@ $(NODE_STAMP): package.json package-lock.json
 ## synth: synthesize the default app with every compliance gate; prints the templates and the storage URI
 synth: $(PY_STAMP) $(NODE_STAMP)
 	rm -rf $(CDK_OUT)
-	$(CDK) synth --quiet --output $(CDK_OUT)
+	$(CDK) synth --quiet --output $(CDK_OUT) $(ARGS)
 	$(VENV)/bin/python scripts/synth_summary.py $(CDK_OUT)
 
 ## lint: ruff (lint and format) and mypy --strict
@@ -56,9 +65,13 @@ test: lint $(NODE_STAMP)
 bench: $(PY_DEV_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python scripts/bench.py
 
-## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account)
+## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account); settings in ARGS
 deploy: $(PY_STAMP) $(NODE_STAMP)
-	$(CDK) deploy $(CDK_DEPLOY_ARGS)
+	$(CDK) deploy $(ARGS) $(CDK_DEPLOY_ARGS)
+
+## docs: regenerate the README's settings tables from the settings model
+docs: $(PY_STAMP)
+	$(VENV)/bin/python scripts/settings_table.py README.md
 
 clean:
 	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache

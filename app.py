@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK app: the Teleport session recordings stack, configured from CDK context."""
+"""CDK app: the Teleport session recordings stack, configured from CDK context (cdk.json, -c)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,36 @@ import sys
 import aws_cdk as cdk
 
 from constructs_lib.compliance import enable_compliance_packs
-from constructs_lib.core.validation import InvalidSettingsError
-from stacks.config import RecordingsConfig
+from constructs_lib.core.settings import AppSettings, InvalidSettingsError, validate
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
+
+
+def where(settings: AppSettings) -> str:
+    """One line: the account and region the template is for, and where each came from."""
+    parts = []
+    for name in ("account", "region"):
+        value = getattr(settings, name)
+        source = settings.sources.get(name, "")
+        if value is None:
+            parts.append(f"{name}: none (the template works in any {name}; set -c {name}=...)")
+        elif source == "CDK_DEFAULT_REGION":
+            parts.append(
+                f"{name}: {value} (from CDK_DEFAULT_REGION: the CDK CLI's default, from your AWS profile or "
+                "us-east-1 when none names one; set -c region=... to choose)"
+            )
+        else:
+            parts.append(f"{name}: {value} (from {source})")
+    return "; ".join(parts)
 
 
 def main() -> int:
     app = cdk.App()
     enable_compliance_packs(app)
+    settings = AppSettings.from_context(app.node.get_all_context(), environ=os.environ)
     try:
-        config = RecordingsConfig.from_context(app.node.get_all_context())
-        SessionRecordingsStack(
-            app,
-            DEFAULT_STACK_NAME,
-            config=config,
-            env=cdk.Environment(
-                account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-            ),
-        )
+        validate(settings, settings.environment())  # every error at once, before anything is built
+        print(f"teleport-recordings: {where(settings)}", file=sys.stderr)
+        SessionRecordingsStack(app, DEFAULT_STACK_NAME, settings=settings)
     except InvalidSettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,7 +1,8 @@
 """Reusable CDK constructs that provision Teleport RFD 42 session-recording storage.
 
-The construct classes are loaded on first use, so that the plain-data modules
-(``constructs_lib.core.policies``, ``constructs_lib.core.validation``) import without starting jsii.
+The construct classes are loaded on first use, so that the pure modules (``constructs_lib.core``:
+the settings model, policies, ARN rules) import without starting jsii, and importing the
+constructs does not load cdk-nag (only ``enable_compliance_packs`` does).
 """
 
 from __future__ import annotations
@@ -10,35 +11,50 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from constructs_lib.auth_role import AuthNodeRole, AuthTrust, RecordingsAccessPolicy
+    from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
     from constructs_lib.bucket import RecordingsBucket
     from constructs_lib.compliance import enable_compliance_packs
-    from constructs_lib.core.policies import KeyAdminMode
-    from constructs_lib.core.validation import InvalidSettingsError
+    from constructs_lib.core.settings import (
+        AuthSettings,
+        AuthTrust,
+        BucketSettings,
+        InvalidSettingsError,
+        KeyAdminMode,
+        KeySettings,
+        StorageSettings,
+    )
     from constructs_lib.key import RecordingsKey
     from constructs_lib.storage import SessionRecordingsStorage
 
 _EXPORTS = {
     "AuthNodeRole": "constructs_lib.auth_role",
-    "AuthTrust": "constructs_lib.auth_role",
     "RecordingsAccessPolicy": "constructs_lib.auth_role",
     "RecordingsBucket": "constructs_lib.bucket",
     "enable_compliance_packs": "constructs_lib.compliance",
+    "AuthSettings": "constructs_lib.core.settings",
+    "AuthTrust": "constructs_lib.core.settings",
+    "BucketSettings": "constructs_lib.core.settings",
+    "InvalidSettingsError": "constructs_lib.core.settings",
+    "KeyAdminMode": "constructs_lib.core.settings",
+    "KeySettings": "constructs_lib.core.settings",
+    "StorageSettings": "constructs_lib.core.settings",
     "RecordingsKey": "constructs_lib.key",
-    "KeyAdminMode": "constructs_lib.core.policies",
     "SessionRecordingsStorage": "constructs_lib.storage",
-    "InvalidSettingsError": "constructs_lib.core.validation",
 }
 
 __all__ = [
     "AuthNodeRole",
+    "AuthSettings",
     "AuthTrust",
+    "BucketSettings",
     "InvalidSettingsError",
     "KeyAdminMode",
+    "KeySettings",
     "RecordingsAccessPolicy",
     "RecordingsBucket",
     "RecordingsKey",
     "SessionRecordingsStorage",
+    "StorageSettings",
     "enable_compliance_packs",
 ]
 

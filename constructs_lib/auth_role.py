@@ -2,65 +2,19 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib import compliance
-from constructs_lib.core import policies, validation
-from constructs_lib.core.validation import Problem
-
-DEFAULT_SERVICE_ACCOUNT = "teleport:teleport"
-
-
-class AuthTrust(StrEnum):
-    """Who may assume the auth role."""
-
-    #: EC2 instances, through an instance profile.
-    EC2 = "ec2"
-    #: An EKS service account through IAM Roles for Service Accounts (an OIDC provider).
-    IRSA = "irsa"
-    #: An EKS service account through EKS Pod Identity.
-    POD_IDENTITY = "pod-identity"
-    #: A given IAM principal ARN.
-    PRINCIPAL = "principal"
-
-
-def check_trust_settings(
-    *, trust: str, principal_arn: str | None, oidc_provider_arn: str | None, service_account: str
-) -> list[Problem]:
-    problems = validation.check_choice("auth_trust", str(trust), [t.value for t in AuthTrust])
-    if trust == AuthTrust.PRINCIPAL:
-        if principal_arn is None:
-            problems.append(Problem("auth_principal_arn", None, "set when {auth_trust} is 'principal'"))
-        elif not cdk.Token.is_unresolved(principal_arn):
-            problems += validation.check_auth_principal_arn("auth_principal_arn", principal_arn)
-    elif principal_arn is not None:
-        problems.append(Problem("auth_principal_arn", principal_arn, "unset unless {auth_trust} is 'principal'"))
-    if trust == AuthTrust.IRSA:
-        if oidc_provider_arn is None:
-            problems.append(Problem("oidc_provider_arn", None, "set when {auth_trust} is 'irsa'"))
-        elif cdk.Token.is_unresolved(oidc_provider_arn):
-            problems.append(
-                Problem(
-                    "oidc_provider_arn",
-                    oidc_provider_arn,
-                    "a concrete ARN: its issuer names the trust policy's condition keys",
-                )
-            )
-        else:
-            problems += validation.check_oidc_provider_arn("oidc_provider_arn", oidc_provider_arn)
-    elif oidc_provider_arn is not None:
-        problems.append(Problem("oidc_provider_arn", oidc_provider_arn, "unset unless {auth_trust} is 'irsa'"))
-    if trust in (AuthTrust.IRSA, AuthTrust.POD_IDENTITY):
-        problems += validation.check_service_account("service_account", service_account)
-    return problems
+from constructs_lib.core import arns, policies
+from constructs_lib.core.kinds import principal_arn
+from constructs_lib.core.settings import AuthSettings, AuthTrust
+from constructs_lib.environment import check_settings, environment_of
 
 
 def _assumed_by(
-    trust: AuthTrust, principal_arn: str | None, oidc_provider_arn: str | None, service_account: str
+    trust: AuthTrust, trusted_arn: str | None, oidc_provider_arn: str | None, service_account: str
 ) -> iam.IPrincipal:
     if trust == AuthTrust.EC2:
         return iam.ServicePrincipal("ec2.amazonaws.com")
@@ -78,10 +32,12 @@ def _assumed_by(
         )
         return iam.SessionTagsPrincipal(pods)
     if trust == AuthTrust.IRSA:
-        assert oidc_provider_arn is not None
-        issuer = validation.oidc_issuer(oidc_provider_arn)
+        parsed = arns.parse_oidc_provider(oidc_provider_arn or "")
+        if parsed is None:  # the rules have refused this already
+            raise ValueError(f"not an OIDC provider ARN: {oidc_provider_arn!r}")
+        provider, issuer = parsed
         return iam.WebIdentityPrincipal(
-            oidc_provider_arn,
+            provider.arn,
             {
                 "StringEquals": {
                     f"{issuer}:sub": f"system:serviceaccount:{service_account}",
@@ -89,8 +45,9 @@ def _assumed_by(
                 }
             },
         )
-    assert principal_arn is not None
-    return iam.ArnPrincipal(principal_arn)
+    if trusted_arn is None:  # the rules have refused this already
+        raise ValueError("principal trust needs the trusted principal's ARN")
+    return iam.ArnPrincipal(trusted_arn)
 
 
 class RecordingsAccessPolicy(Construct):
@@ -101,26 +58,43 @@ class RecordingsAccessPolicy(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, bucket_arn: str, recordings_prefix: str, roles: list[iam.IRole]
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_arn: str,
+        recordings_prefix: str,
+        roles: list[iam.IRole] | None = None,
+        users: list[iam.IUser] | None = None,
+        read_only: bool = False,
     ) -> None:
+        """
+        :param bucket_arn: the recordings bucket.
+        :param recordings_prefix: the key prefix (validated by the settings model).
+        :param roles: roles to attach the policy to. :param users: users to attach it to.
+        :param read_only: a decrypt-only reader's read actions instead of Teleport's read-write set.
+        """
         super().__init__(scope, id)
-        if not cdk.Token.is_unresolved(recordings_prefix):
-            validation.raise_if_any(validation.check_prefix("recordings_prefix", recordings_prefix))
+        build = policies.reader_s3_policy_statements if read_only else policies.auth_s3_policy_statements
         self.policy = iam.ManagedPolicy(
             self,
             "Resource",
-            description="Teleport auth service: session recordings in S3 (RFD 42)",
+            description=(
+                "Session recordings reader: read-only S3 on the recordings (RFD 42)"
+                if read_only
+                else "Teleport auth service: session recordings in S3 (RFD 42)"
+            ),
             statements=[
-                iam.PolicyStatement.from_json(s)
-                for s in policies.auth_s3_policy_statements(bucket_arn=bucket_arn, prefix=recordings_prefix)
+                iam.PolicyStatement.from_json(s) for s in build(bucket_arn=bucket_arn, prefix=recordings_prefix)
             ],
             roles=roles,
+            users=users,
         )
         objects_arn = policies.recordings_objects_arn(bucket_arn, recordings_prefix)
         compliance.acknowledge(
             self.policy.node.default_child or self.policy,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::{compliance.nag_resource_string(self, objects_arn)}]",
-            compliance.REASON_RECORDINGS_PREFIX_WILDCARD,
+            compliance.REASON_READER_PREFIX_WILDCARD if read_only else compliance.REASON_RECORDINGS_PREFIX_WILDCARD,
         )
 
 
@@ -134,33 +108,28 @@ class AuthNodeRole(Construct):
         *,
         bucket_arn: str,
         recordings_prefix: str,
-        trust: AuthTrust = AuthTrust.EC2,
-        principal_arn: str | None = None,
-        oidc_provider_arn: str | None = None,
-        service_account: str = DEFAULT_SERVICE_ACCOUNT,
+        settings: AuthSettings | None = None,
     ) -> None:
         """
         :param bucket_arn: the recordings bucket.
         :param recordings_prefix: the key prefix Teleport writes under (no leading slash).
-        :param trust: ``ec2`` (default, with an instance profile), ``irsa``, ``pod-identity`` or ``principal``.
-        :param principal_arn: with ``principal``: the IAM principal that may assume the role.
-        :param oidc_provider_arn: with ``irsa``: the EKS cluster's IAM OIDC provider ARN.
-        :param service_account: with ``irsa``/``pod-identity``: ``namespace:name``. Default: ``teleport:teleport``.
+        :param settings: ``auth_trust`` (default ``ec2``, with an instance profile), ``auth_principal``,
+            ``oidc_provider_arn`` and ``service_account`` (see ``AuthSettings``). Default: all defaults.
         """
         super().__init__(scope, id)
-        validation.raise_if_any(
-            check_trust_settings(
-                trust=trust,
-                principal_arn=principal_arn,
-                oidc_provider_arn=oidc_provider_arn,
-                service_account=service_account,
-            )
-        )
-        self.trust = AuthTrust(trust)
+        settings = settings if settings is not None else AuthSettings()
+        env = environment_of(self)
+        check_settings(self, settings, env)
+        self.trust = AuthTrust(settings.auth_trust)
         self.role = iam.Role(
             self,
             "Resource",
-            assumed_by=_assumed_by(self.trust, principal_arn, oidc_provider_arn, service_account),
+            assumed_by=_assumed_by(
+                self.trust,
+                principal_arn(settings.auth_principal, env),
+                settings.oidc_provider_arn,
+                settings.service_account,
+            ),
             description="Teleport auth service: writes and plays back session recordings (RFD 42)",
             max_session_duration=cdk.Duration.hours(1),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -9,10 +11,18 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib import compliance
-from constructs_lib.core import policies, validation
+from constructs_lib.core import policies
+from constructs_lib.core.settings import BucketSettings
+from constructs_lib.environment import check_settings, environment_of
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+BUCKET_GRANT_GIVES_NO_DECRYPTION = "teleport-recordings:bucketGrantGivesNoDecryption"
+_GRANT_WARNING = (
+    "bucket.{method}() gives S3 access only: the objects are encrypted under the recordings key, whose policy "
+    "names no account root, so the grantee still cannot decrypt (KMS ignores IAM policies for this key). For a "
+    "decrypt-only reader call storage.grant_read_recordings(grantee) (or set readerArns)."
+)
 
 
 def bucket_arn_for(bucket_name: str) -> str:
@@ -24,6 +34,34 @@ def bucket_arn_for(bucket_name: str) -> str:
     return cdk.Arn.format(
         cdk.ArnComponents(service="s3", resource=bucket_name, region="", account="", partition=cdk.Aws.PARTITION)
     )
+
+
+class RecordingsS3Bucket(s3.Bucket):
+    """An ``s3.Bucket`` whose read/write grants warn that they cannot give decryption of recordings."""
+
+    def _warn(self, method: str) -> None:
+        cdk.Annotations.of(self).add_warning_v2(BUCKET_GRANT_GIVES_NO_DECRYPTION, _GRANT_WARNING.format(method=method))
+
+    def grant_read(self, identity: iam.IGrantable, objects_key_pattern: typing.Any = None) -> iam.Grant:
+        self._warn("grant_read")
+        return super().grant_read(identity, objects_key_pattern)
+
+    def grant_read_write(self, identity: iam.IGrantable, objects_key_pattern: typing.Any = None) -> iam.Grant:
+        self._warn("grant_read_write")
+        return super().grant_read_write(identity, objects_key_pattern)
+
+    def grant_write(
+        self,
+        identity: iam.IGrantable,
+        objects_key_pattern: typing.Any = None,
+        allowed_action_patterns: typing.Sequence[str] | None = None,
+    ) -> iam.Grant:
+        self._warn("grant_write")
+        return super().grant_write(identity, objects_key_pattern, allowed_action_patterns)
+
+    def grant_put(self, identity: iam.IGrantable, objects_key_pattern: typing.Any = None) -> iam.Grant:
+        self._warn("grant_put")
+        return super().grant_put(identity, objects_key_pattern)
 
 
 class RecordingsBucket(Construct):
@@ -43,26 +81,31 @@ class RecordingsBucket(Construct):
         *,
         bucket_name: str,
         encryption_key: kms.IKey,
-        require_encryption_headers: bool = False,
-        access_logs_bucket: s3.IBucket | None = None,
+        settings: BucketSettings | None = None,
         access_logs_prefix: str = DEFAULT_ACCESS_LOGS_PREFIX,
     ) -> None:
         """
-        :param bucket_name: the bucket name; must be known at synth time (plain string or pseudo-parameters).
+        :param bucket_name: the bucket name; must be known at synth time (plain string or pseudo-parameters),
+            so that the key policy can name the bucket without a dependency cycle.
         :param encryption_key: the recordings key; default encryption and the bucket policy use it.
-        :param require_encryption_headers: also deny PutObject requests that carry no encryption header.
-            Default: false (see the README's multipart caveat before turning it on).
-        :param access_logs_bucket: where S3 server access logs go. Default: a new SSE-S3 bucket,
-            private, versioned, TLS-only and retained.
+        :param settings: ``require_encryption_headers`` and ``access_logs_bucket`` (see ``BucketSettings``).
+            Default: all defaults.
         :param access_logs_prefix: key prefix of the access logs. Default: ``recordings-bucket/``.
         """
         super().__init__(scope, id)
+        settings = settings if settings is not None else BucketSettings()
+        check_settings(self, settings, environment_of(self))
         # Grant log delivery through the log bucket's policy, not an ACL: the only way that works with
         # ObjectOwnership BucketOwnerEnforced. Set here, for this subtree only, so importing apps need not
         # set the flag (a value of false there would otherwise make synthesis fail).
         self.node.set_context(SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, True)
-        if not cdk.Token.is_unresolved(bucket_name):
-            validation.raise_if_any(validation.check_bucket_name("bucket_name", bucket_name))
+        given_log_bucket = settings.access_logs_bucket
+        access_logs_bucket = (
+            s3.Bucket.from_bucket_name(self, "ExistingAccessLogsBucket", given_log_bucket)
+            if isinstance(given_log_bucket, str)
+            else typing.cast("s3.IBucket | None", given_log_bucket)
+        )
+        require_encryption_headers = settings.require_encryption_headers
 
         imported_log_bucket = access_logs_bucket is not None
         if access_logs_bucket is None:
@@ -93,7 +136,7 @@ class RecordingsBucket(Construct):
             )
         self.access_logs_bucket: s3.IBucket = access_logs_bucket
 
-        self.bucket = s3.Bucket(
+        self.bucket: s3.Bucket = RecordingsS3Bucket(
             self,
             "Resource",
             bucket_name=bucket_name,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-import cdk_nag
 from constructs import IConstruct
 
 #: The compliance packs this package is checked against, by their report (pack) names.
@@ -34,6 +33,10 @@ REASON_RECORDINGS_PREFIX_WILDCARD = (
     "Teleport names each recording object itself (session id, upload id, part files) under the configured "
     "prefix, so its auth role needs object actions on PREFIX/*; nothing outside the prefix and no delete action."
 )
+REASON_READER_PREFIX_WILDCARD = (
+    "A decrypt-only reader plays back any recording under the configured prefix, whose object names Teleport "
+    "chooses, so it needs read actions on PREFIX/*; nothing outside the prefix, no write and no delete."
+)
 REASON_IMPORTED_LOG_BUCKET = (
     "The access-log bucket was passed in: its owner grants logging.s3.amazonaws.com PutObject in that "
     "bucket's policy (README: Existing access-log bucket)."
@@ -41,7 +44,12 @@ REASON_IMPORTED_LOG_BUCKET = (
 
 
 def enable_compliance_packs(app: cdk.App) -> None:
-    """Run the four cdk-nag packs as validation plugins: any unacknowledged finding fails synthesis."""
+    """Run the four cdk-nag packs as validation plugins: any unacknowledged finding fails synthesis.
+
+    cdk-nag is imported here, not at module level, so that importing the constructs does not load it.
+    """
+    import cdk_nag
+
     cdk.Validations.of(app).add_plugins(
         cdk_nag.AwsSolutionsChecks(app),
         cdk_nag.HIPAASecurityChecks(app),

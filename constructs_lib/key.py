@@ -2,126 +2,56 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.core import policies, validation
-from constructs_lib.core.policies import KeyAdminMode
-from constructs_lib.core.validation import Problem
+from constructs_lib.core import naming, policies
+from constructs_lib.core.kinds import principal_arns
+from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, KeySettings, Problem
+from constructs_lib.environment import check_settings, environment_of, resolved_deploy_role
 
-DEFAULT_KEY_ALIAS = "alias/teleport-session-recordings"
-DEFAULT_ROTATION_DAYS = 365
-DEFAULT_PENDING_WINDOW_DAYS = 30
-
-
-def _concrete(values: Sequence[str]) -> list[str]:
-    return [v for v in values if not cdk.Token.is_unresolved(v)]
-
-
-def check_key_settings(
-    *,
-    key_admin_arns: Sequence[str],
-    denied_principal_arns: Sequence[str],
-    key_admin_mode: str,
-    rotation_period_days: int,
-    pending_window_days: int,
-    alias: str,
-    auth_principal_arn: str | None = None,
-    deploy_role_arn: str | None = None,
-    auth_principal_setting: str = "auth_principal_arn",
-) -> list[Problem]:
-    """Every problem of the key settings; CDK tokens are not judged."""
-    admins, denied = _concrete(key_admin_arns), _concrete(denied_principal_arns)
-    problems = [
-        *validation.check_principal_arns("key_admin_arns", admins),
-        *validation.check_principal_arns("denied_principal_arns", denied),
-        *validation.check_choice("key_admin_mode", str(key_admin_mode), [m.value for m in KeyAdminMode]),
-        *validation.check_int_range("key_rotation_days", rotation_period_days, *validation.ROTATION_DAYS_RANGE),
-        *validation.check_int_range(
-            "key_pending_window_days", pending_window_days, *validation.PENDING_WINDOW_DAYS_RANGE
-        ),
-        *validation.check_disjoint(
-            "key_admin_arns", admins, "denied_principal_arns", denied, "an explicit deny overrides the admin grant"
-        ),
-    ]
-    if not cdk.Token.is_unresolved(alias):
-        problems += validation.check_key_alias("key_alias", alias)
-    if auth_principal_arn is not None and not cdk.Token.is_unresolved(auth_principal_arn):
-        problems += validation.check_disjoint(
-            auth_principal_setting,
-            [auth_principal_arn],
-            "denied_principal_arns",
-            denied,
-            "Teleport could not write or play back recordings",
-        )
-    if deploy_role_arn is not None and not cdk.Token.is_unresolved(deploy_role_arn):
-        problems += validation.check_role_arn("deploy_role_arn", deploy_role_arn)
-        problems += validation.check_disjoint(
-            "deploy_role_arn",
-            [deploy_role_arn],
-            "denied_principal_arns",
-            denied,
-            "KMS would refuse the policy: it must leave the deploying role able to update it",
-        )
-    return problems
+GRANT_GIVES_NO_DECRYPTION = "teleport-recordings:keyGrantGivesNoDecryption"
+_GRANT_WARNING = (
+    "{method}() on the recordings key only adds statements to the grantee's IAM policy, and this key's policy "
+    "names no account root, so KMS ignores IAM policies for it: the grantee gets no use of the key. For a "
+    "decrypt-only reader call storage.grant_read_recordings(grantee) (or set readerArns); Teleport's auth role "
+    "already encrypts and decrypts."
+)
 
 
-def _synthesizer_deploy_role_template(scope: Construct) -> str | None:
-    """The DefaultStackSynthesizer's execution role ARN, with ``${AWS::AccountId}``-style placeholders."""
-    synthesizer = cdk.Stack.of(scope).synthesizer
-    if isinstance(synthesizer, cdk.DefaultStackSynthesizer):
-        return synthesizer.cloud_formation_execution_role_arn
-    return None
+class RecordingsKmsKey(kms.Key):
+    """A ``kms.Key`` whose ``grant*`` methods warn that they cannot give use of this key.
 
-
-def default_deploy_role_arn(scope: Construct) -> str | None:
-    """The CloudFormation execution role of the stack's default synthesizer, if it uses one."""
-    template = _synthesizer_deploy_role_template(scope)
-    return cdk.Fn.sub(template) if template is not None else None
-
-
-_PSEUDO_PARAMETER = re.compile(r"\$\{AWS::(Partition|AccountId|Region|URLSuffix)\}")
-_PSEUDO_PARAMETER_PATTERNS = {
-    "Partition": "[a-z-]+",
-    "AccountId": "[0-9]{12}",
-    "Region": "[a-z0-9-]+",
-    "URLSuffix": "[a-z.]+",
-}
-
-
-def check_deploy_role_not_denied(
-    scope: Construct, denied_principal_arns: Sequence[str], deploy_role_arn: str | None
-) -> list[Problem]:
-    """Refuse a deny list naming the synthesizer's execution role, whose ARN is only a template here.
-
-    KMS's lockout safety check would reject the key policy at deployment. An explicit
-    ``deploy_role_arn`` is compared by :func:`check_key_settings` instead.
+    CDK's key grants edit the grantee's identity policy; KMS only honours identity policies for keys
+    whose key policy trusts the account, which this one deliberately does not.
     """
-    if deploy_role_arn is not None:
-        return []
-    template = _synthesizer_deploy_role_template(scope)
-    if template is None or cdk.Token.is_unresolved(template):
-        return []
-    pieces = _PSEUDO_PARAMETER.split(template)
-    # split() alternates literal text and placeholder names.
-    pattern = "".join(
-        _PSEUDO_PARAMETER_PATTERNS[piece] if index % 2 else re.escape(piece) for index, piece in enumerate(pieces)
-    )
-    return [
-        Problem(
-            "denied_principal_arns",
-            arn,
-            "a list without the CloudFormation execution role that deploys the stack (KMS would refuse a key "
-            "policy that denies the role updating it)",
+
+    def _warn(self, method: str) -> None:
+        cdk.Annotations.of(self).add_warning_v2(
+            GRANT_GIVES_NO_DECRYPTION, _GRANT_WARNING.format(method=f"key.{method}")
         )
-        for arn in _concrete(denied_principal_arns)
-        if re.fullmatch(pattern, arn, flags=re.IGNORECASE)
-    ]
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        self._warn("grant")
+        return super().grant(grantee, *actions)
+
+    def grant_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._warn("grant_decrypt")
+        return super().grant_decrypt(grantee)
+
+    def grant_encrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._warn("grant_encrypt")
+        return super().grant_encrypt(grantee)
+
+    def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._warn("grant_encrypt_decrypt")
+        return super().grant_encrypt_decrypt(grantee)
+
+    def grant_admin(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._warn("grant_admin")
+        return super().grant_admin(grantee)
 
 
 class RecordingsKey(Construct):
@@ -139,83 +69,75 @@ class RecordingsKey(Construct):
         id: str,
         *,
         auth_principal_arn: str,
-        key_admin_arns: Sequence[str] = (),
-        denied_principal_arns: Sequence[str] = (),
-        key_admin_mode: KeyAdminMode = KeyAdminMode.RFD,
-        restrict_to_bucket_arn: str | None = None,
-        rotation_period_days: int = DEFAULT_ROTATION_DAYS,
-        pending_window_days: int = DEFAULT_PENDING_WINDOW_DAYS,
-        alias: str = DEFAULT_KEY_ALIAS,
-        deploy_role_arn: str | None = None,
+        settings: KeySettings | None = None,
+        bucket_arn: str | None = None,
     ) -> None:
         """
         :param auth_principal_arn: the Teleport auth service's IAM principal (usually a role ARN).
-        :param key_admin_arns: IAM roles/users named in "Teleport CMK Admin". Default: none.
-        :param denied_principal_arns: principals explicitly denied ``kms:*``. Default: none (no deny statement).
-        :param key_admin_mode: ``rfd`` gives key admins ``kms:*``; ``separated`` key administration only.
-            Default: ``rfd``, as the RFD template.
-        :param restrict_to_bucket_arn: limit the auth principal's cryptographic actions to S3 requests
-            for this bucket (``kms:ViaService`` and the ``aws:s3:arn`` encryption context).
-            Default: no restriction, the RFD's literal statement.
-        :param rotation_period_days: automatic rotation period, 90..2560. Default: 365.
-        :param pending_window_days: waiting period before deletion, 7..30. Default: 30.
-        :param alias: key alias. Default: ``alias/teleport-session-recordings``.
-        :param deploy_role_arn: the role CloudFormation deploys with. Default: the default stack
-            synthesizer's CloudFormation execution role; required with any other synthesizer.
+        :param settings: key alias, admins, denied principals, readers, rotation, deletion window,
+            ``scope_key_to_s3`` and the deploy role (see ``KeySettings``). Default: all defaults.
+        :param bucket_arn: the recordings bucket; with ``scope_key_to_s3`` the auth principal's and readers'
+            cryptographic use of the key only works through S3 for it. Default: no bucket, the RFD's
+            literal statement.
         """
         super().__init__(scope, id)
-        resolved_deploy_role = deploy_role_arn if deploy_role_arn is not None else default_deploy_role_arn(self)
-        problems = check_key_settings(
-            key_admin_arns=key_admin_arns,
-            denied_principal_arns=denied_principal_arns,
-            key_admin_mode=key_admin_mode,
-            rotation_period_days=rotation_period_days,
-            pending_window_days=pending_window_days,
-            alias=alias,
-            auth_principal_arn=auth_principal_arn,
-            deploy_role_arn=deploy_role_arn,
-        )
-        problems += check_deploy_role_not_denied(self, denied_principal_arns, deploy_role_arn)
-        if resolved_deploy_role is None:
-            problems.append(
-                Problem(
-                    "deploy_role_arn",
-                    None,
-                    "the ARN of the role that deploys the stack when the stack does not use the "
-                    "DefaultStackSynthesizer (KMS refuses a key policy that would lock that role out)",
-                )
-            )
-        validation.raise_if_any(problems)
-        assert resolved_deploy_role is not None
-
+        settings = settings if settings is not None else KeySettings()
+        deploy_role_arn, synthesized = resolved_deploy_role(self, settings)
+        env = environment_of(self, deploy_role=synthesized)
+        check_settings(self, settings, env)
+        if deploy_role_arn is None:  # the rules have refused this already; this narrows the type
+            raise InvalidSettingsError([Problem("deploy_role", None, "the ARN of the role that deploys the stack")])
+        self.settings = settings
         stack = cdk.Stack.of(self)
+        scoped = bucket_arn if settings.scope_key_to_s3 else None
+        self._bucket_arn = scoped
+        self._region = stack.region if scoped is not None else None
         document = policies.key_policy(
             auth_principal_arn=auth_principal_arn,
-            deploy_role_arn=resolved_deploy_role,
-            key_admin_arns=list(key_admin_arns),
-            denied_principal_arns=list(denied_principal_arns),
-            key_admin_mode=KeyAdminMode(key_admin_mode),
-            bucket_arn=restrict_to_bucket_arn,
-            region=stack.region if restrict_to_bucket_arn is not None else None,
+            deploy_role_arn=deploy_role_arn,
+            key_admin_arns=principal_arns(settings.key_admins, env, tokens=True),
+            denied_principal_arns=principal_arns(settings.denied_principals, env, tokens=True),
+            key_admin_mode=KeyAdminMode(settings.key_admin_mode),
+            bucket_arn=scoped,
+            region=self._region,
         )
         self.key_policy = iam.PolicyDocument(
             statements=[iam.PolicyStatement.from_json(s) for s in document["Statement"]]
         )
-        self.key = kms.Key(
+        alias = settings.key_alias or naming.KEY_ALIAS
+        self.key: kms.Key = RecordingsKmsKey(
             self,
             "Resource",
             description="Teleport session recordings (RFD 42): only key admins and the auth service may decrypt",
             key_spec=kms.KeySpec.SYMMETRIC_DEFAULT,
             key_usage=kms.KeyUsage.ENCRYPT_DECRYPT,
             enable_key_rotation=True,
-            rotation_period=cdk.Duration.days(rotation_period_days),
-            pending_window=cdk.Duration.days(pending_window_days),
+            rotation_period=cdk.Duration.days(settings.key_rotation_days),
+            pending_window=cdk.Duration.days(settings.key_pending_window_days),
             alias=alias,
             policy=self.key_policy,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.deploy_role_arn: str = resolved_deploy_role
+        self.deploy_role_arn: str = deploy_role_arn
         self.alias_name = alias
+        self._reader_statements: list[iam.PolicyStatement] = []
+        self.reader_arns: list[str] = []
+        for arn in principal_arns(settings.readers, env, tokens=True):
+            self.add_reader(arn)
+
+    def add_reader(self, principal_arn: str) -> None:
+        """Name a decrypt-only reader in the key policy (``kms:Decrypt`` through S3, ``DescribeKey``)."""
+        if principal_arn in self.reader_arns:
+            return
+        self.reader_arns.append(principal_arn)
+        if self._reader_statements:
+            for statement in self._reader_statements:
+                statement.add_arn_principal(principal_arn)
+            return
+        for raw in policies.reader_statements([principal_arn], bucket_arn=self._bucket_arn, region=self._region):
+            statement = iam.PolicyStatement.from_json(raw)
+            self._reader_statements.append(statement)
+            self.key_policy.add_statements(statement)
 
     @property
     def key_arn(self) -> str:

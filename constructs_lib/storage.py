@@ -2,262 +2,324 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from dataclasses import dataclass
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IValidation
 
-from constructs_lib.auth_role import (
-    DEFAULT_SERVICE_ACCOUNT,
-    AuthNodeRole,
-    AuthTrust,
-    RecordingsAccessPolicy,
-    check_trust_settings,
-)
+from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
-from constructs_lib.core import policies, validation
-from constructs_lib.core.policies import KeyAdminMode
-from constructs_lib.core.validation import Problem
-from constructs_lib.key import (
-    DEFAULT_KEY_ALIAS,
-    DEFAULT_PENDING_WINDOW_DAYS,
-    DEFAULT_ROTATION_DAYS,
-    RecordingsKey,
-    check_deploy_role_not_denied,
-    check_key_settings,
+from constructs_lib.core import arns, naming, policies
+from constructs_lib.core.kinds import principal_arn
+from constructs_lib.core.settings import InvalidSettingsError, Problem, StorageSettings
+from constructs_lib.environment import (
+    check_settings,
+    environment_of,
+    names_discriminator,
+    resolved_deploy_role,
 )
+from constructs_lib.key import RecordingsKey
 
-DEFAULT_RECORDINGS_PREFIX = "records"
-DEFAULT_BUCKET_NAME_PREFIX = "teleport-recordings"
-
-
-def default_bucket_name(scope: Construct) -> str:
-    """``teleport-recordings-ACCOUNT-REGION``: known at synth time, unique per account and region."""
-    stack = cdk.Stack.of(scope)
-    return f"{DEFAULT_BUCKET_NAME_PREFIX}-{stack.account}-{stack.region}"
-
-
-def check_storage_settings(
-    *,
-    bucket_name: str | None = None,
-    recordings_prefix: str = DEFAULT_RECORDINGS_PREFIX,
-    key_alias: str = DEFAULT_KEY_ALIAS,
-    key_admin_arns: Sequence[str] = (),
-    denied_principal_arns: Sequence[str] = (),
-    key_admin_mode: str = KeyAdminMode.RFD,
-    scope_key_to_s3: bool = True,
-    require_encryption_headers: bool = False,
-    key_rotation_days: int = DEFAULT_ROTATION_DAYS,
-    key_pending_window_days: int = DEFAULT_PENDING_WINDOW_DAYS,
-    auth_trust: str = AuthTrust.EC2,
-    auth_principal_arn: str | None = None,
-    oidc_provider_arn: str | None = None,
-    service_account: str = DEFAULT_SERVICE_ACCOUNT,
-    existing_auth_role_arn: str | None = None,
-    deploy_role_arn: str | None = None,
-) -> list[Problem]:
-    """Every problem of a storage configuration at once, before anything is built."""
-    problems: list[Problem] = []
-    if bucket_name is not None and not cdk.Token.is_unresolved(bucket_name):
-        problems += validation.check_bucket_name("bucket_name", bucket_name)
-    if not cdk.Token.is_unresolved(recordings_prefix):
-        problems += validation.check_prefix("recordings_prefix", recordings_prefix)
-    if existing_auth_role_arn is not None and not cdk.Token.is_unresolved(existing_auth_role_arn):
-        problems += validation.check_role_arn("existing_auth_role_arn", existing_auth_role_arn)
-    problems += check_key_settings(
-        key_admin_arns=key_admin_arns,
-        denied_principal_arns=denied_principal_arns,
-        key_admin_mode=key_admin_mode,
-        rotation_period_days=key_rotation_days,
-        pending_window_days=key_pending_window_days,
-        alias=key_alias,
-        auth_principal_arn=existing_auth_role_arn,
-        deploy_role_arn=deploy_role_arn,
-        auth_principal_setting="existing_auth_role_arn",
-    )
-    if existing_auth_role_arn is None:
-        problems += check_trust_settings(
-            trust=auth_trust,
-            principal_arn=auth_principal_arn,
-            oidc_provider_arn=oidc_provider_arn,
-            service_account=service_account,
-        )
-    for setting, flag in (
-        ("scope_key_to_s3", scope_key_to_s3),
-        ("require_encryption_headers", require_encryption_headers),
-    ):
-        if not isinstance(flag, bool):
-            problems.append(Problem(setting, flag, "true or false"))
-    return problems
-
-
-def _check_existing_role_account(scope: Construct, role_arn: str | None) -> list[Problem]:
-    """An existing auth role must live in the stack's account: the S3 policy is attached to it by name."""
-    account = cdk.Stack.of(scope).account
-    if role_arn is None or cdk.Token.is_unresolved(role_arn) or cdk.Token.is_unresolved(account):
-        return []
-    role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
-    if role_account == account:
-        return []
-    return [
-        Problem(
-            "existing_auth_role_arn",
-            role_arn,
-            f"a role in the stack's account {account} (the S3 managed policy is attached to the role by name)",
-        )
-    ]
+AUTH_ROLE_ARN_UNRESOLVED = "teleport-recordings:authRoleArnUnresolved"
 
 
 class SessionRecordingsStorage(Construct):
     """Everything Teleport needs to keep session recordings under a customer managed key (RFD 42).
 
     Creates the recordings key, the recordings bucket (with its access-log bucket unless one is
-    given) and, unless ``auth_role`` is given, the auth service role. ``storage_uri`` is the
-    ``audit_sessions_uri`` for ``teleport.yaml``. Works with scope and id alone.
+    given) and, unless ``settings.auth_role`` names an existing one, the auth service role.
+    ``storage_uri`` is the ``audit_sessions_uri`` for ``teleport.yaml``. Works with scope and id alone.
+
+    Default names: the first storage created in a stack is named as every release has named it
+    (``teleport-recordings-ACCOUNT-REGION``, ``alias/teleport-session-recordings``); any further
+    storage in the same stack derives both from its construct path (``constructs_lib.core.naming``).
+    Two storages of an app that would deploy the same bucket name or alias to the same account and
+    region are refused at synth.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        bucket_name: str | None = None,
-        recordings_prefix: str = DEFAULT_RECORDINGS_PREFIX,
-        key_alias: str = DEFAULT_KEY_ALIAS,
-        key_admin_arns: Sequence[str] = (),
-        denied_principal_arns: Sequence[str] = (),
-        key_admin_mode: KeyAdminMode = KeyAdminMode.RFD,
-        scope_key_to_s3: bool = True,
-        require_encryption_headers: bool = False,
-        key_rotation_days: int = DEFAULT_ROTATION_DAYS,
-        key_pending_window_days: int = DEFAULT_PENDING_WINDOW_DAYS,
-        auth_trust: AuthTrust = AuthTrust.EC2,
-        auth_principal_arn: str | None = None,
-        oidc_provider_arn: str | None = None,
-        service_account: str = DEFAULT_SERVICE_ACCOUNT,
-        auth_role: iam.IRole | None = None,
-        access_logs_bucket: s3.IBucket | None = None,
-        deploy_role_arn: str | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: StorageSettings | None = None) -> None:
         """
-        :param bucket_name: recordings bucket name. Default: ``teleport-recordings-ACCOUNT-REGION``.
-        :param recordings_prefix: key prefix Teleport writes under. Default: ``records``.
-        :param key_alias: alias of the key. Default: ``alias/teleport-session-recordings``.
-        :param key_admin_arns: key administrators (IAM roles/users). Default: none.
-        :param denied_principal_arns: principals explicitly denied ``kms:*``. Default: none.
-        :param key_admin_mode: ``rfd`` (``kms:*``) or ``separated`` (no cryptographic actions). Default: ``rfd``.
-        :param scope_key_to_s3: limit the auth role's cryptographic use of the key to S3 for this bucket.
-            Default: true.
-        :param require_encryption_headers: also deny puts without an encryption header (strict mode).
-            Default: false.
-        :param key_rotation_days: rotation period, 90..2560. Default: 365.
-        :param key_pending_window_days: deletion waiting period, 7..30. Default: 30.
-        :param auth_trust: who may assume the created auth role. Default: ``ec2``.
-        :param auth_principal_arn: with ``principal`` trust: who may assume the role.
-        :param oidc_provider_arn: with ``irsa`` trust: the EKS OIDC provider ARN.
-        :param service_account: with ``irsa``/``pod-identity``: ``namespace:name``. Default: ``teleport:teleport``.
-        :param auth_role: use this existing role instead of creating one; the S3 policy is attached to it.
-            Default: a new role (see ``auth_trust``).
-        :param access_logs_bucket: existing bucket for S3 server access logs. Default: a new SSE-S3 bucket.
-        :param deploy_role_arn: the role CloudFormation deploys with. Default: the default
-            synthesizer's CloudFormation execution role.
+        :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers).
+            Default: all defaults.
         """
         super().__init__(scope, id)
-        existing_role_arn = auth_role.role_arn if auth_role is not None else None
-        problems = [
-            *check_storage_settings(
-                bucket_name=bucket_name,
-                recordings_prefix=recordings_prefix,
-                key_alias=key_alias,
-                key_admin_arns=key_admin_arns,
-                denied_principal_arns=denied_principal_arns,
-                key_admin_mode=key_admin_mode,
-                scope_key_to_s3=scope_key_to_s3,
-                require_encryption_headers=require_encryption_headers,
-                key_rotation_days=key_rotation_days,
-                key_pending_window_days=key_pending_window_days,
-                auth_trust=auth_trust,
-                auth_principal_arn=auth_principal_arn,
-                oidc_provider_arn=oidc_provider_arn,
-                service_account=service_account,
-                existing_auth_role_arn=existing_role_arn,
-                deploy_role_arn=deploy_role_arn,
-            ),
-            *check_deploy_role_not_denied(self, denied_principal_arns, deploy_role_arn),
-            *_check_existing_role_account(self, existing_role_arn),
-        ]
-        validation.raise_if_any(problems, label=validation.labelled({"existing_auth_role_arn": "auth_role"}))
-        if auth_role is not None and not isinstance(auth_role, iam.Role) and cdk.Token.is_unresolved(existing_role_arn):
+        settings = settings if settings is not None else StorageSettings()
+        _, synthesized = resolved_deploy_role(self, settings)
+        self._env = environment_of(self, deploy_role=synthesized)
+        check_settings(self, settings, self._env)
+
+        stack = cdk.Stack.of(self)
+        discriminator = names_discriminator(self, SessionRecordingsStorage)
+        settings = settings.replaced(
+            still_valid=True,
+            bucket_name=settings.bucket_name or naming.default_bucket_name(stack.account, stack.region, discriminator),
+            key_alias=settings.key_alias or naming.default_key_alias(discriminator),
+        )
+        self.settings = settings
+        self.bucket_name: str = settings.bucket_name or ""
+        self.bucket_arn = bucket_arn_for(self.bucket_name)
+        self.recordings_prefix = settings.recordings_prefix
+
+        self.auth_node_role: AuthNodeRole | None = None
+        self.auth_role: iam.IRole | None = None
+        self.auth_principal_arn: str = self._auth_principal(settings)
+
+        self.recordings_key = RecordingsKey(
+            self, "Key", auth_principal_arn=self.auth_principal_arn, settings=settings, bucket_arn=self.bucket_arn
+        )
+        self.key: kms.Key = self.recordings_key.key
+
+        self.recordings_bucket = RecordingsBucket(
+            self, "Bucket", bucket_name=self.bucket_name, encryption_key=self.key, settings=settings
+        )
+        self.bucket: s3.Bucket = self.recordings_bucket.bucket
+        self.log_bucket: s3.IBucket = self.recordings_bucket.access_logs_bucket
+
+        self.storage_uri: str = policies.storage_uri(
+            bucket_name=self.bucket_name, prefix=self.recordings_prefix, region=stack.region, key_arn=self.key.key_arn
+        )
+        self._readers: dict[str, iam.Grant] = {}
+        for reader in settings.readers:
+            self._grant_reader(reader)
+        self.node.add_validation(_NoNameClash(self))
+
+    def _auth_principal(self, settings: StorageSettings) -> str:
+        """The existing auth principal's ARN (its S3 policy attached), or a new role's."""
+        existing = settings.auth_role
+        if existing is None:
+            self.auth_node_role = AuthNodeRole(
+                self,
+                "AuthRole",
+                bucket_arn=self.bucket_arn,
+                recordings_prefix=self.recordings_prefix,
+                settings=settings,
+            )
+            self.auth_role = self.auth_node_role.role
+            return self.auth_node_role.role_arn
+        arn = principal_arn(existing, self._env) or ""
+        role: iam.IRole | None = None
+        user: iam.IUser | None = None
+        if isinstance(existing, str):
+            parsed = arns.parse_iam_principal(existing)
+            if parsed is not None and parsed.kind == "user":
+                user = iam.User.from_user_arn(self, "ExistingAuthUser", existing)
+            else:
+                role = iam.Role.from_role_arn(self, "ExistingAuthRole", existing)
+        elif hasattr(existing, "role_arn"):
+            role = existing  # type: ignore[assignment]
+        else:
+            user = existing  # type: ignore[assignment]
+        if role is not None and not isinstance(role, iam.Role) and cdk.Token.is_unresolved(role.role_arn):
             cdk.Annotations.of(self).add_warning_v2(
-                "teleport-recordings:authRoleArnUnresolved",
+                AUTH_ROLE_ARN_UNRESOLVED,
                 "auth_role was imported from an ARN known only at deploy time: CDK derives its name from the ARN's "
                 "last '/' segment only when the role has no path; import it with Role.from_role_name or a "
                 "concrete ARN if it has one",
             )
-        resolved_bucket_name = bucket_name if bucket_name is not None else default_bucket_name(self)
-        bucket_arn = bucket_arn_for(resolved_bucket_name)
-        self.recordings_prefix = recordings_prefix
+        RecordingsAccessPolicy(
+            self,
+            "AuthRoleRecordingsAccess",
+            bucket_arn=self.bucket_arn,
+            recordings_prefix=self.recordings_prefix,
+            roles=[role] if role is not None else None,
+            users=[user] if user is not None else None,
+        )
+        self.auth_role = role
+        return arn
 
-        self.auth_node_role: AuthNodeRole | None = None
-        if auth_role is None:
-            self.auth_node_role = AuthNodeRole(
+    # --- readers ------------------------------------------------------------------------------------
+
+    def grant_read_recordings(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read and decrypt recordings, and nothing else (Teleport's read-only reader).
+
+        The key policy names its principal for ``kms:Decrypt`` and ``kms:DescribeKey`` only (through
+        S3 for this bucket when ``scope_key_to_s3``). A role or user of this account gets a managed
+        policy with read-only S3 on the recordings prefix; a principal of another account gets a
+        bucket-policy statement instead (its own account must still allow it S3 and KMS). The principal
+        must be one IAM role or user (``iam.IRole``, ``iam.IUser``, ``iam.ArnPrincipal``).
+        """
+        principal = grantee.grant_principal
+        updated = self.settings.replaced(readers=(*self.settings.readers, principal))
+        check_settings(self, updated, self._env)
+        self.settings = updated
+        return self._grant_reader(principal)
+
+    def _grant_reader(self, principal: object) -> iam.Grant:
+        arn = principal_arn(principal, self._env)
+        if arn is None:  # the rules have refused this already
+            raise InvalidSettingsError([Problem("readers", principal, "an IAM role or user")])
+        if arn in self._readers:
+            return self._readers[arn]
+        self.recordings_key.add_reader(arn)
+        grant = self._grant_reader_s3(principal, arn)
+        self._readers[arn] = grant
+        return grant
+
+    def _grant_reader_s3(self, principal: object, arn: str) -> iam.Grant:
+        tag = _tag(principal, arn)
+        objects = policies.recordings_objects_arn(self.bucket_arn, self.recordings_prefix)
+        target = self._same_account_identity(principal, arn, tag)
+        if target is not None:
+            role, user = target
+            policy = RecordingsAccessPolicy(
                 self,
-                "AuthRole",
-                bucket_arn=bucket_arn,
-                recordings_prefix=recordings_prefix,
-                trust=auth_trust,
-                principal_arn=auth_principal_arn,
-                oidc_provider_arn=oidc_provider_arn,
-                service_account=service_account,
+                f"Reader{tag}",
+                bucket_arn=self.bucket_arn,
+                recordings_prefix=self.recordings_prefix,
+                roles=[role] if role is not None else None,
+                users=[user] if user is not None else None,
+                read_only=True,
+            ).policy
+            # The policy holds the statements already; the grant reports them, attached to that policy.
+            holder = _ManagedPolicyPrincipal(policy, role if role is not None else user)  # type: ignore[arg-type]
+            return iam.Grant.add_to_principal(
+                grantee=holder, actions=list(policies.READER_S3_BUCKET_ACTIONS), resource_arns=[self.bucket_arn]
+            ).combine(
+                iam.Grant.add_to_principal(
+                    grantee=holder, actions=list(policies.READER_S3_OBJECT_ACTIONS), resource_arns=[objects]
+                )
             )
-            auth_role = self.auth_node_role.role
+        grantee: iam.IPrincipal = iam.ArnPrincipal(arn) if isinstance(principal, str) else principal  # type: ignore[assignment]
+        bucket_grant = iam.Grant.add_to_principal_or_resource(
+            grantee=grantee,
+            actions=list(policies.READER_S3_BUCKET_ACTIONS),
+            resource_arns=[self.bucket_arn],
+            resource=self.bucket,
+        )
+        return bucket_grant.combine(
+            iam.Grant.add_to_principal_or_resource(
+                grantee=grantee,
+                actions=list(policies.READER_S3_OBJECT_ACTIONS),
+                resource_arns=[objects],
+                resource=self.bucket,
+            )
+        )
+
+    def _same_account_identity(
+        self, principal: object, arn: str, tag: str
+    ) -> tuple[iam.IRole | None, iam.IUser | None] | None:
+        """The reader as a role or user of this stack's account, to attach a managed policy to; else ``None``."""
+        stack = cdk.Stack.of(self)
+        if cdk.Token.is_unresolved(arn):
+            owner = getattr(principal, "stack", None)
+            same = isinstance(owner, cdk.Stack) and owner.account == stack.account
         else:
-            RecordingsAccessPolicy(
-                self,
-                "AuthRoleRecordingsAccess",
-                bucket_arn=bucket_arn,
-                recordings_prefix=recordings_prefix,
-                roles=[auth_role],
-            )
-        self.auth_role: iam.IRole = auth_role
-
-        self.recordings_key = RecordingsKey(
-            self,
-            "Key",
-            auth_principal_arn=auth_role.role_arn,
-            key_admin_arns=key_admin_arns,
-            denied_principal_arns=denied_principal_arns,
-            key_admin_mode=key_admin_mode,
-            restrict_to_bucket_arn=bucket_arn if scope_key_to_s3 else None,
-            rotation_period_days=key_rotation_days,
-            pending_window_days=key_pending_window_days,
-            alias=key_alias,
-            deploy_role_arn=deploy_role_arn,
-        )
-        self.key: kms.IKey = self.recordings_key.key
-
-        self.recordings_bucket = RecordingsBucket(
-            self,
-            "Bucket",
-            bucket_name=resolved_bucket_name,
-            encryption_key=self.key,
-            require_encryption_headers=require_encryption_headers,
-            access_logs_bucket=access_logs_bucket,
-        )
-        self.bucket: s3.IBucket = self.recordings_bucket.bucket
-        self.log_bucket: s3.IBucket = self.recordings_bucket.access_logs_bucket
-
-        self.storage_uri: str = policies.storage_uri(
-            bucket_name=resolved_bucket_name,
-            prefix=recordings_prefix,
-            region=cdk.Stack.of(self).region,
-            key_arn=self.key.key_arn,
-        )
+            parsed = arns.parse_iam_principal(arn)
+            same = parsed is not None and not cdk.Token.is_unresolved(stack.account) and parsed.account == stack.account
+        if not same:
+            return None
+        if hasattr(principal, "role_arn"):
+            return principal, None  # type: ignore[return-value]
+        if hasattr(principal, "user_arn"):
+            return None, principal  # type: ignore[return-value]
+        parsed = arns.parse_iam_principal(arn)
+        if parsed is not None and parsed.kind == "user":
+            return None, iam.User.from_user_arn(self, f"ReaderUser{tag}", arn)
+        return iam.Role.from_role_arn(self, f"ReaderRole{tag}", arn, mutable=True), None
 
     @property
     def instance_profile(self) -> iam.InstanceProfile | None:
         """The EC2 instance profile of the created auth role (``ec2`` trust only)."""
         return self.auth_node_role.instance_profile if self.auth_node_role is not None else None
+
+
+def _tag(principal: object, arn: str) -> str:
+    """A stable construct-id suffix for a reader: from its ARN, or its construct path when the ARN is a token."""
+    source = arn if not cdk.Token.is_unresolved(arn) else getattr(getattr(principal, "node", None), "path", arn)
+    return hashlib.sha256(str(source).encode()).hexdigest()[:8]
+
+
+@jsii.implements(iam.IPrincipal)
+class _ManagedPolicyPrincipal:
+    """A principal whose policy statements go into a given managed policy instead of an inline one.
+
+    ``iam.Grant`` adds a grant's statements to the grantee's default (inline) policy; the compliance
+    packs prefer managed policies, which this package uses for every identity it gives S3 access.
+    """
+
+    def __init__(self, policy: iam.ManagedPolicy, principal: iam.IPrincipal) -> None:
+        self._policy = policy
+        self._principal = principal
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        return self
+
+    @property
+    def assume_role_action(self) -> str:
+        return self._principal.assume_role_action
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return self._principal.policy_fragment
+
+    @property
+    def principal_account(self) -> str | None:
+        return self._principal.principal_account
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+
+    def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
+        return True
+
+
+# --- names must not clash across the app ------------------------------------------------------------
+
+
+@jsii.implements(IValidation)
+class _NoNameClash:
+    """Refuse two storages of one app that would deploy the same bucket name, or the same alias to one region.
+
+    Bucket names are global across AWS; aliases are per account and region.
+    """
+
+    def __init__(self, storage: SessionRecordingsStorage) -> None:
+        self.storage = storage
+
+    def validate(self) -> list[str]:
+        mine = _DeployedNames.of(self.storage)
+        problems = []
+        for other in self.storage.node.root.node.find_all():
+            if not isinstance(other, SessionRecordingsStorage) or other is self.storage:
+                continue
+            theirs = _DeployedNames.of(other)
+            clashes = [
+                f"bucket name {mine.bucket_text}" if mine.bucket == theirs.bucket else "",
+                f"key alias {mine.alias_text} in the same account and region" if mine.alias == theirs.alias else "",
+            ]
+            for clash in filter(None, clashes):
+                problems.append(
+                    f"{clash} is also used by {other.node.path}: set bucket_name/key_alias (bucketName/keyAlias) on "
+                    "one of them, or give their stacks different environments"
+                )
+        return problems
+
+
+@dataclass(frozen=True)
+class _DeployedNames:
+    """Names as CloudFormation would see them, account and region included (maybe as pseudo-parameters)."""
+
+    bucket: str
+    alias: str
+    bucket_text: str
+    alias_text: str
+
+    @classmethod
+    def of(cls, storage: SessionRecordingsStorage) -> _DeployedNames:
+        stack = cdk.Stack.of(storage)
+        where = json.dumps([stack.resolve(stack.account), stack.resolve(stack.region)])
+        bucket = json.dumps(stack.resolve(storage.bucket_name))
+        alias = storage.recordings_key.alias_name
+        return cls(
+            bucket=bucket,
+            alias=where + json.dumps(alias),
+            bucket_text=storage.bucket_name if not cdk.Token.is_unresolved(storage.bucket_name) else bucket,
+            alias_text=alias,
+        )

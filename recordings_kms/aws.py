@@ -27,7 +27,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from constructs_lib.core.validation import KEY_ARN
+from constructs_lib.core import arns
 from recordings_kms.checks import BucketFacts, KeyFacts
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ class Clients:
 
 
 def region_of_key(key: str) -> str | None:
-    return key.split(":")[3] if KEY_ARN.match(key) else None
+    parsed = arns.parse_key_arn(key)
+    return parsed[0].region if parsed is not None else None
 
 
 #: Where ``make_clients`` looks for the region, in order (boto3 itself ignores AWS_REGION).

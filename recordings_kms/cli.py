@@ -18,28 +18,26 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from constructs_lib.core import policies
-from constructs_lib.core.policies import KeyAdminMode
-from constructs_lib.core.validation import (
-    KEY_ARN,
-    Problem,
-    check_auth_principal_arn,
-    check_bucket_name,
-    check_disjoint,
-    check_principal_arns,
-    labelled,
+from constructs_lib.core import arns, policies
+from constructs_lib.core.kinds import principal_arn, principal_arns
+from constructs_lib.core.outputs import AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.problems import Problem
+from constructs_lib.core.settings import KeyAdminMode, region_rule
+from recordings_kms.options import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    PROG,
+    add_setting,
+    problem_line,
+    problems_of,
+    report,
+    settings_from,
 )
 from recordings_kms.teleport import StorageUri, StorageUriError, parse_storage_uri, teleport_config_snippet
 
 if TYPE_CHECKING:
     from recordings_kms.checks import CheckResult
-
-PROG = "recordings-kms"
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-
-_OPTION_LABELS = labelled(
-    {"auth": "--auth", "admin": "--admin", "deny": "--deny", "bucket": "--bucket", "region": "--region", "key": "--key"}
-)
 
 
 def _error(message: str, *, as_json: bool = False) -> int:
@@ -47,12 +45,6 @@ def _error(message: str, *, as_json: bool = False) -> int:
     if as_json:
         print(json.dumps({"ok": False, "error": message}, indent=2))
     print(f"{PROG}: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
-def _problems(problems: Sequence[Problem]) -> int:
-    for problem in problems:
-        print(f"{PROG}: error: {problem.render(_OPTION_LABELS)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -94,6 +86,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
         return _error(problem, as_json=args.json)
+    if args.region is not None and (problem := _region_problem(args.region)):
+        return _error(problem, as_json=args.json)
     if args.bucket is not None and not _ANY_BUCKET_NAME.match(args.bucket):
         return _error(
             f"--bucket {args.bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)",
@@ -105,8 +99,8 @@ def _verify(args: argparse.Namespace) -> int:
         bucket, key = args.bucket, args.key
         if args.stack_name:
             outputs = aws.stack_outputs(clients, args.stack_name)
-            bucket, key = aws.require_outputs(outputs, args.stack_name, "BucketName", "KeyArn")
-            expect = Expectations(auth_principal_arn=outputs.get("AuthRoleArn"), storage_uri=outputs.get("StorageUri"))
+            bucket, key = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN)
+            expect = Expectations(auth_principal_arn=outputs.get(AUTH_ROLE_ARN), storage_uri=outputs.get(STORAGE_URI))
         key_facts = aws.gather_key(clients, key)
         bucket_facts = aws.gather_bucket(clients, bucket)
         results = verify(key_facts, bucket_facts, expect)
@@ -158,41 +152,48 @@ def _verify(args: argparse.Namespace) -> int:
 # --- policies ------------------------------------------------------------------------------------
 
 
+_POLICY_SETTINGS = (
+    "auth_role",
+    "key_admins",
+    "denied_principals",
+    "readers",
+    "key_admin_mode",
+    "bucket_name",
+    "region",
+)
+
+
 def _policy(args: argparse.Namespace) -> int:
-    admins, denied = list(args.admin), list(args.deny)
-    problems = check_auth_principal_arn("auth", args.auth)
-    problems += check_principal_arns("admin", admins)
-    problems += check_principal_arns("deny", denied)
-    problems += check_disjoint("admin", admins, "deny", denied, "a key administrator cannot also be denied")
-    problems += check_disjoint("deny", denied, "auth", [args.auth], "Teleport could not use the key")
-    region: str | None = None
-    if args.bucket is not None:
-        problems += check_bucket_name("bucket", args.bucket)
+    if args.bucket_name is not None and args.region is None:
         # No boto3 here (the policy commands never import it): the environment only, not the AWS config file.
-        region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if not region:
-            problems.append(
-                Problem(
-                    "region",
-                    None,
-                    "set with --bucket, or AWS_REGION or AWS_DEFAULT_REGION set (kms:ViaService names the region's "
-                    "S3 endpoint; the AWS config file is not read)",
-                )
+        args.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not args.region:
+            return report(
+                [
+                    "'--region' must be set with --bucket, or AWS_REGION or AWS_DEFAULT_REGION set (kms:ViaService "
+                    "names the region's S3 endpoint; the AWS config file is not read)"
+                ]
             )
+    settings = settings_from(args, _POLICY_SETTINGS)
+    problems = problems_of(settings)
     if problems:
-        return _problems(problems)
-    partition = args.auth.split(":")[1]
+        return report(problems)
+    env = settings.environment()
+    auth = principal_arn(settings.auth_role, env) or ""
+    partition = env.partition or auth.split(":")[1]
+    bucket = settings.bucket_name
     document = policies.key_policy(
-        auth_principal_arn=args.auth,
+        auth_principal_arn=auth,
         deploy_role_arn=None,
-        key_admin_arns=admins,
-        denied_principal_arns=denied,
-        key_admin_mode=KeyAdminMode(args.admin_mode),
-        bucket_arn=f"arn:{partition}:s3:::{args.bucket}" if args.bucket is not None else None,
-        region=region,
+        key_admin_arns=principal_arns(settings.key_admins, env),
+        denied_principal_arns=principal_arns(settings.denied_principals, env),
+        key_admin_mode=KeyAdminMode(settings.key_admin_mode),
+        bucket_arn=arns.bucket_arn(partition, bucket) if bucket is not None else None,
+        region=settings.region if bucket is not None else None,
+        reader_arns=principal_arns(settings.readers, env),
     )
     print(json.dumps(document, indent=2))
-    if not admins:
+    if not settings.key_admins:
         print(
             f"{PROG}: note: no --admin: nobody could manage this key, and KMS refuses a key policy that does not "
             "let the caller call kms:PutKeyPolicy again (name yourself or your deploy role with --admin)",
@@ -202,29 +203,40 @@ def _policy(args: argparse.Namespace) -> int:
 
 
 def _bucket_policy(args: argparse.Namespace) -> int:
-    problems = check_bucket_name("bucket", args.bucket)
-    match = KEY_ARN.match(args.key)
-    if match is None:
+    settings = settings_from(args, ("bucket_name", "require_encryption_headers"))
+    problems = problems_of(settings)
+    parsed = arns.parse_key_arn(args.key)
+    if parsed is None:
         problems.append(
-            Problem("key", args.key, "a KMS key ARN like arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (the policy names both)")
+            problem_line(
+                Problem(
+                    "key", args.key, "a KMS key ARN like arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (the policy names both)"
+                ),
+                "--key",
+            )
         )
-    if problems or match is None:
-        return _problems(problems)
-    partition = args.key.split(":")[1]
+    if problems or parsed is None or settings.bucket_name is None:
+        return report(problems)
+    key_arn, key_id = parsed
     document = policies.bucket_policy(
-        bucket_arn=f"arn:{partition}:s3:::{args.bucket}",
+        bucket_arn=arns.bucket_arn(key_arn.partition, settings.bucket_name),
         key_arn=args.key,
-        key_id=match["key_id"],
-        require_encryption_headers=args.strict,
+        key_id=key_id,
+        require_encryption_headers=settings.require_encryption_headers,
     )
     print(json.dumps(document, indent=2))
-    if args.strict:
+    if settings.require_encryption_headers:
         print(
             f"{PROG}: note: --strict also denies puts without encryption headers; Teleport's multipart UploadPart "
             "requests carry none, so test with 'verify --probe' before relying on it",
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def _region_problem(region: str) -> str | None:
+    allowed = region_rule(region)
+    return None if allowed is None else f"'--region' must be {allowed}, got {json.dumps(region)}"
 
 
 # --- teleport-config -----------------------------------------------------------------------------
@@ -236,6 +248,8 @@ def _teleport_config(args: argparse.Namespace) -> int:
         if args.uri is not None:
             storage = parse_storage_uri(args.uri)
         else:
+            if args.region is not None and (problem := _region_problem(args.region)):
+                return _error(problem)
             if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
                 return _error(problem)
             from botocore.exceptions import BotoCoreError, ClientError
@@ -244,7 +258,7 @@ def _teleport_config(args: argparse.Namespace) -> int:
 
             try:
                 clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url)
-                (uri,) = aws.require_outputs(aws.stack_outputs(clients, args.stack_name), args.stack_name, "StorageUri")
+                (uri,) = aws.require_outputs(aws.stack_outputs(clients, args.stack_name), args.stack_name, STORAGE_URI)
             except aws.AwsError as error:
                 return _error(str(error))
             except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
@@ -306,24 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the RFD 42 key policy for your ARNs",
         description="Print the key policy the recordings key construct uses, for teams that do not use CDK.",
     )
-    policy.add_argument(
-        "--auth", required=True, metavar="ARN", help="the IAM role or user of the Teleport auth service"
-    )
-    policy.add_argument("--admin", nargs="+", action="extend", default=[], metavar="ARN", help="key administrators")
-    policy.add_argument(
-        "--deny", nargs="+", action="extend", default=[], metavar="ARN", help="principals denied kms:* (IAM admins)"
-    )
-    policy.add_argument(
-        "--admin-mode",
-        choices=[m.value for m in KeyAdminMode],
-        default=KeyAdminMode.RFD.value,
+    add_setting(policy, "auth_role", required=True, help="the IAM role or user of the Teleport auth service")
+    add_setting(policy, "key_admins", help="key administrators (IAM roles or users)")
+    add_setting(policy, "denied_principals", help="principals denied kms:* (IAM administrators)")
+    add_setting(policy, "readers", help="decrypt-only readers (kms:Decrypt and kms:DescribeKey, through S3)")
+    add_setting(
+        policy,
+        "key_admin_mode",
         help="rfd: admins get kms:* as in RFD 42; separated: administration without decryption (default: rfd)",
     )
-    policy.add_argument(
-        "--bucket", metavar="NAME", help="scope the auth principal's use of the key to S3 for this bucket"
+    add_setting(
+        policy, "bucket_name", metavar="NAME", help="scope the auth principal's use of the key to S3 for this bucket"
     )
-    policy.add_argument(
-        "--region",
+    add_setting(
+        policy,
+        "region",
         help="the bucket's region, with --bucket (default: AWS_REGION, then AWS_DEFAULT_REGION; the AWS config file "
         "is not read)",
     )
@@ -334,10 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the recordings bucket policy",
         description="Print the bucket policy the recordings bucket construct uses.",
     )
-    bucket_policy.add_argument("--bucket", required=True, metavar="NAME")
+    add_setting(bucket_policy, "bucket_name", required=True, metavar="NAME", help="the recordings bucket")
     bucket_policy.add_argument("--key", required=True, metavar="KEY_ARN")
-    bucket_policy.add_argument(
-        "--strict", action="store_true", help="also deny puts without encryption headers (see the multipart caveat)"
+    add_setting(
+        bucket_policy,
+        "require_encryption_headers",
+        help="also deny puts without encryption headers (see the multipart caveat)",
     )
     bucket_policy.set_defaults(handler=_bucket_policy)
 

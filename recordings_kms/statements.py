@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from constructs_lib.core.validation import ROOT_ARN
+from constructs_lib.core import arns
 
 Statement = Mapping[str, Any]
-
-_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -71,7 +69,8 @@ def is_everyone(principal: str) -> bool:
 
 def is_account_root(principal: str) -> bool:
     """``arn:PARTITION:iam::ACCOUNT:root`` or a bare account id: every IAM identity of that account."""
-    return bool(ROOT_ARN.match(principal) or _ACCOUNT_ID.match(principal))
+    parsed = arns.parse_iam_principal(principal)
+    return (parsed is not None and parsed.kind == "root") or arns.is_account(principal)
 
 
 def applies_to_everyone(statement: Statement) -> bool:

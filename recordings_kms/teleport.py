@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from constructs_lib.core.validation import KEY_ARN, check_bucket_name
-
-_KEY_ID = re.compile(r"^(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$")
+from constructs_lib.core import arns
+from constructs_lib.core.settings import bucket_name_rule, region_rule
 
 
 class StorageUriError(ValueError):
@@ -26,7 +24,7 @@ class StorageUri:
 
     @property
     def names_key_by_arn(self) -> bool:
-        return KEY_ARN.match(self.sse_kms_key) is not None
+        return arns.parse_key_arn(self.sse_kms_key) is not None
 
 
 def parse_storage_uri(uri: str) -> StorageUri:
@@ -39,9 +37,9 @@ def parse_storage_uri(uri: str) -> StorageUri:
     if parts.scheme != "s3":
         raise StorageUriError(f"storage URI must start with s3://, got {uri!r}")
     bucket = parts.netloc
-    problems = check_bucket_name("bucket", bucket)
-    if problems:
-        raise StorageUriError(f"storage URI {uri!r}: {problems[0].render()}")
+    allowed = bucket_name_rule(bucket)
+    if allowed:
+        raise StorageUriError(f"storage URI {uri!r}: the bucket must be {allowed}, got {bucket!r}")
     query = parse_qs(parts.query, keep_blank_values=True)
     keys = query.get("sse_kms_key", [])
     if len(keys) != 1 or not keys[0]:
@@ -50,7 +48,8 @@ def parse_storage_uri(uri: str) -> StorageUri:
             "key aws/s3, which the bucket policy refuses (add sse_kms_key=KEY_ARN)"
         )
     key = keys[0]
-    if not KEY_ARN.match(key) and not _KEY_ID.match(key):
+    key_arn = arns.parse_key_arn(key)
+    if key_arn is None and not arns.is_key_id(key):
         raise StorageUriError(
             f"storage URI {uri!r}: sse_kms_key must be the key ARN (or key ID), got {key!r}; the bucket policy "
             "denies puts that name the key any other way, aliases included"
@@ -58,11 +57,20 @@ def parse_storage_uri(uri: str) -> StorageUri:
     if any(value.lower() in ("", "true", "1") for value in query.get("disablesse", [])):
         raise StorageUriError(f"storage URI {uri!r} sets disablesse: Teleport would send no encryption headers")
     regions = query.get("region", [])
+    region = regions[0] if regions else None
+    if region is not None and (allowed := region_rule(region)):
+        raise StorageUriError(f"storage URI {uri!r}: region must be {allowed}, got {region!r}")
+    if region is not None and key_arn is not None and key_arn[0].region != region:
+        raise StorageUriError(
+            f"storage URI {uri!r}: sse_kms_key is a key in {key_arn[0].region}, but the bucket is in {region}: S3 "
+            "can only use a KMS key of the bucket's own region (use a key, or a multi-Region replica, in the "
+            "bucket's region)"
+        )
     return StorageUri(
         uri=uri.strip(),
         bucket=bucket,
         prefix=parts.path.strip("/"),
-        region=regions[0] if regions else None,
+        region=region,
         sse_kms_key=key,
     )
 

@@ -17,7 +17,7 @@ if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", "").split
 import aws_cdk as cdk  # noqa: E402  (jsii starts node on import: PATH must be set first)
 import pytest  # noqa: E402
 
-from stacks.config import RecordingsConfig  # noqa: E402
+from constructs_lib.core.settings import AppSettings  # noqa: E402
 from stacks.recordings_stack import SessionRecordingsStack  # noqa: E402
 
 ACCOUNT = "111122223333"
@@ -60,10 +60,10 @@ def make_app(extra_context: Mapping[str, Any] | None = None) -> cdk.App:
 
 
 def synth_stack(
-    config: RecordingsConfig | None = None, *, env: cdk.Environment | None = TEST_ENV, stack_id: str = "Recordings"
+    config: AppSettings | None = None, *, env: cdk.Environment | None = TEST_ENV, stack_id: str = "Recordings"
 ) -> SessionRecordingsStack:
     app = make_app()
-    return SessionRecordingsStack(app, stack_id, config=config or RecordingsConfig(), env=env)
+    return SessionRecordingsStack(app, stack_id, settings=config or AppSettings(), env=env)
 
 
 def template_of(stack: cdk.Stack) -> dict[str, Any]:
@@ -86,8 +86,8 @@ def statements_by_sid(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def full_config() -> RecordingsConfig:
-    return RecordingsConfig.from_context(FULL_CONTEXT)
+def full_config() -> AppSettings:
+    return AppSettings.from_context(FULL_CONTEXT)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def synth() -> Callable[..., dict[str, Any]]:
     """Synthesize a config into a template, caching per module (jsii synthesis is slow)."""
     cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def run(config: RecordingsConfig | None = None, *, env: cdk.Environment | None = TEST_ENV) -> dict[str, Any]:
+    def run(config: AppSettings | None = None, *, env: cdk.Environment | None = TEST_ENV) -> dict[str, Any]:
         key = (config, None if env is None else (env.account, env.region))
         if key not in cache:
             cache[key] = template_of(synth_stack(config, env=env))

@@ -4,7 +4,7 @@ The policies come from the real templates (``synth``), with CloudFormation intri
 ARNs, and are evaluated by principalmapper (see tests/policy_eval.py and the checks of its semantics in
 tests/test_policy_eval.py). Every table runs for three configurations:
 
-* ``default``: ``RecordingsConfig()``: no key admins, no denied principals, key scoped to S3, not strict.
+* ``default``: ``AppSettings()``: no key admins, no denied principals, key scoped to S3, not strict.
 * ``configured``: ``FULL_CONTEXT``: two key admins in ``separated`` mode, two denied principals,
   strict mode (``requireEncryptionHeaders``), a custom deploy role, bucket name and prefix.
 * ``rfd-unscoped``: the RFD's literal template: the same key admins and denied principals in ``rfd``
@@ -26,7 +26,7 @@ import botocore.session  # type: ignore[import-untyped]
 import pytest
 
 from constructs_lib.core import policies
-from stacks.config import RecordingsConfig
+from constructs_lib.core.settings import AppSettings
 from tests.conftest import ACCOUNT, ADMIN_ROLE, ADMIN_USER, DENIED_ROLE, DENIED_USER, FULL_CONTEXT, REGION
 from tests.policy_eval import (
     ADMINISTRATOR_ACCESS,
@@ -72,12 +72,12 @@ ENV_AGNOSTIC = "env-agnostic"
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    config: RecordingsConfig
+    config: AppSettings
     stack: StackPolicies
 
     @property
     def deploy_role_arn(self) -> str:
-        return self.config.deploy_role_arn or DEFAULT_DEPLOY_ROLE
+        return self.config.deploy_role or DEFAULT_DEPLOY_ROLE
 
     @property
     def bucket_arn(self) -> str:
@@ -88,11 +88,11 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenarios(synth: Callable[..., dict[str, Any]], full_config: RecordingsConfig) -> Callable[[str], Scenario]:
+def scenarios(synth: Callable[..., dict[str, Any]], full_config: AppSettings) -> Callable[[str], Scenario]:
     configs = {
-        "default": RecordingsConfig(),
+        "default": AppSettings(),
         "configured": full_config,
-        "rfd-unscoped": RecordingsConfig.from_context(RFD_UNSCOPED_CONTEXT),
+        "rfd-unscoped": AppSettings.from_context(RFD_UNSCOPED_CONTEXT),
     }
     cache: dict[str, Scenario] = {}
 

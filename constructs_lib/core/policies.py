@@ -8,8 +8,9 @@ Nothing here imports CDK.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Any
+
+from constructs_lib.core.settings import KeyAdminMode
 
 PolicyStatement = dict[str, Any]
 PolicyDocument = dict[str, Any]
@@ -47,15 +48,12 @@ SID_AUTH = "Teleport CMK Auth"
 SID_AUTH_DESCRIBE = "Teleport CMK Auth DescribeKey"
 SID_DENY = "Deny AdministratorAccess users."
 SID_DEPLOY_ROLE = "CloudFormation deploy role key administration"
+SID_READERS = "Teleport CMK Readers"
+SID_READERS_DESCRIBE = "Teleport CMK Readers DescribeKey"
 
-
-class KeyAdminMode(StrEnum):
-    """What the key administrators named in the key policy may do."""
-
-    #: ``kms:*``, as RFD 42's template: key administrators can also decrypt recordings.
-    RFD = "rfd"
-    #: Key administration only: no Encrypt, Decrypt, ReEncrypt or GenerateDataKey.
-    SEPARATED = "separated"
+#: Decrypt-only readers (Teleport's read-only cluster, auditor tooling): no Encrypt, no GenerateDataKey.
+READER_KMS_CRYPTO_ACTIONS = ("kms:Decrypt",)
+READER_KMS_DESCRIBE_ACTIONS = ("kms:DescribeKey",)
 
 
 def s3_via_service(region: str) -> str:
@@ -76,13 +74,14 @@ def key_policy(
     key_admin_mode: KeyAdminMode = KeyAdminMode.RFD,
     bucket_arn: str | None = None,
     region: str | None = None,
+    reader_arns: Sequence[str] = (),
 ) -> PolicyDocument:
     """The recordings key policy: RFD 42's templates, hardened.
 
     No statement names the account root, so IAM identity policies grant nothing on this key:
     only the principals named here can use or manage it. With ``bucket_arn`` and ``region`` the
-    auth principal's cryptographic actions only work through S3 for that bucket; without them the
-    auth statement is the RFD's literal one.
+    auth principal's (and readers') cryptographic actions only work through S3 for that bucket;
+    without them the auth statement is the RFD's literal one.
     """
     statements: list[PolicyStatement] = []
     if key_admin_arns:
@@ -106,35 +105,22 @@ def key_policy(
                 "Resource": "*",
             }
         )
-    auth = _principal([auth_principal_arn])
     if bucket_arn is not None and region is not None:
+        statements += use_statements(
+            SID_AUTH, SID_AUTH_DESCRIBE, [auth_principal_arn], AUTH_KMS_CRYPTO_ACTIONS, bucket_arn, region
+        )
+    else:
         statements.append(
             {
                 "Sid": SID_AUTH,
                 "Effect": "Allow",
-                "Principal": auth,
-                "Action": list(AUTH_KMS_CRYPTO_ACTIONS),
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": s3_via_service(region)},
-                    # S3 Bucket Keys use the bucket ARN as encryption context, per-object keys the object ARN.
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
-                },
-            }
-        )
-        statements.append(
-            {
-                "Sid": SID_AUTH_DESCRIBE,
-                "Effect": "Allow",
-                "Principal": auth,
-                "Action": list(AUTH_KMS_DESCRIBE_ACTIONS),
+                "Principal": _principal([auth_principal_arn]),
+                "Action": list(AUTH_KMS_ACTIONS),
                 "Resource": "*",
             }
         )
-    else:
-        statements.append(
-            {"Sid": SID_AUTH, "Effect": "Allow", "Principal": auth, "Action": list(AUTH_KMS_ACTIONS), "Resource": "*"}
-        )
+    if reader_arns:
+        statements += reader_statements(reader_arns, bucket_arn=bucket_arn, region=region)
     if denied_principal_arns:
         statements.append(
             {
@@ -146,6 +132,51 @@ def key_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def use_statements(
+    sid: str,
+    describe_sid: str,
+    principal_arns: Sequence[str],
+    crypto_actions: Sequence[str],
+    bucket_arn: str | None,
+    region: str | None,
+) -> list[PolicyStatement]:
+    """Cryptographic use of the key for ``principal_arns``, and ``DescribeKey`` in its own statement.
+
+    With a bucket and region, the cryptographic actions only work when S3 calls KMS for this bucket
+    (``kms:ViaService`` and the ``aws:s3:arn`` encryption context); ``DescribeKey`` carries no
+    encryption context, so it cannot share those conditions.
+    """
+    principal = _principal(principal_arns)
+    crypto: PolicyStatement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": list(crypto_actions),
+        "Resource": "*",
+    }
+    if bucket_arn is not None and region is not None:
+        crypto["Condition"] = {
+            "StringEquals": {"kms:ViaService": s3_via_service(region)},
+            # S3 Bucket Keys use the bucket ARN as encryption context, per-object keys the object ARN.
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+        }
+    describe: PolicyStatement = {
+        "Sid": describe_sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": list(AUTH_KMS_DESCRIBE_ACTIONS),
+        "Resource": "*",
+    }
+    return [crypto, describe]
+
+
+def reader_statements(
+    reader_arns: Sequence[str], *, bucket_arn: str | None, region: str | None
+) -> list[PolicyStatement]:
+    """Decrypt-only readers: ``kms:Decrypt`` through S3 for this bucket, and ``DescribeKey``."""
+    return use_statements(SID_READERS, SID_READERS_DESCRIBE, reader_arns, READER_KMS_CRYPTO_ACTIONS, bucket_arn, region)
 
 
 # --- S3 bucket policy ----------------------------------------------------------------------------
@@ -242,8 +273,13 @@ AUTH_S3_OBJECT_ACTIONS = (
     "s3:ListMultipartUploadParts",
     "s3:AbortMultipartUpload",
 )
+#: Decrypt-only readers: list and read recordings (Teleport's read-only playback path), nothing else.
+READER_S3_BUCKET_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning")
+READER_S3_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention")
 SID_AUTH_S3_BUCKET = "TeleportRecordingsBucket"
 SID_AUTH_S3_OBJECTS = "TeleportRecordingsObjects"
+SID_READER_S3_BUCKET = "TeleportRecordingsReadBucket"
+SID_READER_S3_OBJECTS = "TeleportRecordingsReadObjects"
 
 
 def recordings_objects_arn(bucket_arn: str, prefix: str) -> str:
@@ -251,12 +287,39 @@ def recordings_objects_arn(bucket_arn: str, prefix: str) -> str:
 
 
 def auth_s3_policy_statements(*, bucket_arn: str, prefix: str) -> list[PolicyStatement]:
+    return s3_policy_statements(
+        bucket_arn=bucket_arn,
+        prefix=prefix,
+        bucket_actions=AUTH_S3_BUCKET_ACTIONS,
+        object_actions=AUTH_S3_OBJECT_ACTIONS,
+    )
+
+
+def reader_s3_policy_statements(*, bucket_arn: str, prefix: str) -> list[PolicyStatement]:
+    return s3_policy_statements(
+        bucket_arn=bucket_arn,
+        prefix=prefix,
+        bucket_actions=READER_S3_BUCKET_ACTIONS,
+        object_actions=READER_S3_OBJECT_ACTIONS,
+        sids=(SID_READER_S3_BUCKET, SID_READER_S3_OBJECTS),
+    )
+
+
+def s3_policy_statements(
+    *,
+    bucket_arn: str,
+    prefix: str,
+    bucket_actions: Sequence[str],
+    object_actions: Sequence[str],
+    sids: tuple[str, str] = (SID_AUTH_S3_BUCKET, SID_AUTH_S3_OBJECTS),
+) -> list[PolicyStatement]:
+    """Bucket-level actions on the bucket, object actions on ``PREFIX/*`` only."""
     return [
-        {"Sid": SID_AUTH_S3_BUCKET, "Effect": "Allow", "Action": list(AUTH_S3_BUCKET_ACTIONS), "Resource": bucket_arn},
+        {"Sid": sids[0], "Effect": "Allow", "Action": list(bucket_actions), "Resource": bucket_arn},
         {
-            "Sid": SID_AUTH_S3_OBJECTS,
+            "Sid": sids[1],
             "Effect": "Allow",
-            "Action": list(AUTH_S3_OBJECT_ACTIONS),
+            "Action": list(object_actions),
             "Resource": recordings_objects_arn(bucket_arn, prefix),
         },
     ]

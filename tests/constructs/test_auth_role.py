@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.auth_role import AuthTrust
 from constructs_lib.core import policies
-from stacks.config import RecordingsConfig
+from constructs_lib.core.settings import AppSettings, AuthTrust
 from tests.conftest import ACCOUNT, FULL_CONTEXT, only_resource, resources_of_type
 
 BUCKET_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::teleport-recordings-111122223333-eu-west-1"]]}
@@ -71,7 +70,7 @@ def test_role_can_delete_nothing_and_has_no_kms_identity_permissions(default_tem
 
 
 def test_prefix_follows_the_setting(synth: Any) -> None:
-    template = synth(RecordingsConfig(recordings_prefix="teleport/sessions"))
+    template = synth(AppSettings(recordings_prefix="teleport/sessions"))
     document = only_resource(template, "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"]
     resource = document["Statement"][1]["Resource"]
     assert resource["Fn::Join"][1][-1].endswith("/teleport/sessions/*")
@@ -89,7 +88,7 @@ def test_ec2_trust_with_instance_profile(default_template: dict[str, Any]) -> No
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_irsa_trust_names_the_provider_and_service_account(synth: Any, full_config: RecordingsConfig) -> None:
+def test_irsa_trust_names_the_provider_and_service_account(synth: Any, full_config: AppSettings) -> None:
     template = synth(full_config)
     issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
     assert _trust(template) == [
@@ -109,7 +108,7 @@ def test_irsa_trust_names_the_provider_and_service_account(synth: Any, full_conf
 
 
 def test_pod_identity_trust_requires_the_service_account_session_tags(synth: Any) -> None:
-    template = synth(RecordingsConfig(auth_trust=AuthTrust.POD_IDENTITY, service_account="teleport:auth"))
+    template = synth(AppSettings(auth_trust=AuthTrust.POD_IDENTITY, service_account="teleport:auth"))
     [statement] = _trust(template)
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
@@ -124,6 +123,6 @@ def test_pod_identity_trust_requires_the_service_account_session_tags(synth: Any
 
 def test_principal_trust(synth: Any) -> None:
     principal = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth-nodes"
-    template = synth(RecordingsConfig(auth_trust=AuthTrust.PRINCIPAL, auth_principal_arn=principal))
+    template = synth(AppSettings(auth_trust=AuthTrust.PRINCIPAL, auth_principal=principal))
     assert _trust(template) == [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": principal}}]
     assert not resources_of_type(template, "AWS::IAM::InstanceProfile")

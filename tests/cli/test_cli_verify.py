@@ -340,7 +340,10 @@ def test_endpoint_refused_by_botocore_is_one_line() -> None:
 
 def test_bad_region(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--region", "eu west 1", "--json"]
-    _assert_error_json(*run(argv, capsys), "region 'eu west 1' (from --region) is not a valid AWS region name")
+    _assert_error_json(
+        *run(argv, capsys),
+        "'--region' must be an AWS region name like eu-west-1 (lower case letters, digits and dashes), got \"eu west 1\"",
+    )
     monkeypatch.setenv("AWS_REGION", "not a region")
     argv = ["teleport-config", "--stack-name", "some-stack"]
     _assert_error(*run(argv, capsys), "region 'not a region' (from AWS_REGION) is not a valid AWS region name")

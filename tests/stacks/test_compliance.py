@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from cfnlint.api import ManualArgs, lint
 
 from constructs_lib import SessionRecordingsStorage, compliance
-from stacks.config import RecordingsConfig
+from constructs_lib.core.settings import AppSettings, StorageSettings
 from stacks.recordings_stack import SessionRecordingsStack
 from tests.conftest import ACCOUNT, FULL_CONTEXT, TEST_ENV, cdk_json_context
 
@@ -47,9 +47,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[st
     results = {}
     for name, (context, env) in CONFIGS.items():
         out = tmp_path_factory.mktemp(name)
-        config = RecordingsConfig.from_context(context)
+        settings = AppSettings.from_context(context)
         report = synth_with_packs(
-            lambda app, config=config, env=env: SessionRecordingsStack(app, "Recordings", config=config, env=env),
+            lambda app, settings=settings, env=env: SessionRecordingsStack(
+                app, "Recordings", settings=settings, env=env
+            ),
             out,
         )
         results[name] = (report, sorted(out.glob("*.template.json")))
@@ -137,7 +139,9 @@ def test_acknowledgments_follow_a_bucket_name_given_as_a_parameter(tmp_path: Pat
     def build(app: cdk.App) -> None:
         stack = cdk.Stack(app, "Parameterized")
         name = cdk.CfnParameter(stack, "RecordingsBucketName").value_as_string
-        SessionRecordingsStorage(stack, "Storage", bucket_name=name, recordings_prefix="clusters/prod")
+        SessionRecordingsStorage(
+            stack, "Storage", settings=StorageSettings(bucket_name=name, recordings_prefix="clusters/prod")
+        )
 
     report = synth_with_packs(build, tmp_path)
     suppressed = [v["ruleName"] for p in report["pluginReports"] for v in p.get("suppressedViolations", [])]

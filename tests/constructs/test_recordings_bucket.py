@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.core import policies
-from stacks.config import RecordingsConfig
+from constructs_lib.core.settings import AppSettings
 from tests.conftest import resources_of_type, statements_by_sid
 
 BLOCK_ALL = {
@@ -40,7 +40,7 @@ def default_template(synth: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def strict_template(synth: Any) -> dict[str, Any]:
-    return synth(RecordingsConfig(require_encryption_headers=True))  # type: ignore[no-any-return]
+    return synth(AppSettings(require_encryption_headers=True))  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_recordings_bucket_is_private_owner_enforced_versioned_and_retained(defa
 def test_bucket_name_is_known_at_synth_time(default_template: dict[str, Any], synth: Any) -> None:
     _, bucket = _recordings_bucket(default_template)
     assert bucket["Properties"]["BucketName"] == "teleport-recordings-111122223333-eu-west-1"
-    _, named = _recordings_bucket(synth(RecordingsConfig(bucket_name="acme-recordings")))
+    _, named = _recordings_bucket(synth(AppSettings(bucket_name="acme-recordings")))
     assert named["Properties"]["BucketName"] == "acme-recordings"
 
 
@@ -116,7 +116,7 @@ def test_log_bucket_policy_admits_log_delivery_for_this_bucket_only_and_tls_only
     assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
 
 
-def test_existing_access_logs_bucket_is_used_and_none_created(synth: Any, full_config: RecordingsConfig) -> None:
+def test_existing_access_logs_bucket_is_used_and_none_created(synth: Any, full_config: AppSettings) -> None:
     template = synth(full_config)
     assert len(resources_of_type(template, "AWS::S3::Bucket")) == 1
     _, bucket = _recordings_bucket(template)

@@ -8,10 +8,8 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib.core import policies
-from constructs_lib.core.policies import KeyAdminMode
-from constructs_lib.core.validation import InvalidSettingsError
+from constructs_lib.core.settings import AppSettings, InvalidSettingsError, KeyAdminMode, KeySettings
 from constructs_lib.key import RecordingsKey
-from stacks.config import RecordingsConfig
 from tests.conftest import (
     ACCOUNT,
     ADMIN_ROLE,
@@ -44,7 +42,7 @@ def default_key(synth: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def configured_key(synth: Any, full_config: RecordingsConfig) -> dict[str, Any]:
+def configured_key(synth: Any, full_config: AppSettings) -> dict[str, Any]:
     return only_resource(synth(full_config), "AWS::KMS::Key")
 
 
@@ -69,7 +67,7 @@ def test_configured_rotation_and_pending_window(configured_key: dict[str, Any]) 
     assert configured_key["Properties"]["PendingWindowInDays"] == 14
 
 
-def test_alias(synth: Any, full_config: RecordingsConfig) -> None:
+def test_alias(synth: Any, full_config: AppSettings) -> None:
     assert only_resource(synth(), "AWS::KMS::Alias")["Properties"]["AliasName"] == "alias/teleport-session-recordings"
     assert only_resource(synth(full_config), "AWS::KMS::Alias")["Properties"]["AliasName"] == (
         "alias/acme/teleport-recordings"
@@ -142,7 +140,7 @@ def _auth_role_id(key: dict[str, Any]) -> str:
 
 
 def test_unscoped_auth_statement_is_the_rfd_literal(synth: Any) -> None:
-    key = only_resource(synth(RecordingsConfig(scope_key_to_s3=False)), "AWS::KMS::Key")
+    key = only_resource(synth(AppSettings(scope_key_to_s3=False)), "AWS::KMS::Key")
     statements = statements_by_sid(key["Properties"]["KeyPolicy"])
     assert policies.SID_AUTH_DESCRIBE not in statements
     auth = statements[policies.SID_AUTH]
@@ -153,7 +151,7 @@ def test_unscoped_auth_statement_is_the_rfd_literal(synth: Any) -> None:
 
 
 def test_rfd_mode_admins_get_kms_star(synth: Any) -> None:
-    key = only_resource(synth(RecordingsConfig(key_admin_arns=(ADMIN_ROLE, ADMIN_USER))), "AWS::KMS::Key")
+    key = only_resource(synth(AppSettings(key_admins=(ADMIN_ROLE, ADMIN_USER))), "AWS::KMS::Key")
     admin = statements_by_sid(key["Properties"]["KeyPolicy"])[policies.SID_KEY_ADMIN]
     assert admin["Effect"] == "Allow"
     assert admin["Action"] == "kms:*"
@@ -188,7 +186,7 @@ def test_key_depends_on_no_bucket_resource(default_key: dict[str, Any]) -> None:
 def test_standalone_key_needs_a_deploy_role_without_default_synthesizer() -> None:
     app = make_app()
     stack = cdk.Stack(app, "Legacy", synthesizer=cdk.LegacyStackSynthesizer())
-    with pytest.raises(InvalidSettingsError, match="'deploy_role_arn' must be the ARN of the role that deploys"):
+    with pytest.raises(InvalidSettingsError, match="'deploy_role' must be the ARN of the role that deploys the stack"):
         RecordingsKey(stack, "Key", auth_principal_arn=f"arn:aws:iam::{ACCOUNT}:role/teleport-auth")
 
 
@@ -199,8 +197,9 @@ def test_standalone_key_with_explicit_deploy_role() -> None:
         stack,
         "Key",
         auth_principal_arn=f"arn:aws:iam::{ACCOUNT}:role/teleport-auth",
-        deploy_role_arn=f"arn:aws:iam::{ACCOUNT}:role/deployer",
-        key_admin_mode=KeyAdminMode.SEPARATED,
+        settings=KeySettings(
+            deploy_role=f"arn:aws:iam::{ACCOUNT}:role/deployer", key_admin_mode=KeyAdminMode.SEPARATED
+        ),
     )
     key = only_resource(template_of(stack), "AWS::KMS::Key")
     statements = statements_by_sid(key["Properties"]["KeyPolicy"])

@@ -95,10 +95,41 @@ def test_policy_without_a_region_names_what_it_reads(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["policy", "--auth", "teleport-auth"], "'--auth' must be an IAM role, user or account root ARN"),
+        (["policy", "--auth", "teleport-auth"], "'--auth' must be an IAM role or user ARN"),
+        (["policy", "--auth", f"arn:aws:iam::{ACCOUNT}:root"], "'--auth' must be an IAM role or user ARN"),
         (["policy", "--auth", AUTH, "--admin", f"arn:aws:iam::{ACCOUNT}:root"], "'--admin' must be IAM role or user"),
-        (["policy", "--auth", AUTH, "--admin", ADMIN, "--deny", ADMIN], "not also listed in '--admin'"),
-        (["policy", "--auth", AUTH, "--deny", AUTH], "not also listed in '--deny'"),
+        (
+            ["policy", "--auth", AUTH, "--admin", ADMIN, "--deny", ADMIN],
+            "'--deny' must be a principal not also given as '--admin'",
+        ),
+        (["policy", "--auth", AUTH, "--deny", AUTH], "'--deny' must be a principal not also given as '--auth'"),
+        (["policy", "--auth", AUTH, "--admin", AUTH], "'--admin' must be a principal not also given as '--auth'"),
+        (
+            ["policy", "--auth", AUTH, "--reader", f"arn:aws:iam::{ACCOUNT}:group/x"],
+            "'--reader' must be IAM role or user",
+        ),
+        (
+            ["policy", "--auth", AUTH, "--bucket", "acme-recordings", "--region", "eu west"],
+            "'--region' must be an AWS region name like eu-west-1",
+        ),
+        (
+            [
+                "policy",
+                "--auth",
+                AUTH,
+                "--admin",
+                "arn:aws-cn:iam::111122223333:role/A",
+                "--bucket",
+                "b-c-d",
+                "--region",
+                "eu-west-1",
+            ],
+            "'--admin' must be an ARN in the stack's partition 'aws', not 'aws-cn'",
+        ),
+        (
+            ["policy", "--auth", AUTH, "--admin-mode", "strict"],
+            '\'--admin-mode\' must be one of "rfd", "separated", got "strict"',
+        ),
         (["policy", "--auth", AUTH, "--bucket", "acme-recordings"], "'--region' must be set with --bucket"),
         (["policy", "--auth", AUTH, "--bucket", "Bad_Bucket", "--region", "eu-west-1"], "valid S3 bucket name"),
         (["bucket-policy", "--bucket", "acme-recordings", "--key", KEY_ID], "'--key' must be a KMS key ARN"),

@@ -12,7 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from constructs_lib import SessionRecordingsStorage
-from stacks.config import RecordingsConfig
+from constructs_lib.core.settings import AppSettings, StorageSettings
 from tests.conftest import ACCOUNT, make_app, only_resource, resources_of_type, synth_stack, template_of
 
 EXISTING_ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport/auth-nodes"
@@ -92,7 +92,7 @@ def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
     assert outputs["AuthInstanceProfileName"]["Value"] == {"Ref": profile_id}
 
 
-def test_configured_uri_and_no_instance_profile_output(synth: Any, full_config: RecordingsConfig) -> None:
+def test_configured_uri_and_no_instance_profile_output(synth: Any, full_config: AppSettings) -> None:
     outputs = synth(full_config)["Outputs"]
     assert "AuthInstanceProfileName" not in outputs
     assert outputs["StorageUri"]["Value"]["Fn::Join"][1][0] == (
@@ -101,7 +101,7 @@ def test_configured_uri_and_no_instance_profile_output(synth: Any, full_config: 
 
 
 def test_existing_role_is_used_not_created(synth: Any) -> None:
-    template = synth(RecordingsConfig(existing_auth_role_arn=EXISTING_ROLE))
+    template = synth(AppSettings(auth_role=EXISTING_ROLE))
     assert not resources_of_type(template, "AWS::IAM::Role")
     assert not resources_of_type(template, "AWS::IAM::InstanceProfile")
     policy = only_resource(template, "AWS::IAM::ManagedPolicy")
@@ -135,7 +135,9 @@ def test_composite_with_scope_and_id_only() -> None:
 def test_composite_accepts_an_existing_irole() -> None:
     stack = cdk.Stack(make_app(), "Importer", env=cdk.Environment(account=ACCOUNT, region="us-west-2"))
     role = iam.Role.from_role_arn(stack, "Existing", EXISTING_ROLE)
-    storage = SessionRecordingsStorage(stack, "Recordings", auth_role=role, bucket_name="importer-recordings")
+    storage = SessionRecordingsStorage(
+        stack, "Recordings", settings=StorageSettings(auth_role=role, bucket_name="importer-recordings")
+    )
     assert storage.auth_role is role
     assert storage.instance_profile is None
     assert stack.resolve(storage.storage_uri)["Fn::Join"][1][0] == (
@@ -148,6 +150,6 @@ def test_default_stack_snapshot(default_template: dict[str, Any], json_snapshot:
 
 
 def test_fully_configured_stack_snapshot(
-    synth: Any, full_config: RecordingsConfig, json_snapshot: SnapshotAssertion
+    synth: Any, full_config: AppSettings, json_snapshot: SnapshotAssertion
 ) -> None:
     assert synth(full_config) == json_snapshot

@@ -1,4 +1,4 @@
-"""Settings: parsing from CDK context and one failing-input test per validation rule."""
+"""Settings from CDK context (cdk.json, -c): parsing, and one failing-input test per rule in context names."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from constructs_lib.auth_role import AuthTrust
-from constructs_lib.core.policies import KeyAdminMode
-from constructs_lib.core.validation import InvalidSettingsError
+from constructs_lib.core.settings import (
+    AppSettings,
+    AuthTrust,
+    InvalidSettingsError,
+    KeyAdminMode,
+    StorageSettings,
+    specs,
+    validate,
+)
 from constructs_lib.storage import SessionRecordingsStorage
-from stacks.config import CONTEXT_NAMES, RecordingsConfig
 from tests.conftest import ACCOUNT, ADMIN_ROLE, DENIED_ROLE, FULL_CONTEXT, make_app
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
@@ -20,14 +25,15 @@ OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/i
 
 
 def problems_for(context: dict[str, Any]) -> str:
+    settings = AppSettings.from_context(context)
     with pytest.raises(InvalidSettingsError) as caught:
-        RecordingsConfig.from_context(context)
+        validate(settings, settings.environment())
     return str(caught.value)
 
 
 def test_defaults_need_no_settings() -> None:
-    config = RecordingsConfig.from_context({})
-    assert config == RecordingsConfig()
+    config = AppSettings.from_context({})
+    assert config == AppSettings()
     assert config.recordings_prefix == "records"
     assert config.key_admin_mode is KeyAdminMode.RFD
     assert config.auth_trust is AuthTrust.EC2
@@ -37,10 +43,10 @@ def test_defaults_need_no_settings() -> None:
 
 
 def test_every_setting_parses_from_strings() -> None:
-    config = RecordingsConfig.from_context(FULL_CONTEXT)
+    config = AppSettings.from_context(FULL_CONTEXT)
     assert config.bucket_name == "acme-teleport-recordings"
-    assert config.key_admin_arns == (ADMIN_ROLE, f"arn:aws:iam::{ACCOUNT}:user/security/alice")
-    assert config.denied_principal_arns[0] == DENIED_ROLE
+    assert config.key_admins == (ADMIN_ROLE, f"arn:aws:iam::{ACCOUNT}:user/security/alice")
+    assert config.denied_principals[0] == DENIED_ROLE
     assert config.key_admin_mode is KeyAdminMode.SEPARATED
     assert config.require_encryption_headers is True
     assert config.key_rotation_days == 180
@@ -48,16 +54,17 @@ def test_every_setting_parses_from_strings() -> None:
 
 
 def test_json_typed_values_from_cdk_json_parse_too() -> None:
-    config = RecordingsConfig.from_context(
+    config = AppSettings.from_context(
         {"keyAdminArns": [ADMIN_ROLE], "scopeKeyToS3": False, "keyRotationDays": 730, "requireEncryptionHeaders": True}
     )
-    assert config.key_admin_arns == (ADMIN_ROLE,)
+    assert config.key_admins == (ADMIN_ROLE,)
     assert config.scope_key_to_s3 is False
     assert config.key_rotation_days == 730
 
 
 def test_context_names_are_the_documented_ones() -> None:
-    assert set(CONTEXT_NAMES.values()) == {
+    """cdk.json files of users who deployed use these names: they are a contract."""
+    assert {d.context for d in specs(AppSettings)} >= {
         "bucketName",
         "recordingsPrefix",
         "keyAlias",
@@ -79,7 +86,7 @@ def test_context_names_are_the_documented_ones() -> None:
 
 
 def test_cdk_own_context_keys_are_not_settings() -> None:
-    RecordingsConfig.from_context(
+    AppSettings.from_context(
         {"@aws-cdk/core:newStyleStackSynthesis": True, "aws:cdk:enable-path-metadata": True, "cdk-nag": "x"}
     )
 
@@ -88,33 +95,53 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
     ("context", "expected"),
     [
         (
-            {"existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:user/teleport"},
-            r"'existingAuthRoleArn' must be an IAM role ARN.*kind iam:user",
+            {"existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:group/teleport"},
+            r"'existingAuthRoleArn' must be an IAM role or user ARN.*kind iam:group",
         ),
         (
             {"deployRoleArn": "arn:aws:iam::12345:role/deployer"},
             r"'deployRoleArn' must be an IAM role ARN.*account id '12345' is not 12 digits",
         ),
         (
+            {"deployRoleArn": f"arn:aws:iam::{ACCOUNT}:user/deployer"},
+            r"'deployRoleArn' must be an IAM role ARN.*this is an IAM user ARN",
+        ),
+        (
             {"keyAdminArns": "arn:aws:s3:::bucket"},
-            r"'keyAdminArns' must be IAM role or user ARNs.*got 'arn:aws:s3:::bucket'",
+            r"'keyAdminArns' must be IAM role or user ARNs.*kind s3:bucket\), got \"arn:aws:s3:::bucket\"",
         ),
         (
             {"keyAdminArns": f"arn:aws:iam::{ACCOUNT}:root"},
-            r"'keyAdminArns' must be IAM role or user ARNs; the account root principal is refused",
+            r"'keyAdminArns' must be IAM role or user ARNs.*the account root principal stands for every IAM identity",
         ),
         (
             {"deniedPrincipalArns": f"arn:aws:iam::{ACCOUNT}:root"},
-            r"'deniedPrincipalArns' must be .*account root principal is refused",
+            r"'deniedPrincipalArns' must be .*account root principal stands for every IAM identity",
         ),
         (
             {"deniedPrincipalArns": "not-an-arn"},
-            r"'deniedPrincipalArns' must be IAM role or user ARNs.*got 'not-an-arn'",
+            r"'deniedPrincipalArns' must be IAM role or user ARNs.*got \"not-an-arn\"",
+        ),
+        (
+            {"readerArns": f"arn:aws:iam::{ACCOUNT}:role/Auditor{'x' * 60}"},
+            r"'readerArns' must be IAM role or user ARNs.*the name has 67 characters; IAM allows 64",
+        ),
+        (
+            {"readerArns": [f"arn:aws:iam::{ACCOUNT}:role/Audit\u00e9r"]},
+            r"'readerArns' must be .*IAM names and paths are ASCII",
+        ),
+        (
+            {"keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/{'p/' * 260}Admin"},
+            r"'keyAdminArns' must be .*the path is longer than IAM's 512 characters",
+        ),
+        (
+            {"keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/Admin*"},
+            r"'keyAdminArns' must be .*a principal ARN cannot hold wildcards",
         ),
         ({"keyAdminArns": f"{ADMIN_ROLE},{ADMIN_ROLE}"}, r"'keyAdminArns' must be a list without duplicates"),
         (
             {"bucketName": "Teleport_Recordings"},
-            r"'bucketName' must be a valid S3 bucket name.*got 'Teleport_Recordings'",
+            r"'bucketName' must be a valid S3 bucket name.*got \"Teleport_Recordings\"",
         ),
         ({"bucketName": "192.168.1.1"}, r"'bucketName' must be a valid S3 bucket name"),
         ({"bucketName": "ab"}, r"'bucketName' must be a valid S3 bucket name"),
@@ -125,7 +152,7 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
         ),
         (
             {"recordingsPrefix": "/records"},
-            r"'recordingsPrefix' must be a key prefix without a leading slash, like 'records', got '/records'",
+            r"'recordingsPrefix' must be a key prefix without a leading slash, like \"records\", got \"/records\"",
         ),
         (
             {"recordingsPrefix": "records/"},
@@ -139,49 +166,66 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
         ),
         ({"keyAlias": "teleport"}, r"'keyAlias' must be 'alias/' followed by"),
         ({"keyRotationDays": "30"}, r"'keyRotationDays' must be a whole number of days from 90 to 2560, got 30"),
-        ({"keyRotationDays": "yearly"}, r"'keyRotationDays' must be a whole number, got 'yearly'"),
+        ({"keyRotationDays": "yearly"}, r"'keyRotationDays' must be a whole number, got \"yearly\""),
         ({"keyPendingWindowDays": 45}, r"'keyPendingWindowDays' must be a whole number of days from 7 to 30, got 45"),
-        ({"keyPendingWindowDays": "7.5"}, r"'keyPendingWindowDays' must be a whole number, got '7.5'"),
-        ({"keyAdminMode": "strict"}, r"'keyAdminMode' must be one of 'rfd', 'separated', got 'strict'"),
+        ({"keyPendingWindowDays": "7.5"}, r"'keyPendingWindowDays' must be a whole number, got \"7.5\""),
+        ({"keyAdminMode": "strict"}, r"'keyAdminMode' must be one of \"rfd\", \"separated\", got \"strict\""),
         (
             {"authTrust": "lambda"},
-            r"'authTrust' must be one of 'ec2', 'irsa', 'pod-identity', 'principal', got 'lambda'",
+            r"'authTrust' must be one of \"ec2\", \"irsa\", \"pod-identity\", \"principal\", got \"lambda\"",
         ),
-        ({"scopeKeyToS3": "yes"}, r"'scopeKeyToS3' must be true or false, got 'yes'"),
+        ({"scopeKeyToS3": "yes"}, r"'scopeKeyToS3' must be true or false, got \"yes\""),
         ({"requireEncryptionHeaders": 1}, r"'requireEncryptionHeaders' must be true or false, got 1"),
         ({"keyAdminArns": "[not json"}, r"'keyAdminArns' must be a JSON array of strings or a comma-separated list"),
         ({"keyAdminArns": {"a": 1}}, r"'keyAdminArns' must be a JSON array of strings or a comma-separated list"),
         (
             {"keyAdminArns": ADMIN_ROLE, "deniedPrincipalArns": ADMIN_ROLE},
-            r"'deniedPrincipalArns' must be a principal that is not also listed in 'keyAdminArns' \(an explicit deny overrides the admin grant\)",
+            r"'deniedPrincipalArns' must be a principal not also given as 'keyAdminArns' \(an explicit deny overrides",
+        ),
+        (
+            {"readerArns": ADMIN_ROLE, "deniedPrincipalArns": ADMIN_ROLE},
+            r"'deniedPrincipalArns' must be a principal not also given as 'readerArns'",
         ),
         (
             {"existingAuthRoleArn": ROLE, "deniedPrincipalArns": ROLE},
-            r"'deniedPrincipalArns' must be a principal that is not also listed in 'existingAuthRoleArn' \(Teleport could not write",
+            r"'deniedPrincipalArns' must be a principal not also given as 'existingAuthRoleArn' \(Teleport could not",
+        ),
+        (
+            {"existingAuthRoleArn": ROLE, "keyAdminArns": ROLE},
+            r"'keyAdminArns' must be a principal not also given as 'existingAuthRoleArn' \(in rfd mode a key admin "
+            r"gets kms:\*",
+        ),
+        (
+            {"existingAuthRoleArn": ROLE, "readerArns": ROLE},
+            r"'readerArns' must be a principal not also given as 'existingAuthRoleArn' \(the auth role already reads",
         ),
         (
             {"deployRoleArn": ROLE, "deniedPrincipalArns": ROLE},
-            r"'deniedPrincipalArns' must be a principal that is not also listed in 'deployRoleArn' \(KMS would refuse the policy",
+            r"'deniedPrincipalArns' must be a principal not also given as 'deployRoleArn' \(KMS would refuse the policy",
         ),
-        ({"authTrust": "irsa"}, r"'oidcProviderArn' must be set when authTrust is 'irsa', got None"),
+        ({"authTrust": "irsa"}, r"'oidcProviderArn' must be set when authTrust is \"irsa\", got nothing"),
         (
             {"authTrust": "irsa", "oidcProviderArn": ROLE},
             r"'oidcProviderArn' must be an IAM OIDC provider ARN.*kind iam:role",
         ),
-        ({"oidcProviderArn": OIDC}, r"'oidcProviderArn' must be unset unless authTrust is 'irsa'"),
+        ({"oidcProviderArn": OIDC}, r"'oidcProviderArn' must be unset unless authTrust is \"irsa\""),
         (
             {"authTrust": "irsa", "oidcProviderArn": OIDC, "serviceAccount": "Teleport"},
             r"'serviceAccount' must be 'NAMESPACE:SERVICEACCOUNT'",
         ),
-        ({"authTrust": "principal"}, r"'authPrincipalArn' must be set when authTrust is 'principal'"),
+        ({"authTrust": "principal"}, r"'authPrincipalArn' must be set when authTrust is \"principal\""),
         (
             {"authTrust": "principal", "authPrincipalArn": "arn:aws:iam::111122223333:group/admins"},
             r"'authPrincipalArn' must be an IAM role, user or account root ARN.*kind iam:group",
         ),
-        ({"authPrincipalArn": ROLE}, r"'authPrincipalArn' must be unset unless authTrust is 'principal'"),
+        ({"authPrincipalArn": ROLE}, r"'authPrincipalArn' must be unset unless authTrust is \"principal\""),
         (
             {"existingAuthRoleArn": ROLE, "authTrust": "irsa"},
             r"'authTrust' must be unset when existingAuthRoleArn is set",
+        ),
+        (
+            {"existingAuthRoleArn": ROLE, "serviceAccount": "teleport:teleport"},
+            r"'serviceAccount' must be unset when existingAuthRoleArn is set",
         ),
         ({"bucketNmae": "x"}, r"'bucketNmae' must be a known setting \(did you mean 'bucketName'\?\)"),
         ({"keyadminarns": ADMIN_ROLE}, r"'keyadminarns' must be a known setting \(did you mean 'keyAdminArns'\?\)"),
@@ -192,18 +236,41 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
         (
             {
                 "keyAdminArns": ADMIN_ROLE,
-                "deniedPrincipalArns": ADMIN_ROLE.upper().replace("ARN:AWS:IAM", "arn:aws:iam"),
+                "deniedPrincipalArns": ADMIN_ROLE.replace("KeyAdmins", "KEYADMINS"),
             },
-            r"'deniedPrincipalArns' must be a principal that is not also listed in 'keyAdminArns'",
+            r"'deniedPrincipalArns' must be a principal not also given as 'keyAdminArns'",
         ),
         (
             {"keyAdminArns": f"{ADMIN_ROLE},{ADMIN_ROLE.replace('KeyAdmins', 'keyadmins')}"},
             r"'keyAdminArns' must be a list without duplicates",
         ),
+        ({"region": "eu west 1"}, r"'region' must be an AWS region name like eu-west-1.*got \"eu west 1\""),
+        ({"account": "1234"}, r"'account' must be a 12-digit AWS account id, got \"1234\""),
+        (
+            {"region": "eu-west-1", "keyAdminArns": "arn:aws-cn:iam::111122223333:role/Admin"},
+            r"'keyAdminArns' must be an ARN in the stack's partition 'aws', not 'aws-cn'",
+        ),
+        (
+            {"keyAdminArns": ADMIN_ROLE, "deniedPrincipalArns": "arn:aws-us-gov:iam::111122223333:role/Administrator"},
+            r"'deniedPrincipalArns' must be an ARN in the same partition as keyAdminArns \('aws'\), not 'aws-us-gov'",
+        ),
+        (
+            {"account": ACCOUNT, "existingAuthRoleArn": "arn:aws:iam::444455556666:role/teleport-auth"},
+            rf"'existingAuthRoleArn' must be a role in the stack's account {ACCOUNT}",
+        ),
     ],
 )
 def test_invalid_setting_is_named_with_value_and_what_is_allowed(context: dict[str, Any], expected: str) -> None:
     assert re.search(expected, problems_for(context)), problems_for(context)
+
+
+def test_the_stack_reports_problems_in_context_names(synth: Any) -> None:
+    """Problems only the stack can see (its synthesizer) are worded in the spelling of the settings too."""
+    settings = AppSettings.from_context(
+        {"deniedPrincipalArns": f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-eu-west-1"}
+    )
+    with pytest.raises(InvalidSettingsError, match=r"'deniedPrincipalArns' must be a list without the CloudFormation"):
+        synth(settings)
 
 
 def test_all_problems_are_reported_at_once() -> None:
@@ -219,7 +286,9 @@ def test_construct_reports_problems_with_python_names() -> None:
     stack = cdk.Stack(make_app(), "Direct")
     with pytest.raises(InvalidSettingsError) as caught:
         SessionRecordingsStorage(
-            stack, "Storage", key_rotation_days=10, recordings_prefix="/x", key_alias="alias/aws/x"
+            stack,
+            "Storage",
+            settings=StorageSettings(key_rotation_days=10, recordings_prefix="/x", key_alias="alias/aws/x"),
         )
     message = str(caught.value)
     assert "'key_rotation_days' must be a whole number of days from 90 to 2560, got 10" in message
@@ -233,5 +302,7 @@ def test_tokens_are_not_judged_at_synth_time() -> None:
     stack = cdk.Stack(make_app(), "Tokens")
     bucket_name = cdk.CfnParameter(stack, "BucketName").value_as_string
     admin = cdk.CfnParameter(stack, "Admin").value_as_string
-    storage = SessionRecordingsStorage(stack, "Storage", bucket_name=bucket_name, key_admin_arns=[admin])
+    storage = SessionRecordingsStorage(
+        stack, "Storage", settings=StorageSettings(bucket_name=bucket_name, key_admins=[admin])
+    )
     assert cdk.Token.is_unresolved(storage.storage_uri)

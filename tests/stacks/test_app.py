@@ -57,7 +57,8 @@ def test_cdk_synth_with_bad_settings_fails_with_every_problem_and_writes_no_temp
     assert result.returncode != 0
     assert "3 invalid settings" in result.stderr
     assert "'keyRotationDays' must be a whole number of days from 90 to 2560, got 30" in result.stderr
-    assert "'existingAuthRoleArn' must be an IAM role ARN" in result.stderr
+    assert "'existingAuthRoleArn' must be an IAM role or user ARN" in result.stderr
+    assert "account id '123' is not 12 digits" in result.stderr
     assert "did you mean 'bucketName'?" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(out.glob("*.template.json"))

@@ -1,0 +1,62 @@
+"""Command-line options made from the settings model, and its problems told as one line each.
+
+An option that stands for a setting takes its name, help line and parsing from the setting's
+:class:`~constructs_lib.core.settings.Spec`; its value is judged by the same rules as in ``cdk.json``
+and Python, and reported with the option's name (``'--admin' must be ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from constructs_lib.core.problems import Problem
+from constructs_lib.core.settings import AppSettings, Declared, Environment, check, render, specs
+
+PROG = "recordings-kms"
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+_DECLARED = {d.name: d for d in specs(AppSettings)}
+
+
+def add_setting(parser: argparse.ArgumentParser, name: str, *, help: str | None = None, **overrides: Any) -> None:
+    """Add the option of setting ``name`` (``--admin`` for ``key_admins``), ``dest`` = its Python name."""
+    declared: Declared = _DECLARED[name]
+    option = declared.spec.cli
+    if option is None:
+        raise ValueError(f"setting {name} has no command-line option")
+    kwargs: dict[str, Any] = {"dest": name, "help": help or declared.spec.doc.replace("%", "%%"), "default": None}
+    kwargs.update(declared.spec.kind.argparse())
+    kwargs.pop("type", None)  # values are parsed and judged by the model, which reports them by option name
+    if kwargs.get("action") == "extend":
+        kwargs["default"] = []
+    kwargs.update(overrides)
+    parser.add_argument(option, **kwargs)
+
+
+def settings_from(args: argparse.Namespace, names: Sequence[str]) -> AppSettings:
+    """The settings the options of ``names`` carry (missing ones keep their defaults)."""
+    return AppSettings.from_options({name: getattr(args, name) for name in names})
+
+
+def problems_of(settings: AppSettings, env: Environment | None = None) -> list[str]:
+    """Every error of ``settings`` as one line each, worded with option names."""
+    return [render(p, settings) for p in check(settings, env or settings.environment()) if p.severity == "error"]
+
+
+def warnings_of(settings: AppSettings, env: Environment | None = None) -> list[str]:
+    return [render(p, settings) for p in check(settings, env or settings.environment()) if p.severity == "warning"]
+
+
+def report(lines: Sequence[str]) -> int:
+    """Print each problem as one ``recordings-kms: error:`` line; exit code 2."""
+    for line in lines:
+        print(f"{PROG}: error: {' '.join(line.split())}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def problem_line(problem: Problem, option: str) -> str:
+    """A problem of a value that is not a setting (``--key``), worded with its option."""
+    return problem.render(lambda _: option)

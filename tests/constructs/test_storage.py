@@ -1,0 +1,343 @@
+"""SessionRecordingsStorage as another CDK app uses it: the library contract.
+
+Each test reproduces a way the construct failed a platform team on day one: synthesizers other
+than the default, principal objects, two storages in one app, decrypt-only readers, CDK's own
+grant methods, and what importing the package loads.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Annotations, Match
+
+from constructs_lib import SessionRecordingsStorage, StorageSettings
+from constructs_lib.core import naming, policies
+from constructs_lib.core.settings import InvalidSettingsError
+from tests.conftest import ACCOUNT, REGION, TEST_ENV, make_app, resources_of_type, statements_by_sid, template_of
+
+REPO = Path(__file__).resolve().parents[2]
+OTHER_ACCOUNT = "444455556666"
+
+
+def key_policy(template: dict[str, Any]) -> dict[str, Any]:
+    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    policy: dict[str, Any] = key["Properties"]["KeyPolicy"]
+    return policy
+
+
+def deploy_role_principal(stack: cdk.Stack) -> Any:
+    return statements_by_sid(key_policy(template_of(stack)))[policies.SID_DEPLOY_ROLE]["Principal"]["AWS"]
+
+
+def artifact_execution_role(stack: cdk.Stack) -> str:
+    assembly = cdk.App.of(stack).synth()  # type: ignore[union-attr]
+    role: str = assembly.get_stack_artifact(stack.artifact_id).cloud_formation_execution_role_arn
+    return role
+
+
+# --- 1. synthesizers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("synthesizer", "context", "qualifier"),
+    [
+        (lambda: cdk.DefaultStackSynthesizer(qualifier="acme"), {}, "acme"),
+        (lambda: cdk.DefaultStackSynthesizer(), {"@aws-cdk/core:bootstrapQualifier": "ctxqual"}, "ctxqual"),
+        (lambda: None, {"@aws-cdk/core:bootstrapQualifier": "viactx"}, "viactx"),
+        (lambda: None, {}, "hnb659fds"),
+    ],
+    ids=[
+        "python-synthesizer-qualifier",
+        "python-synthesizer-context-qualifier",
+        "default-context-qualifier",
+        "default",
+    ],
+)
+def test_the_key_policy_names_the_role_the_synthesizer_deploys_with(
+    synthesizer: Any, context: dict[str, str], qualifier: str
+) -> None:
+    made = synthesizer()
+    stack = cdk.Stack(make_app(context), "Synth", env=TEST_ENV, **({"synthesizer": made} if made else {}))
+    SessionRecordingsStorage(stack, "Storage")
+    expected = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/cdk-{qualifier}-cfn-exec-role-{ACCOUNT}-{REGION}"
+    assert deploy_role_principal(stack) == {"Fn::Sub": expected}
+    assert artifact_execution_role(stack) == expected, "the key policy and CloudFormation agree on the role"
+
+
+@pytest.mark.parametrize(
+    ("synthesizer", "reason"),
+    [
+        (cdk.BootstraplessSynthesizer, "a BootstraplessSynthesizer deploys with whatever role it was given"),
+        (cdk.CliCredentialsStackSynthesizer, "a CliCredentialsStackSynthesizer deploys with the caller's own"),
+        (cdk.LegacyStackSynthesizer, "a LegacyStackSynthesizer deploys with the caller's own credentials"),
+    ],
+)
+def test_a_synthesizer_without_an_execution_role_asks_for_deploy_role(synthesizer: Any, reason: str) -> None:
+    stack = cdk.Stack(make_app(), "Synth", env=TEST_ENV, synthesizer=synthesizer())
+    with pytest.raises(InvalidSettingsError) as caught:
+        SessionRecordingsStorage(stack, "Storage")
+    message = str(caught.value)
+    assert "'deploy_role' must be the ARN of the role that deploys the stack" in message
+    assert reason in message
+    deployer = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    other = cdk.Stack(make_app(), "Given", env=TEST_ENV, synthesizer=synthesizer())
+    SessionRecordingsStorage(other, "Storage", settings=StorageSettings(deploy_role=deployer))
+    assert deploy_role_principal(other) == deployer
+
+
+# --- 2. concrete types and py.typed: tests/test_installed_package.py ----------------------------------
+
+
+# --- 3. principals as objects ------------------------------------------------------------------------
+
+
+def test_principal_objects_are_accepted_wherever_a_principal_is_taken() -> None:
+    stack = cdk.Stack(make_app(), "Objects", env=TEST_ENV)
+    admin = iam.Role.from_role_arn(stack, "Admin", f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins")
+    denied = iam.User.from_user_name(stack, "Denied", "ops-admin")
+    deployer = iam.Role.from_role_arn(stack, "Deployer", f"arn:aws:iam::{ACCOUNT}:role/deployer")
+    settings = StorageSettings(
+        key_admins=[admin, iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:user/alice")],
+        denied_principals=[denied],
+        deploy_role=deployer,
+    )
+    SessionRecordingsStorage(stack, "Storage", settings=settings)
+    statements = statements_by_sid(key_policy(template_of(stack)))
+    assert statements[policies.SID_KEY_ADMIN]["Principal"]["AWS"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins",
+        f"arn:aws:iam::{ACCOUNT}:user/alice",
+    ]
+    assert statements[policies.SID_DENY]["Principal"]["AWS"] == f"arn:aws:iam::{ACCOUNT}:user/ops-admin"
+    assert statements[policies.SID_DEPLOY_ROLE]["Principal"]["AWS"] == f"arn:aws:iam::{ACCOUNT}:role/deployer"
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [lambda: iam.AccountRootPrincipal(), lambda: iam.ServicePrincipal("ec2.amazonaws.com")],
+    ids=["account-root", "service"],
+)
+def test_principal_objects_without_one_iam_arn_are_refused(principal: Any) -> None:
+    stack = cdk.Stack(make_app(), "Objects", env=TEST_ENV)
+    with pytest.raises(InvalidSettingsError, match=r"'key_admins' must be IAM role or user ARNs.*no single IAM ARN"):
+        SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(key_admins=[principal()]))
+
+
+# --- 4. names never collide -------------------------------------------------------------------------
+
+
+def names(template: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    buckets = [
+        r["Properties"].get("BucketName")
+        for r in resources_of_type(template, "AWS::S3::Bucket").values()
+        if "BucketName" in r["Properties"]
+    ]
+    aliases = [r["Properties"]["AliasName"] for r in resources_of_type(template, "AWS::KMS::Alias").values()]
+    return buckets, aliases
+
+
+def test_the_first_storage_keeps_todays_names_and_a_second_derives_them_from_its_path() -> None:
+    stack = cdk.Stack(make_app(), "Two", env=TEST_ENV)
+    first = SessionRecordingsStorage(stack, "Storage")
+    second = SessionRecordingsStorage(stack, "Staging")
+    assert first.bucket_name == f"teleport-recordings-{ACCOUNT}-{REGION}"
+    assert first.recordings_key.alias_name == "alias/teleport-session-recordings"
+    tag = naming.path_discriminator("Two/Staging")
+    assert second.bucket_name == f"teleport-recordings-{tag}-{ACCOUNT}-{REGION}"
+    assert second.recordings_key.alias_name == f"alias/teleport-session-recordings-{tag}"
+    buckets, aliases = names(template_of(stack))
+    assert len(set(aliases)) == 2
+    assert f"teleport-recordings-{ACCOUNT}-{REGION}" in json.dumps(buckets)
+    assert tag in json.dumps(buckets)
+    assert len(f"teleport-recordings-{tag}-{ACCOUNT}-ap-southeast-4") <= 63
+
+
+def test_first_storage_logical_ids_are_unchanged_by_a_second_one() -> None:
+    alone = cdk.Stack(make_app(), "Stack", env=TEST_ENV)
+    SessionRecordingsStorage(alone, "Storage")
+    paired = cdk.Stack(make_app(), "Stack", env=TEST_ENV)
+    SessionRecordingsStorage(paired, "Storage")
+    SessionRecordingsStorage(paired, "Other")
+    first_ids = set(template_of(alone)["Resources"])
+    assert first_ids <= set(template_of(paired)["Resources"])
+
+
+def synth_errors(app: cdk.App) -> str:
+    with pytest.raises(RuntimeError) as caught:
+        app.synth()
+    return str(caught.value)
+
+
+def test_two_stacks_in_one_account_and_region_with_the_same_names_are_refused() -> None:
+    app = make_app()
+    for name in ("Prod", "Copy"):
+        SessionRecordingsStorage(cdk.Stack(app, name, env=TEST_ENV), "Storage")
+    message = synth_errors(app)
+    assert f"bucket name teleport-recordings-{ACCOUNT}-{REGION} is also used by Copy/Storage" in message
+    assert "key alias alias/teleport-session-recordings in the same account and region is also used by" in message
+
+
+def test_env_agnostic_stacks_with_the_same_names_are_refused_too() -> None:
+    app = make_app()
+    for name in ("Prod", "Copy"):
+        SessionRecordingsStorage(cdk.Stack(app, name), "Storage")
+    assert "is also used by" in synth_errors(app)
+
+
+def test_stacks_in_different_regions_keep_their_default_names() -> None:
+    app = make_app()
+    for region in ("eu-west-1", "us-east-2"):
+        SessionRecordingsStorage(
+            cdk.Stack(app, f"In{region}", env=cdk.Environment(account=ACCOUNT, region=region)), "Storage"
+        )
+    app.synth()
+
+
+def test_one_bucket_name_in_two_accounts_is_refused() -> None:
+    """Bucket names are global: the same explicit name in two accounts cannot both deploy."""
+    app = make_app()
+    for account in (ACCOUNT, OTHER_ACCOUNT):
+        stack = cdk.Stack(app, f"In{account}", env=cdk.Environment(account=account, region=REGION))
+        SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(bucket_name="acme-recordings"))
+    message = synth_errors(app)
+    assert "bucket name acme-recordings is also used by" in message
+    assert "key alias" not in message, "aliases are per account"
+
+
+# --- 5. decrypt-only readers -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def readers_stack() -> tuple[cdk.Stack, SessionRecordingsStorage, dict[str, iam.Grant], dict[str, Any]]:
+    stack = cdk.Stack(make_app(), "Readers", env=TEST_ENV)
+    auditor = iam.Role(stack, "Auditor", assumed_by=iam.AccountRootPrincipal())
+    storage = SessionRecordingsStorage(
+        stack,
+        "Storage",
+        settings=StorageSettings(
+            readers=[f"arn:aws:iam::{ACCOUNT}:role/ReadOnlyCluster", f"arn:aws:iam::{OTHER_ACCOUNT}:role/Auditors"]
+        ),
+    )
+    grants = {"auditor": storage.grant_read_recordings(auditor)}
+    grants["again"] = storage.grant_read_recordings(auditor)
+    return stack, storage, grants, template_of(stack)
+
+
+def test_readers_get_decrypt_and_describe_only_scoped_to_s3_for_this_bucket(readers_stack: Any) -> None:
+    stack, storage, _, template = readers_stack
+    statements = statements_by_sid(key_policy(template))
+    crypto, describe = statements[policies.SID_READERS], statements[policies.SID_READERS_DESCRIBE]
+    assert crypto["Action"] == "kms:Decrypt"
+    assert describe["Action"] == "kms:DescribeKey"
+    assert crypto["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    assert crypto["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"] == [
+        stack.resolve(storage.bucket_arn),
+        stack.resolve(f"{storage.bucket_arn}/*"),
+    ]
+    principals = json.dumps(crypto["Principal"]["AWS"])
+    assert f"arn:aws:iam::{ACCOUNT}:role/ReadOnlyCluster" in principals
+    assert f"arn:aws:iam::{OTHER_ACCOUNT}:role/Auditors" in principals
+    assert principals.count('"Fn::GetAtt"') == 1, "granting the created role twice names it once"
+    assert crypto["Principal"] == describe["Principal"]
+
+
+def test_same_account_readers_get_a_read_only_managed_policy(readers_stack: Any) -> None:
+    _, _, _, template = readers_stack
+    readers = [
+        p
+        for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if "reader" in p["Properties"]["Description"]
+    ]
+    assert len(readers) == 2, "the imported same-account role and the created auditor role"
+    for policy in readers:
+        actions = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in s["Action"]}
+        assert actions == set(policies.READER_S3_BUCKET_ACTIONS) | set(policies.READER_S3_OBJECT_ACTIONS)
+        assert not [a for a in actions if "Put" in a or "Delete" in a]
+    assert not resources_of_type(template, "AWS::IAM::Policy"), "no inline policies"
+
+
+def test_other_account_readers_get_a_bucket_policy_statement(readers_stack: Any) -> None:
+    _, _, _, template = readers_stack
+    (bucket_policy,) = [
+        p for p in resources_of_type(template, "AWS::S3::BucketPolicy").values() if "Auditors" in json.dumps(p)
+    ]
+    allows = [s for s in bucket_policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert {json.dumps(s["Principal"]) for s in allows} == {
+        json.dumps({"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:role/Auditors"})
+    }
+    assert {a for s in allows for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == set(
+        policies.READER_S3_BUCKET_ACTIONS
+    ) | set(policies.READER_S3_OBJECT_ACTIONS)
+
+
+def test_grant_read_recordings_returns_a_grant(readers_stack: Any) -> None:
+    _, _, grants, _ = readers_stack
+    grant = grants["auditor"]
+    assert isinstance(grant, iam.Grant)
+    assert grant.success
+    assert grants["again"] is grant
+
+
+def test_a_reader_that_is_denied_is_refused() -> None:
+    stack = cdk.Stack(make_app(), "Denied", env=TEST_ENV)
+    arn = f"arn:aws:iam::{ACCOUNT}:role/Auditor"
+    storage = SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(denied_principals=[arn]))
+    with pytest.raises(
+        InvalidSettingsError, match="'denied_principals' must be a principal not also given as 'readers'"
+    ):
+        storage.grant_read_recordings(iam.Role.from_role_arn(stack, "Auditor", arn))
+
+
+GRANTS = (("key", "grant_decrypt"), ("key", "grant_encrypt_decrypt"), ("bucket", "grant_read"), ("bucket", "grant_read_write"))
+
+
+def test_cdks_own_grants_warn_that_they_give_no_decryption() -> None:
+    stack = cdk.Stack(make_app(), "Grants", env=TEST_ENV)
+    storage = SessionRecordingsStorage(stack, "Storage")
+    for target, method in GRANTS:
+        role = iam.Role(stack, f"{target}{method}", assumed_by=iam.AccountRootPrincipal())
+        getattr(getattr(storage, target), method)(role)
+    found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("grant_read_recordings"))
+    warned = " ".join(str(w.entry.data) for w in found)
+    for target, method in GRANTS:
+        assert f"{target}.{method}()" in warned, f"storage.{target}.{method}() must warn"
+
+
+def test_readers_from_context_match_the_python_grant(synth: Any) -> None:
+    from constructs_lib.core.settings import AppSettings
+
+    arn = f"arn:aws:iam::{ACCOUNT}:role/ReadOnlyCluster"
+    template = synth(AppSettings.from_context({"readerArns": arn}))
+    statements = statements_by_sid(key_policy(template))
+    assert statements[policies.SID_READERS]["Principal"]["AWS"] == arn
+
+
+# --- 7. importing the constructs does not load cdk-nag ---------------------------------------------
+
+
+def test_importing_the_constructs_does_not_load_cdk_nag() -> None:
+    code = (
+        "import sys, constructs_lib, constructs_lib.storage, constructs_lib.compliance\n"
+        "assert 'cdk_nag' not in sys.modules, 'cdk_nag loaded by import'\n"
+        "import aws_cdk as cdk\n"
+        "constructs_lib.enable_compliance_packs(cdk.App())\n"
+        "assert 'cdk_nag' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_the_core_imports_neither_cdk_nor_boto3() -> None:
+    code = (
+        "import sys, pkgutil, importlib, constructs_lib.core as core\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'constructs_lib.core.'): importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('aws_cdk', 'jsii', 'boto3', 'botocore', 'constructs'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
