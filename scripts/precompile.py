@@ -17,6 +17,7 @@ from pathlib import Path
 
 
 def main(modules: list[str]) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app's own packages (stacks)
     sys.dont_write_bytecode = False
     for name in modules:
         importlib.import_module(name)
