@@ -21,7 +21,7 @@ CDK := cdk --no-notices --no-version-reporting
 ARGS ?=
 # Modules `make` compiles to bytecode after installing with --no-compile (see scripts/precompile.py).
 RUNTIME_MODULES := stacks.recordings_stack constructs_lib.compliance cdk_nag recordings_kms.cli recordings_kms.aws
-DEV_MODULES := pytest xdist syrupy moto moto.server cfnlint.api principalmapper.querying.local_policy_simulation
+DEV_MODULES := pytest xdist syrupy moto moto.server cfnlint.api tests.policy_eval
 
 .PHONY: synth test deploy lint bench docs clean
 
