@@ -295,7 +295,12 @@ def test_a_reader_that_is_denied_is_refused() -> None:
         storage.grant_read_recordings(iam.Role.from_role_arn(stack, "Auditor", arn))
 
 
-GRANTS = (("key", "grant_decrypt"), ("key", "grant_encrypt_decrypt"), ("bucket", "grant_read"), ("bucket", "grant_read_write"))
+GRANTS = (
+    ("key", "grant_decrypt"),
+    ("key", "grant_encrypt_decrypt"),
+    ("bucket", "grant_read"),
+    ("bucket", "grant_read_write"),
+)
 
 
 def test_cdks_own_grants_warn_that_they_give_no_decryption() -> None:
