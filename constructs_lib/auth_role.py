@@ -10,7 +10,7 @@ from constructs_lib import compliance
 from constructs_lib.core import arns, policies
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AuthSettings, AuthTrust
-from constructs_lib.environment import check_settings, environment_of
+from constructs_lib.environment import check_settings, environment_of, settings_of
 
 
 def _assumed_by(
@@ -117,7 +117,7 @@ class AuthNodeRole(Construct):
             ``oidc_provider_arn`` and ``service_account`` (see ``AuthSettings``). Default: all defaults.
         """
         super().__init__(scope, id)
-        settings = settings if settings is not None else AuthSettings()
+        settings = settings_of(settings, AuthSettings)
         env = environment_of(self)
         check_settings(self, settings, env)
         self.trust = AuthTrust(settings.auth_trust)

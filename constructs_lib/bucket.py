@@ -13,7 +13,7 @@ from constructs import Construct
 from constructs_lib import compliance
 from constructs_lib.core import policies
 from constructs_lib.core.settings import BucketSettings
-from constructs_lib.environment import check_settings, environment_of
+from constructs_lib.environment import check_settings, environment_of, settings_of
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -93,7 +93,7 @@ class RecordingsBucket(Construct):
         :param access_logs_prefix: key prefix of the access logs. Default: ``recordings-bucket/``.
         """
         super().__init__(scope, id)
-        settings = settings if settings is not None else BucketSettings()
+        settings = settings_of(settings, BucketSettings)
         check_settings(self, settings, environment_of(self))
         # Grant log delivery through the log bucket's policy, not an ACL: the only way that works with
         # ObjectOwnership BucketOwnerEnforced. Set here, for this subtree only, so importing apps need not

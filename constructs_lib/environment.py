@@ -18,7 +18,7 @@ from constructs import Construct, IConstruct
 from constructs_lib.core import arns, naming
 from constructs_lib.core.kinds import Environment, principal_arn
 from constructs_lib.core.problems import Problem, Severity
-from constructs_lib.core.settings import KeySettings, _Settings, render, validate
+from constructs_lib.core.settings import InvalidSettingsError, KeySettings, SettingsType, _Settings, render, validate
 
 
 def is_unresolved(value: object) -> bool:
@@ -161,6 +161,17 @@ def environment_of(scope: IConstruct, *, deploy_role: DeployRole | None = None) 
         is_unresolved=is_unresolved,
         principal_arn=principal_object_arn,
     )
+
+
+def settings_of(given: object, expected: type[SettingsType]) -> SettingsType:
+    """``given`` when it is the construct's settings type (``None``: the defaults); else one clear error."""
+    if given is None:
+        return expected()
+    if not isinstance(given, expected):
+        raise InvalidSettingsError(
+            [Problem("settings", given, f"a {expected.__name__} (or nothing, for the defaults)")]
+        )
+    return given
 
 
 def check_settings(scope: Construct, settings: _Settings, env: Environment) -> None:

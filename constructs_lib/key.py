@@ -10,7 +10,7 @@ from constructs import Construct
 from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import principal_arns
 from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, KeySettings, Problem
-from constructs_lib.environment import check_settings, environment_of, resolved_deploy_role
+from constructs_lib.environment import check_settings, environment_of, resolved_deploy_role, settings_of
 
 GRANT_GIVES_NO_DECRYPTION = "teleport-recordings:keyGrantGivesNoDecryption"
 _GRANT_WARNING = (
@@ -81,7 +81,7 @@ class RecordingsKey(Construct):
             literal statement.
         """
         super().__init__(scope, id)
-        settings = settings if settings is not None else KeySettings()
+        settings = settings_of(settings, KeySettings)
         deploy_role_arn, synthesized = resolved_deploy_role(self, settings)
         env = environment_of(self, deploy_role=synthesized)
         check_settings(self, settings, env)

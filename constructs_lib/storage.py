@@ -23,6 +23,7 @@ from constructs_lib.environment import (
     environment_of,
     names_discriminator,
     resolved_deploy_role,
+    settings_of,
 )
 from constructs_lib.key import RecordingsKey
 
@@ -49,7 +50,7 @@ class SessionRecordingsStorage(Construct):
             Default: all defaults.
         """
         super().__init__(scope, id)
-        settings = settings if settings is not None else StorageSettings()
+        settings = settings_of(settings, StorageSettings)
         _, synthesized = resolved_deploy_role(self, settings)
         self._env = environment_of(self, deploy_role=synthesized)
         check_settings(self, settings, self._env)
@@ -144,7 +145,11 @@ class SessionRecordingsStorage(Construct):
         bucket-policy statement instead (its own account must still allow it S3 and KMS). The principal
         must be one IAM role or user (``iam.IRole``, ``iam.IUser``, ``iam.ArnPrincipal``).
         """
-        principal = grantee.grant_principal
+        principal = getattr(grantee, "grant_principal", None)
+        if principal is None:
+            raise InvalidSettingsError(
+                [Problem("grantee", grantee, "an iam.IGrantable: a role or user (iam.IRole, iam.IUser)")]
+            )
         updated = self.settings.replaced(readers=(*self.settings.readers, principal))
         check_settings(self, updated, self._env)
         self.settings = updated

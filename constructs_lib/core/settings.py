@@ -267,7 +267,7 @@ class _Settings:
             return bool(getattr(self, name) != declared.default)
         return name in self._given
 
-    def replaced(self: _S, *, still_valid: bool = False, **changes: Any) -> _S:
+    def replaced(self: SettingsType, *, still_valid: bool = False, **changes: Any) -> SettingsType:
         """A copy with ``changes``, keeping how the settings were spelled (and what failed to parse).
 
         ``still_valid``: the changes are the package's own resolved defaults (a derived bucket name),
@@ -286,7 +286,9 @@ class _Settings:
     # -- constructing from text ---------------------------------------------------------------------
 
     @classmethod
-    def from_context(cls: type[_S], context: Mapping[str, Any], *, environ: Mapping[str, str] | None = None) -> _S:
+    def from_context(
+        cls: type[SettingsType], context: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+    ) -> SettingsType:
         """Settings from CDK context (``cdk.json`` and ``-c name=value``); never raises.
 
         Values that do not parse are left at their defaults and reported by :func:`check`, together
@@ -314,7 +316,7 @@ class _Settings:
         return cls._made(values, Spelling.CONTEXT, problems, frozenset(values), sources)
 
     @classmethod
-    def from_options(cls: type[_S], options: Mapping[str, Any]) -> _S:
+    def from_options(cls: type[SettingsType], options: Mapping[str, Any]) -> SettingsType:
         """Settings from ``recordings-kms`` options, keyed by Python name (argparse ``dest``)."""
         declared = {d.name: d for d in specs(cls)}
         values: dict[str, Any] = {}
@@ -335,13 +337,13 @@ class _Settings:
 
     @classmethod
     def _made(
-        cls: type[_S],
+        cls: type[SettingsType],
         values: dict[str, Any],
         spelling: Spelling,
         problems: list[Problem],
         given: frozenset[str],
         sources: Mapping[str, str],
-    ) -> _S:
+    ) -> SettingsType:
         made = cls(**{k: v for k, v in values.items() if v is not None})
         object.__setattr__(made, "_spelling", spelling)
         object.__setattr__(made, "_parse_problems", tuple(problems))
@@ -350,7 +352,7 @@ class _Settings:
         return made
 
 
-_S = TypeVar("_S", bound=_Settings)
+SettingsType = TypeVar("SettingsType", bound=_Settings)
 
 
 def _looks_like_setting(name: str, declared: Mapping[str, Declared]) -> bool:

@@ -346,3 +346,19 @@ def test_the_core_imports_neither_cdk_nor_boto3() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# --- wrong types at the construct boundary -----------------------------------------------------------
+
+
+def test_settings_of_the_wrong_type_are_one_settings_error() -> None:
+    stack = cdk.Stack(make_app(), "Wrong", env=TEST_ENV)
+    with pytest.raises(InvalidSettingsError, match=r"'settings' must be a StorageSettings .*got \{\"bucket_name\""):
+        SessionRecordingsStorage(stack, "Storage", settings={"bucket_name": "x"})  # type: ignore[arg-type]
+
+
+def test_granting_to_something_that_is_not_a_grantee_is_a_settings_error() -> None:
+    stack = cdk.Stack(make_app(), "Wrong", env=TEST_ENV)
+    storage = SessionRecordingsStorage(stack, "Storage")
+    with pytest.raises(InvalidSettingsError, match=r"'grantee' must be an iam.IGrantable"):
+        storage.grant_read_recordings(f"arn:aws:iam::{ACCOUNT}:role/Auditor")  # type: ignore[arg-type]
