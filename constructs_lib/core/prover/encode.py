@@ -1,0 +1,702 @@
+"""The z3 encoding: one symbolic request, and formulas saying what the policies decide for it.
+
+A ``SymbolicRequest`` has a principal (kind, account, ARN), a lower-cased action, a resource and
+the modelled condition keys (present or not, and their values). ``Encoder`` turns one piece of
+evidence into formulas over it: ``kms_allowed``, ``s3_allowed`` and their explicit-deny parts.
+
+Everything the encoding does not model becomes a fresh boolean ("unknown"), recorded with the
+reason and with the direction in which it can only widen access, so that ``solve`` can first
+leave it free and then fix it to the value that makes a violation hardest (see docs/PROVER.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import z3  # type: ignore[import-untyped]
+
+from constructs_lib.core.prover.catalog import ENCRYPTION_CONTEXT_OPERATIONS
+from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, KeySpec, Source, Type, spec_of
+from constructs_lib.core.prover.match import action_match, arn_segments, resource_match
+from constructs_lib.core.prover.parse import (
+    Condition,
+    Effect,
+    Family,
+    Grant,
+    Kind,
+    Parsed,
+    Policy,
+    PrincipalRef,
+    Qualifier,
+    Ref,
+    Statement,
+)
+
+Bool = Any  # z3.BoolRef: z3 ships no type information
+Expr = Any
+
+RE = z3.ReSort(z3.StringSort())
+ANY_CHAR = z3.AllChar(RE)
+ANY_STRING = z3.Full(RE)
+NOT_COLON = z3.Intersect(ANY_CHAR, z3.Complement(z3.Re(":")))
+PRINTABLE = z3.Star(z3.Range(" ", "~"))
+#: IAM names: alphanumerics and ``+=,.@_-``; paths add ``/``.
+IAM_NAME = z3.Plus(
+    z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), *(z3.Re(c) for c in "+=,.@_-/"))
+)
+ACCOUNT_ID = z3.Loop(z3.Range("0", "9"), 12, 12)
+SERVICE_NAME = z3.Concat(
+    z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))), z3.Re(".amazonaws.com")
+)
+TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+
+KIND_CODES = {Kind.ROLE: 0, Kind.USER: 1, Kind.ROOT: 2, Kind.SERVICE: 3, Kind.ANONYMOUS: 4}
+KINDS_BY_CODE = {v: k for k, v in KIND_CODES.items()}
+
+
+def literal_re(text: str, *, ignore_case: bool = False) -> Expr:
+    if not text:
+        return z3.Re(z3.StringVal(""))
+    if not ignore_case:
+        return z3.Re(z3.StringVal(text))
+    parts = [
+        z3.Union(z3.Re(c.lower()), z3.Re(c.upper())) if c.lower() != c.upper() else z3.Re(z3.StringVal(c)) for c in text
+    ]
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def glob_re(pattern: str, *, ignore_case: bool = False, star: Expr = ANY_STRING, one: Expr = ANY_CHAR) -> Expr:
+    """``*`` and ``?`` wildcards, the rest literal."""
+    parts: list[Expr] = []
+    literal = ""
+    for char in pattern:
+        if char in "*?":
+            if literal:
+                parts.append(literal_re(literal, ignore_case=ignore_case))
+                literal = ""
+            parts.append(star if char == "*" else one)
+        else:
+            literal += char
+    if literal or not parts:
+        parts.append(literal_re(literal, ignore_case=ignore_case))
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def arn_re(pattern: str) -> Expr | None:
+    """ArnLike: the six components matched separately (wildcards stay within a component)."""
+    segments = arn_segments(pattern)
+    if segments is None:
+        return None
+    parts: list[Expr] = []
+    for index, segment in enumerate(segments):
+        if index:
+            parts.append(z3.Re(":"))
+        if index < 5:
+            parts.append(glob_re(segment, star=z3.Star(NOT_COLON), one=NOT_COLON))
+        else:
+            parts.append(glob_re(segment))
+    return z3.Concat(*parts)
+
+
+def string_matches(value: Expr, pattern: str) -> Bool:
+    """StringLike on a symbolic string (plain equality when there is no wildcard)."""
+    if "*" not in pattern and "?" not in pattern:
+        return value == z3.StringVal(pattern)
+    return z3.InRe(value, glob_re(pattern))
+
+
+@dataclass
+class Unknown:
+    var: Bool
+    reason: str
+    #: Setting the variable to True can only widen what the evidence allows.
+    widens_access: bool
+
+
+@dataclass
+class KeyTerm:
+    """A condition key's symbolic presence and value(s)."""
+
+    type: Type
+    present: Bool
+    value: Expr = None
+    #: Multi-valued keys: (present, value) slots; the set is the values of the present slots.
+    slots: list[tuple[Bool, Expr]] = field(default_factory=list)
+
+
+class SymbolicRequest:
+    """The request a query asks about: every field a z3 term, constrained to well-formed values.
+
+    ``service`` (``kms`` or ``s3``) decides which service-specific keys the request can carry.
+    ``environment_known`` False turns conditions on ENVIRONMENT keys (tags, organization,
+    aliases) into unknowns: used by "does this still work" questions, where picking a value
+    would be guessing.
+    """
+
+    def __init__(
+        self,
+        *,
+        partition: str,
+        service: str,
+        named_principals: Iterable[str],
+        action_domain: Sequence[str] | None,
+        environment_known: bool,
+        set_slots: int = 3,
+        resource_value: str | None = None,
+    ) -> None:
+        self.partition = partition
+        self.service = service
+        self.environment_known = environment_known
+        self.set_slots = set_slots
+        self.kind = z3.Int("principal_kind")
+        self.account = z3.String("principal_account")
+        self.arn = z3.String("principal_arn")
+        self.name = z3.String("principal_name")
+        self.action = z3.String("action")
+        self.resource = z3.String("resource")
+        self.resource_value = resource_value
+        self.action_domain = tuple(a.lower() for a in action_domain) if action_domain is not None else None
+        #: Case-insensitive ARN -> the one spelling the model uses for that IAM identity.
+        self.canonical: dict[str, str] = {}
+        for arn in named_principals:
+            self.canonical.setdefault(arn.lower(), arn)
+        self.keys: dict[str, KeyTerm] = {}
+        #: Encryption-context keys outside ``keys`` are present (for EncryptionContextEquals).
+        self.other_context_keys = z3.Bool("other_encryption_context_keys")
+        #: Constraints every query carries; ``strict`` and ``pretty`` are described in _wellformed.
+        self.strict: list[Bool] = []
+        self.pretty: list[Bool] = []
+        self.constraints: list[Bool] = [self._wellformed()]
+
+    # -- principal --------------------------------------------------------------------------------
+
+    def canon(self, arn: str) -> str:
+        return self.canonical.get(arn.lower(), arn)
+
+    def is_kind(self, *kinds: Kind) -> Bool:
+        return z3.Or(*(self.kind == KIND_CODES[k] for k in kinds))
+
+    def is_principal(self, arn: str) -> Bool:
+        """The request's principal is this role, user or root ARN (or service principal)."""
+        return self.arn == z3.StringVal(self.canon(arn))
+
+    def in_account(self, account: str) -> Bool:
+        return z3.And(self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT), self.account == z3.StringVal(account))
+
+    def _wellformed(self) -> Bool:
+        """Cheap shape constraints (no regular expressions: they slow every proof down).
+
+        The exact character sets live in ``strict`` (added once a first, relaxed search finds
+        something) and readable values in ``pretty`` (best effort, for counterexamples only).
+        """
+        prefix = z3.StringVal(f"arn:{self.partition}:iam::")
+        account = z3.Length(self.account) == 12
+        named = z3.Length(self.name) >= 1
+        role = z3.And(account, named, self.arn == z3.Concat(prefix, self.account, z3.StringVal(":role/"), self.name))
+        user = z3.And(account, named, self.arn == z3.Concat(prefix, self.account, z3.StringVal(":user/"), self.name))
+        root = z3.And(account, self.arn == z3.Concat(prefix, self.account, z3.StringVal(":root")))
+        service = z3.And(
+            self.account == z3.StringVal(""),
+            z3.SuffixOf(z3.StringVal(".amazonaws.com"), self.arn),
+            z3.Not(z3.PrefixOf(z3.StringVal("arn:"), self.arn)),
+        )
+        anonymous = z3.And(self.account == z3.StringVal(""), self.arn == z3.StringVal("anonymous"))
+        kinds = [
+            z3.And(self.kind == KIND_CODES[Kind.ROLE], role),
+            z3.And(self.kind == KIND_CODES[Kind.USER], user),
+            z3.And(self.kind == KIND_CODES[Kind.ROOT], root),
+            z3.And(self.kind == KIND_CODES[Kind.SERVICE], service),
+        ]
+        if self.service == "s3":
+            kinds.append(z3.And(self.kind == KIND_CODES[Kind.ANONYMOUS], anonymous))
+        iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        self.strict = [
+            z3.Implies(iam, z3.InRe(self.account, ACCOUNT_ID)),
+            z3.Implies(self.is_kind(Kind.ROLE, Kind.USER), z3.InRe(self.name, IAM_NAME)),
+            z3.Implies(self.kind == KIND_CODES[Kind.SERVICE], z3.InRe(self.arn, SERVICE_NAME)),
+            # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
+            *(
+                z3.Or(self.arn == z3.StringVal(arn), z3.Not(z3.InRe(self.arn, literal_re(arn, ignore_case=True))))
+                for arn in self.canonical.values()
+            ),
+        ]
+        self.pretty = [z3.InRe(self.resource, PRINTABLE)]
+        if self.action_domain is not None:
+            action = z3.Or(*(self.action == z3.StringVal(a) for a in self.action_domain))
+        else:
+            action = z3.And(
+                z3.PrefixOf(z3.StringVal(f"{self.service}:"), self.action),
+                z3.Length(self.action) > len(self.service) + 1,
+            )
+            self.pretty.append(z3.InRe(self.action, z3.Concat(z3.Re(f"{self.service}:"), z3.Plus(z3.Range("a", "z")))))
+        resource = (
+            self.resource == z3.StringVal(self.resource_value) if self.resource_value is not None else z3.BoolVal(True)
+        )
+        return z3.And(z3.Or(*kinds), action, resource)
+
+    # -- condition keys ---------------------------------------------------------------------------
+
+    def key(self, name: str) -> KeyTerm | None:
+        """The modelled key ``name`` (lower-cased), or None when conditions on it are unknown."""
+        spec = spec_of(name)
+        if spec is None:
+            return None
+        if spec.source is Source.ENVIRONMENT and not self.environment_known:
+            return None
+        if spec.source in (Source.PRINCIPAL, Source.RESOURCE):
+            return self._derived(name, spec)
+        if name not in self.keys:
+            self.keys[name] = self._new_key(name, spec)
+        return self.keys[name]
+
+    def _new_key(self, name: str, spec: KeySpec) -> KeyTerm:
+        present = z3.Bool(f"has[{name}]")
+        if spec.service and spec.service != self.service:
+            self.constraints.append(z3.Not(present))
+        if spec.type is Type.SET:
+            slots = []
+            for index in range(self.set_slots):
+                value = z3.String(f"{name}[{index}]")
+                slot_present = z3.Bool(f"has[{name}][{index}]")
+                self.pretty.append(z3.InRe(value, PRINTABLE))
+                if spec.service and spec.service != self.service:
+                    self.constraints.append(z3.Not(slot_present))
+                slots.append((slot_present, value))
+            self.constraints.append(present == z3.Or(*(p for p, _ in slots)))
+            return KeyTerm(spec.type, present, slots=slots)
+        if spec.type is Type.NUMERIC:
+            value = z3.Real(f"{name}")
+            if name == "s3:tlsversion":
+                self.constraints.append(z3.Or(*(value == z3.RealVal(v) for v in TLS_VERSIONS)))
+                secure = self.key("aws:securetransport")
+                assert secure is not None
+                if self.service == "s3":
+                    self.constraints.append(present == (secure.value == z3.StringVal("true")))
+            return KeyTerm(spec.type, present, value)
+        value = z3.String(f"{name}")
+        if spec.type is Type.BOOL:
+            self.constraints.append(z3.Or(value == z3.StringVal("true"), value == z3.StringVal("false")))
+            if name == "aws:securetransport":
+                self.constraints.append(present)
+        else:
+            self.pretty.append(z3.InRe(value, PRINTABLE))
+        return KeyTerm(spec.type, present, value)
+
+    def _derived(self, name: str, spec: KeySpec) -> KeyTerm:
+        iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        service = self.kind == KIND_CODES[Kind.SERVICE]
+        if name == "aws:principalarn":
+            return KeyTerm(Type.STRING, iam, self.arn)
+        if name == "aws:principalaccount":
+            return KeyTerm(Type.STRING, iam, self.account)
+        if name == "kms:calleraccount":
+            return KeyTerm(Type.STRING, z3.And(iam, z3.BoolVal(self.service == "kms")), self.account)
+        if name == "aws:principalisawsservice":
+            value = z3.If(service, z3.StringVal("true"), z3.StringVal("false"))
+            return KeyTerm(Type.BOOL, z3.Or(iam, service), value)
+        if name == "aws:principalservicename":
+            return KeyTerm(Type.STRING, service, self.arn)
+        assert name == "aws:resourceaccount", name
+        return KeyTerm(Type.STRING, z3.BoolVal(True), z3.String("resource_account"))
+
+    def modelled(self, name: str) -> KeyTerm:
+        """A key the caller knows is modelled in this request (a design key, not a policy's)."""
+        term = self.key(name)
+        if term is None:
+            raise KeyError(f"{name} is not modelled in this request")
+        return term
+
+    def context_key(self, context_key: str) -> KeyTerm:
+        term = self.key(ENCRYPTION_CONTEXT_PREFIX + context_key.lower())
+        assert term is not None
+        return term
+
+    def tracked_context_keys(self) -> list[str]:
+        return [k[len(ENCRYPTION_CONTEXT_PREFIX) :] for k in self.keys if k.startswith(ENCRYPTION_CONTEXT_PREFIX)]
+
+
+def condition_keys(parsed: Iterable[Parsed]) -> tuple[set[str], dict[str, int]]:
+    """Every condition key and grant-constraint key the evidence mentions, and how many condition
+    entries name each key (a multi-valued key needs at most that many witness values)."""
+    keys: set[str] = set()
+    counts: dict[str, int] = {}
+    for evidence in parsed:
+        policies = [evidence.key_policy, *([evidence.bucket_policy] if evidence.bucket_policy else [])]
+        policies += [p for ps in evidence.identity.values() for p in ps]
+        for policy in policies:
+            for statement in policy.statements:
+                for condition in statement.conditions:
+                    keys.add(condition.key_lower)
+                    counts[condition.key_lower] = counts.get(condition.key_lower, 0) + 1
+        for grant in evidence.grants:
+            for constraint in (grant.context_equals, grant.context_subset):
+                keys.update(ENCRYPTION_CONTEXT_PREFIX + k for k in constraint or {})
+    return keys, counts
+
+
+class Encoder:
+    """Formulas for what one piece of evidence decides about a ``SymbolicRequest``."""
+
+    def __init__(self, request: SymbolicRequest, parsed: Parsed, *, resource_account: str, tag: str = "") -> None:
+        self.r = request
+        self.parsed = parsed
+        self.tag = tag
+        self.unknowns: list[Unknown] = []
+        self.resource_account = resource_account
+        self._resource_account_fixed = False
+
+    # -- unknowns ---------------------------------------------------------------------------------
+
+    def unknown(self, reason: str, *, effect: Effect, positive: bool = True) -> Bool:
+        """A fresh boolean for something not modelled.
+
+        ``positive``: True makes the enclosing statement match more. In an Allow that widens access,
+        in a Deny it narrows it.
+        """
+        var = z3.Bool(f"unknown{self.tag}[{len(self.unknowns)}]")
+        self.unknowns.append(Unknown(var, reason, widens_access=(effect is Effect.ALLOW) == positive))
+        return var
+
+    # -- statements -------------------------------------------------------------------------------
+
+    def _action(self, statement: Statement) -> Bool:
+        domain = self.r.action_domain
+        if domain is not None:
+            hits = [a for a in domain if any(action_match(p, a) for p in statement.actions)]
+            matched = z3.Or(*(self.r.action == z3.StringVal(a) for a in hits)) if hits else z3.BoolVal(False)
+        else:
+            matched = z3.Or(
+                *(
+                    self.r.action == z3.StringVal(p)
+                    if "*" not in p and "?" not in p
+                    else z3.InRe(self.r.action, glob_re(p))
+                    for p in statement.actions
+                )
+            )
+        return z3.Not(matched) if statement.not_action else matched
+
+    def _resource_pattern(self, pattern: str, statement: Statement, positive: bool) -> Bool:
+        if self.r.resource_value is not None:
+            fixed = resource_match(pattern, self.r.resource_value)
+            if fixed is not None:
+                return z3.BoolVal(fixed)
+            return self.unknown(
+                f"{statement.label}: Resource {pattern!r} (wildcards across ARN segments)",
+                effect=statement.effect,
+                positive=positive,
+            )
+        if "${" in pattern:
+            return self.unknown(
+                f"{statement.label}: policy variable in Resource {pattern!r}",
+                effect=statement.effect,
+                positive=positive,
+            )
+        if pattern == "*":
+            return z3.BoolVal(True)
+        segmented = arn_re(pattern)
+        flat = string_matches(self.r.resource, pattern)
+        if segmented is None:
+            doubt = self.unknown(
+                f"{statement.label}: Resource {pattern!r} is not an ARN", effect=statement.effect, positive=positive
+            )
+            return z3.And(flat, doubt)
+        seg = z3.InRe(self.r.resource, segmented)
+        segments = arn_segments(pattern)
+        assert segments is not None
+        if not any(c in s for s in segments[:5] for c in "*?"):
+            return flat
+        doubt = self.unknown(
+            f"{statement.label}: Resource {pattern!r} (do wildcards cross ARN segments?)",
+            effect=statement.effect,
+            positive=positive,
+        )
+        return z3.Or(seg, z3.And(flat, doubt))
+
+    def _resource(self, statement: Statement) -> Bool:
+        positive = not statement.not_resource
+        matched = z3.Or(*(self._resource_pattern(p, statement, positive) for p in statement.resources))
+        return z3.Not(matched) if statement.not_resource else matched
+
+    def condition(self, condition: Condition, statement: Statement) -> Bool:
+        effect = statement.effect
+        where = f"{statement.label}: {condition.describe()}"
+        if condition.unsupported:
+            return self.unknown(f"{statement.label}: {condition.unsupported}", effect=effect)
+        term = self.r.key(condition.key_lower)
+        if term is None:
+            return self.unknown(f"{where}: condition key {condition.key} is not modelled", effect=effect)
+        if condition.key_lower == "aws:resourceaccount":
+            self._fix_resource_account(term)
+        if condition.family is Family.NULL:
+            wanted = {v.lower() for v in condition.values}
+            return z3.Or(
+                z3.And(z3.BoolVal("true" in wanted), z3.Not(term.present)),
+                z3.And(z3.BoolVal("false" in wanted), term.present),
+            )
+        numeric_key = term.type is Type.NUMERIC
+        if (condition.family is Family.NUMERIC) != numeric_key:
+            return self.unknown(f"{where}: operator family does not fit the key's type", effect=effect)
+
+        def satisfied(value: Expr) -> Bool:
+            hits = [self._one(condition, value, expected) for expected in condition.values]
+            matched = z3.Or(*hits)
+            return z3.Not(matched) if condition.negated else matched
+
+        absent_value = z3.BoolVal(condition.if_exists or condition.negated)
+        if condition.qualifier is Qualifier.NONE:
+            if term.type is Type.SET:
+                return self.unknown(f"{where}: single-valued operator on a multi-valued key", effect=effect)
+            return z3.If(term.present, satisfied(term.value), absent_value)
+        slots = term.slots if term.type is Type.SET else [(term.present, term.value)]
+        if condition.qualifier is Qualifier.ANY:
+            some = z3.Or(*(z3.And(p, satisfied(v)) for p, v in slots))
+            return z3.Or(some, z3.And(z3.Not(term.present), z3.BoolVal(condition.if_exists)))
+        return z3.And(*(z3.Implies(p, satisfied(v)) for p, v in slots))
+
+    def _one(self, condition: Condition, value: Expr, expected: str) -> Bool:
+        base = condition.base
+        if condition.family is Family.STRING:
+            if base.endswith("IgnoreCase"):
+                return z3.InRe(value, literal_re(expected, ignore_case=True))
+            if base.endswith("Like"):
+                return string_matches(value, expected)
+            return value == z3.StringVal(expected)
+        if condition.family is Family.ARN:
+            regex = arn_re(expected)
+            return z3.BoolVal(False) if regex is None else z3.InRe(value, regex)
+        if condition.family is Family.BOOL:
+            return value == z3.StringVal(expected.lower())
+        number = z3.RealVal(str(Decimal(expected.strip())))
+        return {
+            "NumericEquals": value == number,
+            "NumericNotEquals": value == number,
+            "NumericLessThan": value < number,
+            "NumericLessThanEquals": value <= number,
+            "NumericGreaterThan": value > number,
+            "NumericGreaterThanEquals": value >= number,
+        }[base]
+
+    def _fix_resource_account(self, term: KeyTerm) -> None:
+        if not self._resource_account_fixed:
+            self.r.constraints.append(term.value == z3.StringVal(self.resource_account))
+            self._resource_account_fixed = True
+
+    def body(self, statement: Statement) -> Bool:
+        if not statement.effective:
+            return z3.BoolVal(False)
+        conditions = [self.condition(c, statement) for c in statement.conditions]
+        return z3.And(self._action(statement), self._resource(statement), *conditions)
+
+    # -- principals -------------------------------------------------------------------------------
+
+    def _ref(self, ref: PrincipalRef, statement: Statement | None, effect: Effect, label: str) -> tuple[Bool, Bool]:
+        """(names the request's principal, names its account)."""
+        r = self.r
+        false = z3.BoolVal(False)
+        if ref.kind is Ref.EVERYONE:
+            return z3.BoolVal(True), false
+        if ref.kind is Ref.ACCOUNT:
+            assert ref.account is not None
+            return false, r.in_account(ref.account)
+        if ref.kind is Ref.ROLE:
+            return z3.And(r.is_kind(Kind.ROLE), r.is_principal(ref.value)), false
+        if ref.kind is Ref.USER:
+            return z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value)), false
+        if ref.kind is Ref.SERVICE:
+            return z3.And(r.is_kind(Kind.SERVICE), r.arn == z3.StringVal(ref.value)), false
+        if ref.kind is Ref.SESSION:
+            assert ref.account is not None
+            same_role = z3.And(
+                r.is_kind(Kind.ROLE),
+                r.account == z3.StringVal(ref.account),
+                z3.SuffixOf(z3.StringVal("/" + ref.detail), r.arn),
+            )
+            doubt = self.unknown(
+                f"{label}: role session {ref.value} (which session makes a request is not modelled)", effect=effect
+            )
+            return z3.And(same_role, doubt), false
+        return self.unknown(f"{label}: {ref.detail} is not modelled", effect=effect), false
+
+    def _not_principal_exempts(self, statement: Statement) -> Bool:
+        """Mirror of ``evaluate.not_principal_exempts`` (IAM User Guide, "NotPrincipal")."""
+        assert statement.principals is not None
+        r = self.r
+        refs = statement.principals
+        label = statement.label
+        if any(ref.kind is Ref.EVERYONE for ref in refs):
+            return z3.BoolVal(True)
+        accounts = {ref.account for ref in refs if ref.kind is Ref.ACCOUNT}
+        cases = [z3.And(r.is_kind(Kind.ROOT), r.account == z3.StringVal(a)) for a in accounts]
+        for ref in refs:
+            if ref.kind is Ref.USER:
+                listed = z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value))
+                if ref.account in accounts:
+                    cases.append(listed)
+                else:
+                    doubt = self.unknown(
+                        f"{label}: NotPrincipal lists {ref.value} without its account",
+                        effect=statement.effect,
+                        positive=False,
+                    )
+                    cases.append(z3.And(listed, doubt))
+            elif ref.kind is Ref.SESSION:
+                assert ref.account is not None
+                same_role = z3.And(
+                    r.is_kind(Kind.ROLE),
+                    r.account == z3.StringVal(ref.account),
+                    z3.SuffixOf(z3.StringVal("/" + ref.detail), r.arn),
+                )
+                doubt = self.unknown(
+                    f"{label}: NotPrincipal exempts only the session {ref.value}",
+                    effect=statement.effect,
+                    positive=False,
+                )
+                cases.append(z3.And(same_role, doubt))
+            elif ref.kind is Ref.SERVICE:
+                cases.append(z3.And(r.is_kind(Kind.SERVICE), r.arn == z3.StringVal(ref.value)))
+        if any(ref.kind is Ref.UNSUPPORTED for ref in refs):
+            cases.append(
+                self.unknown(f"{label}: NotPrincipal value not modelled", effect=statement.effect, positive=False)
+            )
+        return z3.Or(*cases)
+
+    def statement(self, statement: Statement) -> tuple[Bool, Bool]:
+        """(matches naming the principal directly, matches naming its account)."""
+        body = self.body(statement)
+        if statement.principals is None:
+            return body, z3.BoolVal(False)
+        if statement.not_principal:
+            if statement.effect is Effect.ALLOW:
+                return z3.And(
+                    body, self.unknown(f"{statement.label}: NotPrincipal with Allow", effect=statement.effect)
+                ), z3.BoolVal(False)
+            return z3.And(body, z3.Not(self._not_principal_exempts(statement))), z3.BoolVal(False)
+        refs = [self._ref(ref, statement, statement.effect, statement.label) for ref in statement.principals]
+        return z3.And(body, z3.Or(*(d for d, _ in refs))), z3.And(body, z3.Or(*(a for _, a in refs)))
+
+    def policies(self, policies: Sequence[Policy], effect: Effect) -> tuple[Bool, Bool]:
+        direct: list[Bool] = []
+        account: list[Bool] = []
+        for policy in policies:
+            for statement in policy.statements:
+                if statement.effect is effect:
+                    d, a = self.statement(statement)
+                    direct.append(d)
+                    account.append(a)
+        return z3.Or(*direct), z3.Or(*account)
+
+    def identity(self) -> tuple[Bool, Bool]:
+        """(identity policies allow, identity policies deny) for the request's principal.
+
+        A role or user whose identity policies were not supplied may be allowed anything (the worst
+        case) and is denied nothing. The root user is not governed by IAM policies.
+        """
+        r = self.r
+        allows = [r.is_kind(Kind.ROOT)]
+        denies = []
+        listed = []
+        for arn, policies in self.parsed.identity.items():
+            is_it = z3.And(r.is_kind(Kind.ROLE, Kind.USER), r.is_principal(arn))
+            listed.append(is_it)
+            allow, _ = self.policies(policies, Effect.ALLOW)
+            deny, _ = self.policies(policies, Effect.DENY)
+            allows.append(z3.And(is_it, allow))
+            denies.append(z3.And(is_it, deny))
+        allows.append(z3.And(r.is_kind(Kind.ROLE, Kind.USER), z3.Not(z3.Or(*listed))))
+        return z3.Or(*allows), z3.Or(*denies)
+
+    # -- grants -----------------------------------------------------------------------------------
+
+    def grant(self, grant: Grant) -> Bool:
+        r = self.r
+        if grant.grantee.kind in (Ref.ROLE, Ref.USER, Ref.SESSION, Ref.UNSUPPORTED):
+            grantee, _ = self._ref(grant.grantee, None, Effect.ALLOW, grant.label)
+        else:
+            grantee = z3.BoolVal(False)
+        actions = z3.Or(*(r.action == z3.StringVal(a) for a in sorted(grant.actions)))
+        parts = [grantee, actions]
+        if grant.unsupported:
+            parts.append(self.unknown(grant.unsupported, effect=Effect.ALLOW))
+        constraints = []
+        if grant.context_equals is not None:
+            pairs = grant.context_equals
+            same = [self._context_pair(k, v) for k, v in pairs.items()]
+            others = [z3.Not(r.context_key(k).present) for k in r.tracked_context_keys() if k not in pairs]
+            constraints.append(z3.And(*same, *others, z3.Not(r.other_context_keys)))
+        if grant.context_subset is not None:
+            constraints.append(z3.And(*(self._context_pair(k, v) for k, v in grant.context_subset.items())))
+        if constraints:
+            with_context = z3.Or(*(r.action == z3.StringVal(f"kms:{o.lower()}") for o in ENCRYPTION_CONTEXT_OPERATIONS))
+            parts.append(z3.Implies(with_context, z3.And(*constraints)))
+        if "kms:creategrant" in grant.actions:
+            operations = r.key("kms:grantoperations")
+            assert operations is not None
+            subset = z3.And(
+                *(
+                    z3.Implies(p, z3.Or(*(v == z3.StringVal(o) for o in sorted(grant.operations))))
+                    for p, v in operations.slots
+                )
+            )
+            parts.append(z3.Implies(r.action == z3.StringVal("kms:creategrant"), subset))
+        return z3.And(*parts)
+
+    def _context_pair(self, key: str, value: str) -> Bool:
+        term = self.r.context_key(key)
+        return z3.And(term.present, term.value == z3.StringVal(value))
+
+    # -- decisions --------------------------------------------------------------------------------
+
+    def kms(self, key_account: str) -> tuple[Bool, Bool]:
+        """(allowed, explicitly denied) for a request on the key (the key policy and grants of this
+        evidence, identity policies where the key policy delegates to them)."""
+        r = self.r
+        key_deny_direct, key_deny_account = self.policies([self.parsed.key_policy], Effect.DENY)
+        direct, via_account = self.policies([self.parsed.key_policy], Effect.ALLOW)
+        identity_allow, identity_deny = self.identity()
+        grants = z3.Or(*(self.grant(g) for g in self.parsed.grants))
+        same = r.in_account(key_account)
+        iam = r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        allow = z3.Or(
+            z3.And(r.is_kind(Kind.SERVICE), direct),
+            z3.And(same, z3.Or(direct, z3.And(via_account, identity_allow))),
+            z3.And(iam, z3.Not(same), z3.Or(direct, via_account), identity_allow),
+            grants,
+        )
+        deny = z3.Or(key_deny_direct, key_deny_account, identity_deny)
+        return z3.And(z3.Not(deny), allow, z3.Not(r.is_kind(Kind.ANONYMOUS))), deny
+
+    def s3_bucket_deny(self) -> Bool:
+        if self.parsed.bucket_policy is None:
+            return z3.BoolVal(False)
+        direct, account = self.policies([self.parsed.bucket_policy], Effect.DENY)
+        return z3.Or(direct, account)
+
+    def s3(self, bucket_account: str) -> tuple[Bool, Bool]:
+        """(allowed, explicitly denied) for a request on the bucket or its objects."""
+        r = self.r
+        policies = [self.parsed.bucket_policy] if self.parsed.bucket_policy is not None else []
+        bucket_deny = self.s3_bucket_deny()
+        root_exempt = z3.And(
+            r.is_kind(Kind.ROOT),
+            r.account == z3.StringVal(bucket_account),
+            z3.Or(
+                *(
+                    r.action == z3.StringVal(a)
+                    for a in ("s3:getbucketpolicy", "s3:putbucketpolicy", "s3:deletebucketpolicy")
+                )
+            ),
+        )
+        direct, via_account = self.policies(policies, Effect.ALLOW)
+        identity_allow, identity_deny = self.identity()
+        same = r.in_account(bucket_account)
+        iam = r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        allow = z3.Or(
+            z3.And(r.is_kind(Kind.SERVICE, Kind.ANONYMOUS), direct),
+            z3.And(same, z3.Or(direct, identity_allow)),
+            z3.And(iam, z3.Not(same), z3.Or(direct, via_account), identity_allow),
+        )
+        deny = z3.Or(z3.And(bucket_deny, z3.Not(root_exempt)), identity_deny)
+        return z3.And(z3.Not(deny), allow), deny
