@@ -53,8 +53,23 @@ SERVICE_NAME = z3.Concat(
 )
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
-KIND_CODES = {Kind.ROLE: 0, Kind.USER: 1, Kind.ROOT: 2, Kind.SERVICE: 3, Kind.ANONYMOUS: 4}
-KINDS_BY_CODE = {v: k for k, v in KIND_CODES.items()}
+
+@dataclass
+class Candidate:
+    """One principal the request may come from: a named one, or a stand-in for "anyone else".
+
+    Stand-ins: a role, a user and the root user of each account the evidence names and of one
+    other account (its id symbolic), and a service principal other than the named ones. One
+    request has one principal, so one stand-in of each shape covers everyone not named.
+    """
+
+    kind: Kind
+    #: None: the other account (``SymbolicRequest.other_account``); services have none either.
+    account: str | None
+    #: Concrete for named principals and root users of named accounts; None for stand-ins.
+    arn: str | None
+    #: Stand-ins: the symbolic role/user name (with path) or service principal.
+    name: Expr = None
 
 
 def literal_re(text: str, *, ignore_case: bool = False) -> Expr:
@@ -133,7 +148,9 @@ class SymbolicRequest:
     ``service`` (``kms`` or ``s3``) decides which service-specific keys the request can carry.
     ``environment_known`` False turns conditions on ENVIRONMENT keys (tags, organization,
     aliases) into unknowns: used by "does this still work" questions, where picking a value
-    would be guessing.
+    would be guessing. The principal is one of ``candidates`` (an integer choice), so that
+    matching a Principal element is arithmetic; its ARN and account only become strings when a
+    condition reads them.
     """
 
     def __init__(
@@ -142,6 +159,8 @@ class SymbolicRequest:
         partition: str,
         service: str,
         named_principals: Iterable[str],
+        named_accounts: Iterable[str] = (),
+        named_services: Iterable[str] = (),
         action_domain: Sequence[str] | None,
         environment_known: bool,
         set_slots: int = 3,
@@ -151,10 +170,6 @@ class SymbolicRequest:
         self.service = service
         self.environment_known = environment_known
         self.set_slots = set_slots
-        self.kind = z3.Int("principal_kind")
-        self.account = z3.String("principal_account")
-        self.arn = z3.String("principal_arn")
-        self.name = z3.String("principal_name")
         self.action = z3.String("action")
         self.resource = z3.String("resource")
         self.resource_value = resource_value
@@ -163,6 +178,12 @@ class SymbolicRequest:
         self.canonical: dict[str, str] = {}
         for arn in named_principals:
             self.canonical.setdefault(arn.lower(), arn)
+        self.accounts = sorted({*named_accounts, *(arn.split(":")[4] for arn in self.canonical.values())})
+        self.services = sorted({s.lower() for s in named_services})
+        self.other_account = z3.String("other_account")
+        self.candidates = self._candidates()
+        self.principal = z3.Int("principal")
+        self._strings: tuple[Expr, Expr] | None = None
         self.keys: dict[str, KeyTerm] = {}
         #: Encryption-context keys outside ``keys`` are present (for EncryptionContextEquals).
         self.other_context_keys = z3.Bool("other_encryption_context_keys")
@@ -173,56 +194,150 @@ class SymbolicRequest:
 
     # -- principal --------------------------------------------------------------------------------
 
+    def _candidates(self) -> list[Candidate]:
+        candidates = [
+            Candidate(Kind.ROLE if ":role/" in arn else Kind.USER, arn.split(":")[4], arn)
+            for arn in self.canonical.values()
+        ]
+        for index, account in enumerate([*self.accounts, None]):
+            where = account or "other"
+            candidates.append(Candidate(Kind.ROLE, account, None, z3.String(f"role_name[{where}]")))
+            candidates.append(Candidate(Kind.USER, account, None, z3.String(f"user_name[{where}]")))
+            root = f"arn:{self.partition}:iam::{account}:root" if account else None
+            candidates.append(Candidate(Kind.ROOT, account, root))
+            del index
+        candidates += [Candidate(Kind.SERVICE, None, s) for s in self.services]
+        candidates.append(Candidate(Kind.SERVICE, None, None, z3.String("service_name")))
+        if self.service == "s3":
+            candidates.append(Candidate(Kind.ANONYMOUS, None, "anonymous"))
+        return candidates
+
+    def _is(self, indices: Iterable[int]) -> Bool:
+        chosen = [self.principal == i for i in indices]
+        return z3.Or(*chosen) if chosen else z3.BoolVal(False)
+
     def canon(self, arn: str) -> str:
         return self.canonical.get(arn.lower(), arn)
 
     def is_kind(self, *kinds: Kind) -> Bool:
-        return z3.Or(*(self.kind == KIND_CODES[k] for k in kinds))
+        return self._is(i for i, c in enumerate(self.candidates) if c.kind in kinds)
 
     def is_principal(self, arn: str) -> Bool:
-        """The request's principal is this role, user or root ARN (or service principal)."""
-        return self.arn == z3.StringVal(self.canon(arn))
+        """The request comes from this role or user ARN, root ARN or service principal."""
+        wanted = self.canon(arn)
+        return self._is(i for i, c in enumerate(self.candidates) if c.arn is not None and c.arn == wanted)
+
+    def is_service(self, name: str) -> Bool:
+        return self._is(i for i, c in enumerate(self.candidates) if c.kind is Kind.SERVICE and c.arn == name.lower())
 
     def in_account(self, account: str) -> Bool:
-        return z3.And(self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT), self.account == z3.StringVal(account))
+        """A role, user or root user of ``account``."""
+        iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
+        if account in self.accounts:
+            return self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account == account)
+        others = self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account is None)
+        self.principal_strings()
+        return z3.And(others, self.other_account == z3.StringVal(account))
+
+    def is_root_of(self, account: str) -> Bool:
+        return z3.And(self.is_kind(Kind.ROOT), self.in_account(account))
+
+    def is_session_of(self, account: str, role: str) -> Bool:
+        """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names."""
+        cases = []
+        for i, c in enumerate(self.candidates):
+            if c.kind is not Kind.ROLE or c.account != account:
+                continue
+            if c.arn is not None:
+                if c.arn.rsplit("/", 1)[-1] == role:
+                    cases.append(self.principal == i)
+            else:
+                self.principal_strings()
+                cases.append(
+                    z3.And(
+                        self.principal == i,
+                        z3.Or(c.name == z3.StringVal(role), z3.SuffixOf(z3.StringVal("/" + role), c.name)),
+                    )
+                )
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+    def _arn_of(self, c: Candidate) -> Expr:
+        if c.arn is not None:
+            return z3.StringVal(c.arn)
+        if c.kind is Kind.SERVICE:
+            return c.name
+        account = z3.StringVal(c.account) if c.account else self.other_account
+        prefix = z3.StringVal(f"arn:{self.partition}:iam::")
+        if c.kind is Kind.ROOT:
+            return z3.Concat(prefix, account, z3.StringVal(":root"))
+        return z3.Concat(prefix, account, z3.StringVal(f":{c.kind.value}/"), c.name)
+
+    @property
+    def strings_used(self) -> bool:
+        """Whether some condition reads the principal's ARN or account as a string."""
+        return self._strings is not None
+
+    def principal_strings(self) -> tuple[Expr, Expr]:
+        """(ARN, account) of the principal as strings, with the stand-ins' shapes constrained."""
+        if self._strings is not None:
+            return self._strings
+        arn: Expr = z3.StringVal("")
+        account: Expr = z3.StringVal("")
+        for i, c in reversed(list(enumerate(self.candidates))):
+            arn = z3.If(self.principal == i, self._arn_of(c), arn)
+            owner = (
+                z3.StringVal(c.account)
+                if c.account
+                else (self.other_account if c.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) else z3.StringVal(""))
+            )
+            account = z3.If(self.principal == i, owner, account)
+        self._strings = (arn, account)
+        self.constraints.append(z3.Length(self.other_account) == 12)
+        self.constraints += [self.other_account != z3.StringVal(a) for a in self.accounts]
+        self.strict.append(z3.InRe(self.other_account, ACCOUNT_ID))
+        for i, c in enumerate(self.candidates):
+            if c.name is None:
+                continue
+            chosen = self.principal == i
+            if c.kind is Kind.SERVICE:
+                self.constraints.append(z3.Implies(chosen, z3.SuffixOf(z3.StringVal(".amazonaws.com"), c.name)))
+                self.constraints += [c.name != z3.StringVal(s) for s in self.services]
+                self.strict.append(z3.Implies(chosen, z3.InRe(c.name, SERVICE_NAME)))
+                continue
+            self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
+            self.strict.append(z3.Implies(chosen, z3.InRe(c.name, IAM_NAME)))
+            # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
+            full = self._arn_of(c)
+            self.strict += [
+                z3.Implies(chosen, z3.Not(z3.InRe(full, literal_re(named, ignore_case=True))))
+                for named in self.canonical.values()
+            ]
+        return self._strings
+
+    def placeholder(self, c: Candidate) -> str:
+        """A concrete principal for a stand-in whose name no condition constrains."""
+        account = c.account or next(
+            a for a in (f"{n:012d}" for n in range(999999999999, 0, -1)) if a not in self.accounts
+        )
+        if c.kind is Kind.SERVICE:
+            return "some-service.amazonaws.com"
+        if c.kind is Kind.ROOT:
+            return f"arn:{self.partition}:iam::{account}:root"
+        taken = {a.lower() for a in self.canonical}
+        name = "AnyOtherRole" if c.kind is Kind.ROLE else "AnyOtherUser"
+        arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}"
+        suffix = 1
+        while arn.lower() in taken:
+            suffix += 1
+            arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}{suffix}"
+        return arn
 
     def _wellformed(self) -> Bool:
         """Cheap shape constraints (no regular expressions: they slow every proof down).
 
-        The exact character sets live in ``strict`` (added once a first, relaxed search finds
-        something) and readable values in ``pretty`` (best effort, for counterexamples only).
+        The exact character sets live in ``strict`` (``solve`` adds those a model breaks) and
+        readable values in ``pretty`` (best effort, for counterexamples only).
         """
-        prefix = z3.StringVal(f"arn:{self.partition}:iam::")
-        account = z3.Length(self.account) == 12
-        named = z3.Length(self.name) >= 1
-        role = z3.And(account, named, self.arn == z3.Concat(prefix, self.account, z3.StringVal(":role/"), self.name))
-        user = z3.And(account, named, self.arn == z3.Concat(prefix, self.account, z3.StringVal(":user/"), self.name))
-        root = z3.And(account, self.arn == z3.Concat(prefix, self.account, z3.StringVal(":root")))
-        service = z3.And(
-            self.account == z3.StringVal(""),
-            z3.SuffixOf(z3.StringVal(".amazonaws.com"), self.arn),
-            z3.Not(z3.PrefixOf(z3.StringVal("arn:"), self.arn)),
-        )
-        anonymous = z3.And(self.account == z3.StringVal(""), self.arn == z3.StringVal("anonymous"))
-        kinds = [
-            z3.And(self.kind == KIND_CODES[Kind.ROLE], role),
-            z3.And(self.kind == KIND_CODES[Kind.USER], user),
-            z3.And(self.kind == KIND_CODES[Kind.ROOT], root),
-            z3.And(self.kind == KIND_CODES[Kind.SERVICE], service),
-        ]
-        if self.service == "s3":
-            kinds.append(z3.And(self.kind == KIND_CODES[Kind.ANONYMOUS], anonymous))
-        iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
-        self.strict = [
-            z3.Implies(iam, z3.InRe(self.account, ACCOUNT_ID)),
-            z3.Implies(self.is_kind(Kind.ROLE, Kind.USER), z3.InRe(self.name, IAM_NAME)),
-            z3.Implies(self.kind == KIND_CODES[Kind.SERVICE], z3.InRe(self.arn, SERVICE_NAME)),
-            # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
-            *(
-                z3.Or(self.arn == z3.StringVal(arn), z3.Not(z3.InRe(self.arn, literal_re(arn, ignore_case=True))))
-                for arn in self.canonical.values()
-            ),
-        ]
         self.pretty = [z3.InRe(self.resource, PRINTABLE)]
         if self.action_domain is not None:
             action = z3.Or(*(self.action == z3.StringVal(a) for a in self.action_domain))
@@ -235,7 +350,7 @@ class SymbolicRequest:
         resource = (
             self.resource == z3.StringVal(self.resource_value) if self.resource_value is not None else z3.BoolVal(True)
         )
-        return z3.And(z3.Or(*kinds), action, resource)
+        return z3.And(self.principal >= 0, self.principal < len(self.candidates), action, resource)
 
     # -- condition keys ---------------------------------------------------------------------------
 
@@ -287,20 +402,21 @@ class SymbolicRequest:
 
     def _derived(self, name: str, spec: KeySpec) -> KeyTerm:
         iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
-        service = self.kind == KIND_CODES[Kind.SERVICE]
-        if name == "aws:principalarn":
-            return KeyTerm(Type.STRING, iam, self.arn)
-        if name == "aws:principalaccount":
-            return KeyTerm(Type.STRING, iam, self.account)
-        if name == "kms:calleraccount":
-            return KeyTerm(Type.STRING, z3.And(iam, z3.BoolVal(self.service == "kms")), self.account)
+        service = self.is_kind(Kind.SERVICE)
+        if name == "aws:resourceaccount":
+            return KeyTerm(Type.STRING, z3.BoolVal(True), z3.String("resource_account"))
         if name == "aws:principalisawsservice":
             value = z3.If(service, z3.StringVal("true"), z3.StringVal("false"))
             return KeyTerm(Type.BOOL, z3.Or(iam, service), value)
-        if name == "aws:principalservicename":
-            return KeyTerm(Type.STRING, service, self.arn)
-        assert name == "aws:resourceaccount", name
-        return KeyTerm(Type.STRING, z3.BoolVal(True), z3.String("resource_account"))
+        arn, account = self.principal_strings()
+        if name == "aws:principalarn":
+            return KeyTerm(Type.STRING, iam, arn)
+        if name == "aws:principalaccount":
+            return KeyTerm(Type.STRING, iam, account)
+        if name == "kms:calleraccount":
+            return KeyTerm(Type.STRING, z3.And(iam, z3.BoolVal(self.service == "kms")), account)
+        assert name == "aws:principalservicename", name
+        return KeyTerm(Type.STRING, service, arn)
 
     def modelled(self, name: str) -> KeyTerm:
         """A key the caller knows is modelled in this request (a design key, not a policy's)."""
@@ -506,14 +622,10 @@ class Encoder:
         if ref.kind is Ref.USER:
             return z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value)), false
         if ref.kind is Ref.SERVICE:
-            return z3.And(r.is_kind(Kind.SERVICE), r.arn == z3.StringVal(ref.value)), false
+            return r.is_service(ref.value), false
         if ref.kind is Ref.SESSION:
             assert ref.account is not None
-            same_role = z3.And(
-                r.is_kind(Kind.ROLE),
-                r.account == z3.StringVal(ref.account),
-                z3.SuffixOf(z3.StringVal("/" + ref.detail), r.arn),
-            )
+            same_role = r.is_session_of(ref.account, ref.detail)
             doubt = self.unknown(
                 f"{label}: role session {ref.value} (which session makes a request is not modelled)", effect=effect
             )
@@ -529,7 +641,7 @@ class Encoder:
         if any(ref.kind is Ref.EVERYONE for ref in refs):
             return z3.BoolVal(True)
         accounts = {ref.account for ref in refs if ref.kind is Ref.ACCOUNT}
-        cases = [z3.And(r.is_kind(Kind.ROOT), r.account == z3.StringVal(a)) for a in accounts]
+        cases = [r.is_root_of(a) for a in accounts if a is not None]
         for ref in refs:
             if ref.kind is Ref.USER:
                 listed = z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value))
@@ -544,11 +656,7 @@ class Encoder:
                     cases.append(z3.And(listed, doubt))
             elif ref.kind is Ref.SESSION:
                 assert ref.account is not None
-                same_role = z3.And(
-                    r.is_kind(Kind.ROLE),
-                    r.account == z3.StringVal(ref.account),
-                    z3.SuffixOf(z3.StringVal("/" + ref.detail), r.arn),
-                )
+                same_role = r.is_session_of(ref.account, ref.detail)
                 doubt = self.unknown(
                     f"{label}: NotPrincipal exempts only the session {ref.value}",
                     effect=statement.effect,
@@ -556,7 +664,7 @@ class Encoder:
                 )
                 cases.append(z3.And(same_role, doubt))
             elif ref.kind is Ref.SERVICE:
-                cases.append(z3.And(r.is_kind(Kind.SERVICE), r.arn == z3.StringVal(ref.value)))
+                cases.append(r.is_service(ref.value))
         if any(ref.kind is Ref.UNSUPPORTED for ref in refs):
             cases.append(
                 self.unknown(f"{label}: NotPrincipal value not modelled", effect=statement.effect, positive=False)
@@ -680,8 +788,7 @@ class Encoder:
         policies = [self.parsed.bucket_policy] if self.parsed.bucket_policy is not None else []
         bucket_deny = self.s3_bucket_deny()
         root_exempt = z3.And(
-            r.is_kind(Kind.ROOT),
-            r.account == z3.StringVal(bucket_account),
+            r.is_root_of(bucket_account),
             z3.Or(
                 *(
                     r.action == z3.StringVal(a)

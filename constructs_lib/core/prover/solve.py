@@ -20,10 +20,9 @@ from typing import Any
 import z3  # type: ignore[import-untyped]
 
 from constructs_lib.core.prover.catalog import canonical_action
-from constructs_lib.core.prover.encode import KINDS_BY_CODE, Bool, Encoder, SymbolicRequest
+from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest
 from constructs_lib.core.prover.keys import Source, Type, spec_of
 from constructs_lib.core.prover.model import ContextValue, Request, Verdict
-from constructs_lib.core.prover.parse import ANONYMOUS
 
 #: Per-check limit, so that a pathological policy yields CANNOT-PROVE instead of hanging.
 TIMEOUT_MS = 20_000
@@ -47,15 +46,30 @@ class Found:
     reasons: tuple[str, ...] = ()
 
 
+def _refine(solver: Any, constraints: Sequence[Bool]) -> Any:
+    """Check, adding only the constraints the current model breaks, until none is broken.
+
+    Equivalent to checking with all of ``constraints`` (each is added at most once, so this ends)
+    but much faster: the regular expressions they hold are rarely needed.
+    """
+    pending = list(constraints)
+    while True:
+        outcome = solver.check()
+        if outcome != z3.sat:
+            return outcome
+        model = solver.model()
+        broken = [c for c in pending if not z3.is_true(model.eval(c, model_completion=True))]
+        if not broken:
+            return outcome
+        solver.add(*broken)
+        pending = [c for c in pending if c not in broken]
+
+
 def search(request: SymbolicRequest, violation: Bool, sides: Sequence[Side]) -> Found:
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     solver.add(*request.constraints, violation)
-    first = solver.check()
-    if first == z3.sat:
-        # The relaxed shapes found something: now with the exact character sets.
-        solver.add(*request.strict)
-        first = solver.check()
+    first = _refine(solver, request.strict)
     if first == z3.unsat:
         return Found(Verdict.PASS)
     if first != z3.sat:
@@ -73,7 +87,7 @@ def search(request: SymbolicRequest, violation: Bool, sides: Sequence[Side]) -> 
             )
         )
         solver.add(*(u.var == z3.BoolVal(value) for u, value in hardest))
-        second = solver.check()
+        second = _refine(solver, request.strict)
         if second != z3.sat:
             reasons = relied_on or tuple(dict.fromkeys(u.reason for u, _ in hardest))
             if second != z3.unsat:
@@ -85,10 +99,13 @@ def search(request: SymbolicRequest, violation: Bool, sides: Sequence[Side]) -> 
 
 def _prettier(solver: Any, request: SymbolicRequest, model: Any) -> Any:
     """The same violation with printable values where possible (best effort, briefly)."""
+    broken = [c for c in request.pretty if not z3.is_true(model.eval(c, model_completion=True))]
+    if not broken:
+        return model
     solver.push()
     solver.set("timeout", PRETTY_TIMEOUT_MS)
-    solver.add(*request.pretty)
-    better = solver.model() if solver.check() == z3.sat else model
+    solver.add(*broken)
+    better = solver.model() if _refine(solver, request.pretty) == z3.sat else model
     solver.pop()
     solver.set("timeout", TIMEOUT_MS)
     return better
@@ -106,10 +123,12 @@ def _number(model: Any, term: Any) -> str:
 
 
 def principal_of(model: Any, request: SymbolicRequest) -> str:
-    kind = KINDS_BY_CODE[model.eval(request.kind, model_completion=True).as_long()]
-    if kind.value == ANONYMOUS:
-        return ANONYMOUS
-    return _string(model, request.arn)
+    candidate = request.candidates[model.eval(request.principal, model_completion=True).as_long()]
+    if candidate.arn is not None:
+        return str(candidate.arn)
+    if not request.strings_used:
+        return request.placeholder(candidate)
+    return _string(model, request.principal_strings()[0])
 
 
 def request_of(model: Any, request: SymbolicRequest) -> Request:
