@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import z3  # type: ignore[import-untyped]
@@ -448,12 +448,14 @@ def prove_p5(design: Design, parsed: Parsed) -> PropertyResult:
     if design.auth_role_arn.lower() not in parsed.identity:
         notes.append("the auth role's identity policies were not supplied: the identity side was not checked")
     doubtful: tuple[Found, SymbolicRequest, str] | None = None
-    checks = [(call[0], lambda c=call: _teleport_s3(design, parsed, c)) for call in S3_REQUESTS]
-    checks += [
-        (f"{call[0]} (S3 calling KMS)", lambda c=call: _teleport_kms(design, parsed, c)) for call in KMS_REQUESTS
-    ]
-    for label, check in checks:
-        found, r = check()
+
+    def checks() -> Iterator[tuple[str, Found, SymbolicRequest]]:
+        for call in S3_REQUESTS:
+            yield (call[0], *_teleport_s3(design, parsed, call))
+        for kms_call in KMS_REQUESTS:
+            yield (f"{kms_call[0]} (S3 calling KMS)", *_teleport_kms(design, parsed, kms_call))
+
+    for label, found, r in checks():
         if found.verdict is Verdict.FAIL:
             return _result(P5, found, r, passed="", failed=f"Teleport's {label} is refused", notes=notes)
         if found.verdict is Verdict.CANNOT_PROVE and doubtful is None:
