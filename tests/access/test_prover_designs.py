@@ -1,0 +1,162 @@
+"""The package's own policies pass P1-P6: built by ``constructs_lib.core.policies`` with concrete
+ARNs, and taken from the synthesized templates of the access-model configurations."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from constructs_lib.core import policies
+from constructs_lib.core.prover import Design, Evidence, Verdict, prove
+from tests.access.conftest import (
+    ACCOUNT,
+    ADMIN,
+    AUTH,
+    READER,
+    REGION,
+    assert_fails,
+    assert_passes,
+    auth_identity,
+    bucket_policy,
+    design,
+    evidence,
+    key_policy,
+    replay,
+    with_statements,
+)
+from tests.test_access_model import DEFAULT_DEPLOY_ROLE, SCENARIOS, Scenario, scenarios  # noqa: F401  (fixture)
+
+DESIGNS = {
+    "scoped-deploy-role-only": design(),
+    "rfd-admins-scoped": design(admin_arns=(ADMIN,), admin_mode="rfd"),
+    "rfd-admins-unscoped": design(admin_arns=(ADMIN,), admin_mode="rfd", scope_key_to_s3=False),
+    "separated-admins": design(admin_arns=(ADMIN,), admin_mode="separated"),
+    "admins-without-deploy-role": design(admin_arns=(ADMIN,), deploy_role_arn=None),
+    "key-id-as-sse-kms-key": design(sse_kms_key="1234abcd-12ab-34cd-56ef-1234567890ab"),
+    "nested-prefix": design(prefix="teleport/sessions"),
+}
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_the_package_policies_pass(name: str) -> None:
+    d = DESIGNS[name]
+    e = Evidence(key_policy=key_policy(d), bucket_policy=bucket_policy(d), identity_policies={AUTH: [auth_identity(d)]})
+    assert_passes(d, e)
+
+
+def test_the_deploy_role_and_admins_escalation_paths_are_findings_not_failures() -> None:
+    d = design(admin_arns=(ADMIN,), admin_mode="separated")
+    (p3,) = prove(d, evidence(d), ["P3"])
+    assert p3.verdict is Verdict.PASS
+    assert any(ADMIN in f and "kms:PutKeyPolicy" in f for f in p3.findings)
+    assert any(d.deploy_role_arn and d.deploy_role_arn in f and "kms:CreateGrant" in f for f in p3.findings)
+
+
+def test_separated_admins_may_not_decrypt_but_rfd_admins_may() -> None:
+    """The same rfd-mode key policy (admins get kms:*) judged against a separated design fails P1."""
+    rfd = design(admin_arns=(ADMIN,), admin_mode="rfd")
+    e = evidence(rfd)
+    assert_passes(rfd, e, ["P1"])
+    example = assert_fails(replace(rfd, admin_mode="separated"), e, "P1")
+    assert example.principal == ADMIN
+
+
+def _reader_statements(d: Design, actions: list[str]) -> list[dict[str, Any]]:
+    scoped = copy.deepcopy(next(s for s in key_policy(d)["Statement"] if s["Sid"] == policies.SID_AUTH))
+    scoped |= {"Sid": "Reader", "Principal": {"AWS": READER}, "Action": actions}
+    describe = {"Sid": "ReaderDescribe", "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "kms:DescribeKey", "Resource": "*"}
+    return [scoped, describe]
+
+
+def test_a_decrypt_only_reader_passes() -> None:
+    d = design(reader_arns=(READER,))
+    e = replace(evidence(d), key_policy=with_statements(key_policy(d), *_reader_statements(d, ["kms:Decrypt"])))
+    assert_passes(d, e)
+
+
+def test_a_reader_that_can_encrypt_fails_p1() -> None:
+    d = design(reader_arns=(READER,))
+    e = replace(evidence(d), key_policy=with_statements(key_policy(d), *_reader_statements(d, ["kms:Decrypt", "kms:Encrypt"])))
+    example = assert_fails(d, e, "P1")
+    assert (example.principal, example.action) == (READER, "kms:Encrypt")
+    assert replay(e, example).value == "ALLOWED"
+
+
+def test_p4_fails_when_neither_the_deploy_role_nor_an_admin_can_put_the_key_policy() -> None:
+    d = design(admin_arns=(ADMIN,), deploy_role_arn=None)
+    e = evidence(d)
+    without = json.loads(json.dumps(e.key_policy).replace('"kms:Put*", ', ""))
+    without = json.loads(json.dumps(without).replace('"kms:*"', '"kms:Describe*"'))
+    example = assert_fails(d, replace(e, key_policy=without), "P4")
+    assert (example.principal, example.action) == (ADMIN, "kms:PutKeyPolicy")
+
+
+def test_p4_fails_without_anyone_meant_to_administer_the_key() -> None:
+    (p4,) = prove(design(deploy_role_arn=None), evidence(design(deploy_role_arn=None)), ["P4"])
+    assert p4.verdict is Verdict.FAIL and "nobody" in p4.summary
+
+
+def test_p5_checks_the_auth_roles_identity_policies_when_given() -> None:
+    d = design()
+    no_delete = auth_identity(d)
+    assert_passes(d, replace(evidence(d), identity_policies={AUTH: [no_delete]}), ["P5"])
+    read_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    e = replace(evidence(d), identity_policies={AUTH: [read_only]})
+    example = assert_fails(d, e, "P5")
+    assert example.principal == AUTH and not example.action.startswith("s3:Get")
+    (p5,) = prove(d, evidence(d), ["P5"])
+    assert "identity side was not checked" in p5.summary
+
+
+# --- the synthesized templates of the access-model tables ------------------------------------------
+
+
+def scenario_design(scenario: Scenario) -> Design:
+    config, stack = scenario.config, scenario.stack
+    return Design(
+        account=ACCOUNT,
+        region=REGION,
+        key_arn=stack.key_arn,
+        key_id=stack.key_id,
+        bucket_name=stack.bucket_name,
+        auth_role_arn=stack.auth_role_arn,
+        prefix=config.recordings_prefix,
+        admin_arns=config.key_admin_arns,
+        admin_mode=config.key_admin_mode.value,
+        deploy_role_arn=config.deploy_role_arn or DEFAULT_DEPLOY_ROLE,
+        scope_key_to_s3=config.scope_key_to_s3,
+    )
+
+
+def scenario_evidence(scenario: Scenario) -> Evidence:
+    stack = scenario.stack
+    return Evidence(
+        key_policy=stack.key_policy,
+        bucket_policy=stack.bucket_policy,
+        identity_policies={stack.auth_role_arn: list(stack.auth_role_policies)},
+    )
+
+
+@pytest.mark.parametrize("scenario_name", SCENARIOS)
+def test_the_synthesized_templates_pass(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:
+    """``configured`` uses strict mode (requireEncryptionHeaders): its bucket policy denies any
+    PutObject without encryption headers, which is how UploadPart and CompleteMultipartUpload
+    reach S3 (DOMAIN.md). P5 therefore FAILs there, with UploadPart as the counterexample: the
+    prover states the risk that the access-model tables only describe (docs/THREAT_MODEL.md)."""
+    scenario = scenarios(scenario_name)
+    d, e = scenario_design(scenario), scenario_evidence(scenario)
+    results = {r.id: r for r in prove(d, e)}
+    strict = scenario.config.require_encryption_headers
+    for prop, found in results.items():
+        if prop == "P5" and strict:
+            assert found.verdict is Verdict.FAIL, found
+            assert found.counterexample is not None and found.counterexample.action == "s3:PutObject"
+            assert "UploadPart" in found.summary or "CompleteMultipartUpload" in found.summary
+        else:
+            assert found.verdict is Verdict.PASS, found
+    assert scenario_name != "configured" or strict
