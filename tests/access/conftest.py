@@ -75,7 +75,10 @@ def bucket_policy(d: Design | None = None, **changes: Any) -> dict[str, Any]:
 
 def auth_identity(d: Design | None = None) -> dict[str, Any]:
     d = d or design()
-    return {"Version": "2012-10-17", "Statement": policies.auth_s3_policy_statements(bucket_arn=d.bucket_arn, prefix=d.prefix)}
+    return {
+        "Version": "2012-10-17",
+        "Statement": policies.auth_s3_policy_statements(bucket_arn=d.bucket_arn, prefix=d.prefix),
+    }
 
 
 def evidence(d: Design | None = None, **changes: Any) -> Evidence:
@@ -110,7 +113,9 @@ def assert_fails(d: Design, e: Evidence, prop: str) -> Request:
 
 def assert_passes(d: Design, e: Evidence, props: Sequence[str] = ("P1", "P2", "P3", "P4", "P5", "P6")) -> None:
     results = prove(d, e, props)
-    assert [r.verdict for r in results] == [Verdict.PASS] * len(results), [r for r in results if r.verdict is not Verdict.PASS]
+    assert [r.verdict for r in results] == [Verdict.PASS] * len(results), [
+        r for r in results if r.verdict is not Verdict.PASS
+    ]
 
 
 def replay(e: Evidence, request: Request) -> Decision:

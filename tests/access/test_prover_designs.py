@@ -69,7 +69,13 @@ def test_separated_admins_may_not_decrypt_but_rfd_admins_may() -> None:
 def _reader_statements(d: Design, actions: list[str]) -> list[dict[str, Any]]:
     scoped = copy.deepcopy(next(s for s in key_policy(d)["Statement"] if s["Sid"] == policies.SID_AUTH))
     scoped |= {"Sid": "Reader", "Principal": {"AWS": READER}, "Action": actions}
-    describe = {"Sid": "ReaderDescribe", "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "kms:DescribeKey", "Resource": "*"}
+    describe = {
+        "Sid": "ReaderDescribe",
+        "Effect": "Allow",
+        "Principal": {"AWS": READER},
+        "Action": "kms:DescribeKey",
+        "Resource": "*",
+    }
     return [scoped, describe]
 
 
@@ -81,7 +87,9 @@ def test_a_decrypt_only_reader_passes() -> None:
 
 def test_a_reader_that_can_encrypt_fails_p1() -> None:
     d = design(reader_arns=(READER,))
-    e = replace(evidence(d), key_policy=with_statements(key_policy(d), *_reader_statements(d, ["kms:Decrypt", "kms:Encrypt"])))
+    e = replace(
+        evidence(d), key_policy=with_statements(key_policy(d), *_reader_statements(d, ["kms:Decrypt", "kms:Encrypt"]))
+    )
     example = assert_fails(d, e, "P1")
     assert (example.principal, example.action) == (READER, "kms:Encrypt")
     assert replay(e, example).value == "ALLOWED"

@@ -73,7 +73,8 @@ def test_2_another_role_allowed_create_grant_fails_p1_and_p3() -> None:
     e = replace(
         e,
         key_policy=with_statements(
-            e.key_policy, {"Effect": "Allow", "Principal": {"AWS": ATTACKER}, "Action": "kms:CreateGrant", "Resource": "*"}
+            e.key_policy,
+            {"Effect": "Allow", "Principal": {"AWS": ATTACKER}, "Action": "kms:CreateGrant", "Resource": "*"},
         ),
     )
     p1 = assert_fails(design(), e, "P1")
@@ -91,7 +92,8 @@ def test_2_an_attacker_allowed_only_put_key_policy_fails_p1_and_p3() -> None:
     e = replace(
         e,
         key_policy=with_statements(
-            e.key_policy, {"Effect": "Allow", "Principal": {"AWS": ATTACKER}, "Action": "kms:PutKeyPolicy", "Resource": "*"}
+            e.key_policy,
+            {"Effect": "Allow", "Principal": {"AWS": ATTACKER}, "Action": "kms:PutKeyPolicy", "Resource": "*"},
         ),
     )
     for prop in ("P1", "P3"):
@@ -158,7 +160,12 @@ def test_3_string_like_via_service_star_fails_p2() -> None:
 
 def test_4_deny_on_the_auth_role_for_generate_data_key_fails_p5() -> None:
     e = evidence()
-    deny = {"Effect": "Deny", "Principal": {"AWS": AUTH}, "Action": ["kms:GenerateDataKey*", "kms:Encrypt"], "Resource": "*"}
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": AUTH},
+        "Action": ["kms:GenerateDataKey*", "kms:Encrypt"],
+        "Resource": "*",
+    }
     e = replace(e, key_policy=with_statements(e.key_policy, deny))
     example = assert_fails(design(), e, "P5")
     assert (example.principal, example.action) == (AUTH, "kms:GenerateDataKey")
@@ -211,7 +218,12 @@ def test_5_not_principal_deny_listing_the_role_arn_fails_p5() -> None:
 def test_5_deny_naming_the_account_root_fails_p5() -> None:
     """A Deny naming the account applies to every principal of the account, the auth role included."""
     e = evidence()
-    deny = {"Effect": "Deny", "Principal": {"AWS": ROOT}, "Action": "s3:GetObjectVersion", "Resource": f"{BUCKET_ARN}/*"}
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": ROOT},
+        "Action": "s3:GetObjectVersion",
+        "Resource": f"{BUCKET_ARN}/*",
+    }
     e = replace(e, bucket_policy=with_statements(e.bucket_policy or {}, deny))
     example = assert_fails(design(), e, "P5")
     assert (example.principal, example.action) == (AUTH, "s3:GetObjectVersion")

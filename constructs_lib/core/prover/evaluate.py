@@ -216,7 +216,9 @@ def _identity(parsed: Parsed, who: Identity, action: str, resource: str, context
         return False, False
     policies = parsed.identity.get(who.arn.lower())
     if policies is None:
-        return None, None
+        # Not supplied: whether they allow is unknown; like the prover, assume they deny nothing
+        # (a Deny there could only turn an ALLOWED into a refusal, never grant anything).
+        return None, False
     allow, _ = policy_matches(policies, Effect.ALLOW, who, action, resource, context)
     deny, _ = policy_matches(policies, Effect.DENY, who, action, resource, context)
     return allow, deny

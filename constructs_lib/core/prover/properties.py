@@ -10,8 +10,8 @@ import z3  # type: ignore[import-untyped]
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
 from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest, condition_keys
 from constructs_lib.core.prover.evaluate import grant_allows, key_account
-from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, spec_of
-from constructs_lib.core.prover.model import Design, Evidence, PropertyResult, Request, Verdict
+from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
+from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
 from constructs_lib.core.prover.parse import Parsed, Ref, classify_principal, parse_evidence
 from constructs_lib.core.prover.solve import Found, Side, request_of, search
 
@@ -578,3 +578,97 @@ def new_access(design: Design, before: Evidence, after: Evidence) -> Request | N
     if reasons:
         raise CannotProveError(reasons)
     return None
+
+
+# --- one concrete request, by the solver -----------------------------------------------------------
+
+
+def solver_decide(evidence: Evidence, request: Request, *, account: str, partition: str = "aws") -> Decision:
+    """``decide``, computed by the z3 encoding instead of the evaluator (a cross-check for tests).
+
+    The request is pinned: its principal, action, resource and exactly the condition keys it
+    carries. EXPLICIT_DENY / ALLOWED / IMPLICIT_DENY when that holds for every value of the
+    unknowns, UNKNOWN otherwise. A principal whose identity policies are not supplied is taken as
+    the prover takes it (allowed anything, denied nothing).
+    """
+    parsed = parse_evidence(evidence)
+    who = classify_principal(request.principal)
+    service = request.action.split(":", 1)[0].lower()
+    key_arn = request.resource if service == "kms" else None
+    accounts = tuple(a for a in (account, who.account, key_account(key_arn) if key_arn else None) if a)
+    universe = _universe_of(parsed, accounts)
+    arns = (*universe.arns, *((who.arn,) if who.kind.value in ("role", "user") else ()))
+    services = (*universe.services, *((who.arn,) if who.kind.value == "service" else ()))
+    keys, counts = condition_keys([parsed])
+    r = SymbolicRequest(
+        partition=partition,
+        service=service,
+        named_principals=arns,
+        named_accounts=universe.accounts,
+        named_services=services,
+        action_domain=(request.action,),
+        environment_known=True,
+        set_slots=max(
+            [*counts.values(), *(len(v) for v in request.context.values() if isinstance(v, tuple))], default=0
+        )
+        + 2,
+        resource_value=request.resource,
+    )
+    for key in sorted(keys):
+        if key.startswith(ENCRYPTION_CONTEXT_PREFIX):
+            r.key(key)
+    encoder = Encoder(r, parsed, resource_account=account if service == "s3" else key_account(request.resource))
+    allowed, deny = encoder.kms(encoder.resource_account) if service == "kms" else encoder.s3(account)
+    if who.kind.value == "anonymous":
+        pinned = [r.is_kind(who.kind)]
+    elif who.kind.value == "root":
+        pinned = [r.is_root_of(str(who.account))]
+    else:
+        pinned = [r.is_principal(who.arn)]
+    context = {k.lower(): v for k, v in request.context.items()}
+    for name, term in list(r.keys.items()):
+        value = context.get(name)
+        if value is None:
+            pinned.append(z3.Not(term.present))
+        elif term.type is Type.SET:
+            values = (value,) if isinstance(value, str) else value
+            for index, (present, slot) in enumerate(term.slots):
+                pinned.append(present == z3.BoolVal(index < len(values)))
+                if index < len(values):
+                    pinned.append(slot == z3.StringVal(values[index]))
+        elif isinstance(value, tuple):
+            raise ValueError(f"{name} is single-valued in the model")
+        elif term.type is Type.NUMERIC:
+            pinned += [term.present, term.value == z3.RealVal(value)]
+        else:
+            pinned += [term.present, term.value == z3.StringVal(value)]
+    tracked = {ENCRYPTION_CONTEXT_PREFIX + k for k in r.tracked_context_keys()}
+    untracked = any(k.startswith(ENCRYPTION_CONTEXT_PREFIX) and k not in tracked for k in context)
+    pinned.append(r.other_context_keys == z3.BoolVal(untracked))
+
+    def always(formula: Bool) -> bool:
+        solver = z3.Solver()
+        solver.add(*r.constraints, *r.strict, *pinned, z3.Not(formula))
+        return bool(solver.check() == z3.unsat)
+
+    if always(deny):
+        return Decision.EXPLICIT_DENY
+    if not always(z3.Not(deny)):
+        return Decision.UNKNOWN
+    if always(allowed):
+        return Decision.ALLOWED
+    return Decision.IMPLICIT_DENY if always(z3.Not(allowed)) else Decision.UNKNOWN
+
+
+def _universe_of(parsed: Parsed, accounts: Iterable[str]) -> Universe:
+    anyone = Design(
+        account=next(iter(accounts)),
+        region="us-east-1",
+        key_arn=f"arn:aws:kms:us-east-1:{next(iter(accounts))}:key/none",
+        key_id="none",
+        bucket_name="none",
+        auth_role_arn=f"arn:aws:iam::{next(iter(accounts))}:role/none",
+    )
+    universe = _universe(anyone, [parsed])
+    arns = tuple(a for a in universe.arns if a != anyone.auth_role_arn)
+    return Universe(arns, tuple(sorted({*universe.accounts, *accounts})), universe.services)
