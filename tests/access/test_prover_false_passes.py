@@ -80,7 +80,8 @@ def test_2_another_role_allowed_create_grant_fails_p1_and_p3() -> None:
     p1 = assert_fails(design(), e, "P1")
     assert (p1.principal, p1.action) == (ATTACKER, "kms:CreateGrant")
     granted = p1.context["kms:grantoperations"]
-    assert isinstance(granted, tuple) and {f"kms:{o}" for o in granted} & CRYPTO
+    assert isinstance(granted, tuple)
+    assert {f"kms:{o}" for o in granted} & CRYPTO
     assert replay(e, p1) is Decision.ALLOWED
     p3 = assert_fails(design(), e, "P3")
     assert (p3.principal, p3.action) == (ATTACKER, "kms:CreateGrant")
@@ -123,10 +124,12 @@ def _auth_statement_changed(change: str) -> dict[str, object]:
 def test_3_auth_statement_scoped_to_another_bucket_fails_p2_and_p5() -> None:
     e = replace(evidence(), key_policy=_auth_statement_changed("other-bucket"))
     p2 = assert_fails(design(), e, "P2")
-    assert p2.principal == AUTH and replay(e, p2) is Decision.ALLOWED
+    assert p2.principal == AUTH
+    assert replay(e, p2) is Decision.ALLOWED
     assert str(p2.context["kms:encryptioncontext:aws:s3:arn"]).startswith("arn:aws:s3:::other")
     p5 = assert_fails(design(), e, "P5")
-    assert p5.principal == AUTH and replay(e, p5) is Decision.IMPLICIT_DENY
+    assert p5.principal == AUTH
+    assert replay(e, p5) is Decision.IMPLICIT_DENY
     assert str(p5.context["kms:encryptioncontext:aws:s3:arn"]).startswith(BUCKET_ARN)
 
 
@@ -136,22 +139,26 @@ def test_3_auth_statement_scoped_to_another_region_fails_p2_and_p5() -> None:
     assert p2.context["kms:viaservice"] == "s3.us-east-1.amazonaws.com"
     assert replay(e, p2) is Decision.ALLOWED
     p5 = assert_fails(design(), e, "P5")
-    assert p5.context["kms:viaservice"] == VIA_S3 and replay(e, p5) is Decision.IMPLICIT_DENY
+    assert p5.context["kms:viaservice"] == VIA_S3
+    assert replay(e, p5) is Decision.IMPLICIT_DENY
 
 
 def test_3_string_equals_if_exists_on_via_service_fails_p2() -> None:
     """Without kms:ViaService (a direct KMS call) ...IfExists is true: the scope is gone."""
     e = replace(evidence(), key_policy=_auth_statement_changed("if-exists"))
     p2 = assert_fails(design(), e, "P2")
-    assert p2.principal == AUTH and "kms:viaservice" not in p2.context
-    assert p2.action in CRYPTO and replay(e, p2) is Decision.ALLOWED
+    assert p2.principal == AUTH
+    assert "kms:viaservice" not in p2.context
+    assert p2.action in CRYPTO
+    assert replay(e, p2) is Decision.ALLOWED
     assert_passes(design(), e, ["P1", "P3", "P4", "P5", "P6"])
 
 
 def test_3_string_like_via_service_star_fails_p2() -> None:
     e = replace(evidence(), key_policy=_auth_statement_changed("like-star"))
     p2 = assert_fails(design(), e, "P2")
-    assert p2.principal == AUTH and p2.context.get("kms:viaservice") != VIA_S3
+    assert p2.principal == AUTH
+    assert p2.context.get("kms:viaservice") != VIA_S3
     assert replay(e, p2) is Decision.ALLOWED
 
 
@@ -183,7 +190,8 @@ def test_4_conditional_deny_everyone_but_admin_and_deploy_fails_p5() -> None:
     }
     e = replace(e, key_policy=with_statements(e.key_policy, deny))
     example = assert_fails(design(admin_arns=(ADMIN,)), e, "P5")
-    assert example.principal == AUTH and replay(e, example) is Decision.EXPLICIT_DENY
+    assert example.principal == AUTH
+    assert replay(e, example) is Decision.EXPLICIT_DENY
     # The same statement is harmless to the properties about who else can decrypt.
     assert_passes(design(), e, ["P1", "P2", "P3", "P4"])
 
@@ -197,7 +205,8 @@ def test_5_deny_put_object_under_the_prefix_fails_p5() -> None:
     deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"{BUCKET_ARN}/records/*"}
     e = replace(e, bucket_policy=with_statements(e.bucket_policy or {}, deny))
     example = assert_fails(design(), e, "P5")
-    assert example.action == "s3:PutObject" and example.resource.startswith(f"{BUCKET_ARN}/records/")
+    assert example.action == "s3:PutObject"
+    assert example.resource.startswith(f"{BUCKET_ARN}/records/")
     assert replay(e, example) is Decision.EXPLICIT_DENY
 
 
@@ -212,7 +221,8 @@ def test_5_not_principal_deny_listing_the_role_arn_fails_p5() -> None:
     }
     e = replace(e, bucket_policy=with_statements(e.bucket_policy or {}, deny))
     example = assert_fails(design(), e, "P5")
-    assert example.principal == AUTH and replay(e, example) is Decision.EXPLICIT_DENY
+    assert example.principal == AUTH
+    assert replay(e, example) is Decision.EXPLICIT_DENY
 
 
 def test_5_deny_naming_the_account_root_fails_p5() -> None:
