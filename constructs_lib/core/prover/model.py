@@ -72,6 +72,9 @@ class Request:
     def __post_init__(self) -> None:
         object.__setattr__(self, "context", _frozen_context(self.context))
 
+    def __hash__(self) -> int:
+        return hash((self.principal, self.action, self.resource, tuple(sorted(self.context.items()))))
+
     def describe(self) -> str:
         """One readable line, keys sorted so that the same request always reads the same."""
         parts = []
