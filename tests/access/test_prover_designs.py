@@ -1,11 +1,10 @@
-"""The package's own policies pass P1-P6: built by ``constructs_lib.core.policies`` with concrete
-ARNs, and taken from the synthesized templates of the access-model configurations."""
+"""The package's own policies pass P1-P6, built by ``constructs_lib.core.policies`` with concrete
+ARNs (the synthesized templates are in test_prover_templates.py), and what breaks them fails."""
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -14,11 +13,9 @@ import pytest
 from constructs_lib.core import policies
 from constructs_lib.core.prover import Design, Evidence, Verdict, prove
 from tests.access.conftest import (
-    ACCOUNT,
     ADMIN,
     AUTH,
     READER,
-    REGION,
     assert_fails,
     assert_passes,
     auth_identity,
@@ -29,7 +26,6 @@ from tests.access.conftest import (
     replay,
     with_statements,
 )
-from tests.test_access_model import DEFAULT_DEPLOY_ROLE, SCENARIOS, Scenario, scenarios  # noqa: F401  (fixture)
 
 DESIGNS = {
     "scoped-deploy-role-only": design(),
@@ -121,53 +117,3 @@ def test_p5_checks_the_auth_roles_identity_policies_when_given() -> None:
     assert not example.action.startswith("s3:Get")
     (p5,) = prove(d, evidence(d), ["P5"])
     assert "identity side was not checked" in p5.summary
-
-
-# --- the synthesized templates of the access-model tables ------------------------------------------
-
-
-def scenario_design(scenario: Scenario) -> Design:
-    config, stack = scenario.config, scenario.stack
-    return Design(
-        account=ACCOUNT,
-        region=REGION,
-        key_arn=stack.key_arn,
-        key_id=stack.key_id,
-        bucket_name=stack.bucket_name,
-        auth_role_arn=stack.auth_role_arn,
-        prefix=config.recordings_prefix,
-        admin_arns=config.key_admin_arns,
-        admin_mode=config.key_admin_mode.value,
-        deploy_role_arn=config.deploy_role_arn or DEFAULT_DEPLOY_ROLE,
-        scope_key_to_s3=config.scope_key_to_s3,
-    )
-
-
-def scenario_evidence(scenario: Scenario) -> Evidence:
-    stack = scenario.stack
-    return Evidence(
-        key_policy=stack.key_policy,
-        bucket_policy=stack.bucket_policy,
-        identity_policies={stack.auth_role_arn: list(stack.auth_role_policies)},
-    )
-
-
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
-def test_the_synthesized_templates_pass(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
-    """``configured`` uses strict mode (requireEncryptionHeaders): its bucket policy denies any
-    PutObject without encryption headers, which is how UploadPart and CompleteMultipartUpload
-    reach S3 (DOMAIN.md). P5 therefore FAILs there, with UploadPart as the counterexample: the
-    prover states the risk that the access-model tables only describe (docs/THREAT_MODEL.md)."""
-    scenario = scenarios(scenario_name)
-    d, e = scenario_design(scenario), scenario_evidence(scenario)
-    results = {r.id: r for r in prove(d, e)}
-    strict = scenario.config.require_encryption_headers
-    for prop, found in results.items():
-        if prop == "P5" and strict:
-            assert found.verdict is Verdict.FAIL, found
-            assert found.counterexample is not None
-            assert found.counterexample.action == "s3:PutObject"
-            assert "UploadPart" in found.summary or "CompleteMultipartUpload" in found.summary
-        else:
-            assert found.verdict is Verdict.PASS, found
-    assert scenario_name != "configured" or strict

@@ -1,5 +1,6 @@
-"""One evaluator checking the other: ``decide`` agrees with principalmapper on every sampled row
-of the access-model tables (tests/test_access_model.py), over the synthesized templates.
+"""The synthesized templates of the access-model configurations (tests/test_access_model.py):
+P1-P6 on each, and one evaluator checking the other: ``decide`` agrees with principalmapper on
+every sampled row of the tables. (One module, so that each template is synthesized once.)
 
 principalmapper is wrong in a few documented places (tests/test_policy_eval.py, ``test_quirk_*``);
 there the prover follows IAM, and the last tests here say so.
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.core.prover import Decision, Evidence, Request, decide
+from constructs_lib.core.prover import Decision, Design, Evidence, Request, Verdict, decide, prove
 from tests.policy_eval import (
     ADMINISTRATOR_ACCESS,
     ResourcePolicyEvalResult,
@@ -24,8 +25,10 @@ from tests.policy_eval import Decision as PmDecision
 from tests.test_access_model import (
     ACCOUNT,
     BUCKET_ROWS,
+    DEFAULT_DEPLOY_ROLE,
     KEY_ROWS,
     KMS_KEY_ACTIONS,
+    REGION,
     SCENARIOS,
     SWEEP_PRINCIPALS,
     Scenario,
@@ -109,6 +112,56 @@ def test_every_action_sweep_agrees(scenarios: Callable[[str], Scenario], scenari
         is not KEY_DECISIONS[key_decision(scenario, who, action, via_s3(the_bucket))]
     ]
     assert disagreements == []
+
+
+# --- P1-P6 on the templates ------------------------------------------------------------------------
+
+
+def scenario_design(scenario: Scenario) -> Design:
+    config, stack = scenario.config, scenario.stack
+    return Design(
+        account=ACCOUNT,
+        region=REGION,
+        key_arn=stack.key_arn,
+        key_id=stack.key_id,
+        bucket_name=stack.bucket_name,
+        auth_role_arn=stack.auth_role_arn,
+        prefix=config.recordings_prefix,
+        admin_arns=config.key_admin_arns,
+        admin_mode=config.key_admin_mode.value,
+        deploy_role_arn=config.deploy_role_arn or DEFAULT_DEPLOY_ROLE,
+        scope_key_to_s3=config.scope_key_to_s3,
+    )
+
+
+def scenario_evidence(scenario: Scenario) -> Evidence:
+    stack = scenario.stack
+    return Evidence(
+        key_policy=stack.key_policy,
+        bucket_policy=stack.bucket_policy,
+        identity_policies={stack.auth_role_arn: list(stack.auth_role_policies)},
+    )
+
+
+@pytest.mark.parametrize("scenario_name", SCENARIOS)
+def test_the_synthesized_templates_pass(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
+    """``configured`` uses strict mode (requireEncryptionHeaders): its bucket policy denies any
+    PutObject without encryption headers, which is how UploadPart and CompleteMultipartUpload
+    reach S3 (DOMAIN.md). P5 therefore FAILs there, with UploadPart as the counterexample: the
+    prover states the risk that the access-model tables only describe (docs/THREAT_MODEL.md)."""
+    scenario = scenarios(scenario_name)
+    d, e = scenario_design(scenario), scenario_evidence(scenario)
+    results = {r.id: r for r in prove(d, e)}
+    strict = scenario.config.require_encryption_headers
+    for prop, found in results.items():
+        if prop == "P5" and strict:
+            assert found.verdict is Verdict.FAIL, found
+            assert found.counterexample is not None
+            assert found.counterexample.action == "s3:PutObject"
+            assert "UploadPart" in found.summary or "CompleteMultipartUpload" in found.summary
+        else:
+            assert found.verdict is Verdict.PASS, found
+    assert scenario_name != "configured" or strict
 
 
 # --- where principalmapper is wrong, the prover follows IAM ----------------------------------------
