@@ -13,6 +13,7 @@ import pytest
 from constructs_lib.core import policies
 from constructs_lib.core.prover import Design, Evidence, Verdict, prove
 from tests.access.conftest import (
+    ACCOUNT,
     ADMIN,
     AUTH,
     READER,
@@ -117,3 +118,26 @@ def test_p5_checks_the_auth_roles_identity_policies_when_given() -> None:
     assert not example.action.startswith("s3:Get")
     (p5,) = prove(d, evidence(d), ["P5"])
     assert "identity side was not checked" in p5.summary
+
+
+def test_a_root_statement_lets_any_iam_principal_of_the_account_decrypt() -> None:
+    """CDK's default "Enable IAM User Permissions" statement: identity policies now count, and
+    every account has IAM administrators whose identity policies allow everything."""
+    e = evidence()
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
+    e = replace(e, key_policy=with_statements(e.key_policy, root))
+    example = assert_fails(design(), e, "P1")
+    assert example.principal.startswith(f"arn:aws:iam::{ACCOUNT}:")
+    assert example.principal != AUTH
+    assert replay(e, example).value == "ALLOWED"
+    (p1,) = prove(design(), e, ["P1"])
+    assert "not supplied" in p1.summary or example.principal.endswith(":root")
+
+
+def test_a_statement_for_another_account_lets_its_principals_decrypt() -> None:
+    e = evidence()
+    other = {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "kms:Decrypt", "Resource": "*"}
+    e = replace(e, key_policy=with_statements(e.key_policy, other))
+    example = assert_fails(design(), e, "P1")
+    assert example.principal.startswith("arn:aws:iam::444455556666:")
+    assert replay(e, example).value == "ALLOWED"
