@@ -594,6 +594,8 @@ def solver_decide(evidence: Evidence, request: Request, *, account: str, partiti
     parsed = parse_evidence(evidence)
     who = classify_principal(request.principal)
     service = request.action.split(":", 1)[0].lower()
+    if service == "kms" and who.kind.value == "anonymous":
+        return Decision.IMPLICIT_DENY  # KMS accepts signed requests only, as ``decide`` says
     key_arn = request.resource if service == "kms" else None
     accounts = tuple(a for a in (account, who.account, key_account(key_arn) if key_arn else None) if a)
     universe = _universe_of(parsed, accounts)

@@ -58,11 +58,11 @@ def _refine(solver: Any, constraints: Sequence[Bool]) -> Any:
         if outcome != z3.sat:
             return outcome
         model = solver.model()
-        broken = [c for c in pending if not z3.is_true(model.eval(c, model_completion=True))]
-        if not broken:
+        holds = [z3.is_true(model.eval(c, model_completion=True)) for c in pending]
+        if all(holds):
             return outcome
-        solver.add(*broken)
-        pending = [c for c in pending if c not in broken]
+        solver.add(*(c for c, ok in zip(pending, holds, strict=True) if not ok))
+        pending = [c for c, ok in zip(pending, holds, strict=True) if ok]
 
 
 def search(request: SymbolicRequest, violation: Bool, sides: Sequence[Side]) -> Found:
