@@ -102,3 +102,19 @@ def test_the_default_configuration_is_proven_within_a_second() -> None:
         timings.append(time.perf_counter() - start)
         assert all(r.verdict is Verdict.PASS for r in results)
     assert statistics.median(timings) < 1.0, timings
+
+
+def test_the_prover_is_pure() -> None:
+    """Importing the prover starts no jsii and loads neither CDK nor boto3 (a fresh interpreter:
+    this test process has them loaded already)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, constructs_lib.core.prover\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'constructs', 'jsii', 'boto3', 'botocore'}))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
