@@ -15,6 +15,7 @@ from constructs_lib.core.prover import Design, Evidence, Verdict, prove
 from tests.access.conftest import (
     ACCOUNT,
     ADMIN,
+    ATTACKER,
     AUTH,
     READER,
     assert_fails,
@@ -143,3 +144,26 @@ def test_a_statement_for_another_account_lets_its_principals_decrypt() -> None:
     example = assert_fails(design(), e, "P1")
     assert example.principal.startswith("arn:aws:iam::444455556666:")
     assert replay(e, example).value == "ALLOWED"
+
+
+def test_dropping_any_statement_of_the_package_policies_fails_a_property() -> None:
+    """The proofs can fail: each statement of the key policy and the bucket policy is needed by
+    some property (the RFD's optional "Deny AdministratorAccess users" statement is defence in
+    depth: no property needs it; the admins' statement is needed by P4 when there is no deploy
+    role: test_p4_fails_when_neither_the_deploy_role_nor_an_admin_can_put_the_key_policy)."""
+    d = design()
+    full = Evidence(
+        key_policy=key_policy(d, denied_principal_arns=[ATTACKER]),
+        bucket_policy=bucket_policy(d),
+    )
+    undecided = []
+    for document in ("key_policy", "bucket_policy"):
+        for dropped in getattr(full, document)["Statement"]:
+            if dropped.get("Sid") in (policies.SID_DENY, policies.SID_DENY_MISSING_ENCRYPTION):
+                continue
+            mutated = copy.deepcopy(getattr(full, document))
+            mutated["Statement"] = [s for s in mutated["Statement"] if s.get("Sid") != dropped.get("Sid")]
+            e = replace(full, **{document: mutated})
+            if not any(prove(d, e, [p])[0].verdict is Verdict.FAIL for p in ("P6", "P4", "P5", "P2", "P1", "P3")):
+                undecided.append(dropped.get("Sid"))
+    assert undecided == []

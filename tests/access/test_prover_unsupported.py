@@ -38,8 +38,10 @@ UNSUPPORTED_PRINCIPALS: dict[str, tuple[dict[str, Any], str]] = {
     "federated": ({"Federated": "cognito-identity.amazonaws.com"}, "Federated"),
     "wildcard-in-arn": ({"AWS": "arn:aws:iam::111122223333:role/team-*"}, "wildcard"),
     "unique-id": ({"AWS": "AROAEXAMPLEID1234567"}, "unique id"),
-    "session": ({"AWS": "arn:aws:sts::111122223333:assumed-role/TeleportAuth/auth-1"}, "session"),
+    "session": ({"AWS": "arn:aws:sts::111122223333:assumed-role/Attacker/s1"}, "session"),
 }
+#: In the Deny, the principal must be one that could be Teleport's.
+DENIED_INSTEAD = {"session": {"AWS": "arn:aws:sts::111122223333:assumed-role/TeleportAuth/auth-1"}}
 
 
 def _reasons(found: Any) -> str:
@@ -78,7 +80,7 @@ def test_an_unsupported_principal_in_an_allow_makes_p1_cannot_prove_and_in_a_den
     e = evidence()
     allow = {"Effect": "Allow", "Principal": principal, "Action": "kms:Decrypt", "Resource": "*"}
     p1 = result(design(), replace(e, key_policy=with_statements(e.key_policy, allow)), "P1")
-    deny = {"Effect": "Deny", "Principal": principal, "Action": "kms:*", "Resource": "*"}
+    deny = {"Effect": "Deny", "Principal": DENIED_INSTEAD.get(case, principal), "Action": "kms:*", "Resource": "*"}
     p5 = result(design(), replace(e, key_policy=with_statements(e.key_policy, deny)), "P5")
     for found in (p1, p5):
         assert found.verdict is Verdict.CANNOT_PROVE, found

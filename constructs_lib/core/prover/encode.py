@@ -243,21 +243,25 @@ class SymbolicRequest:
         return z3.And(self.is_kind(Kind.ROOT), self.in_account(account))
 
     def is_session_of(self, account: str, role: str) -> Bool:
-        """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names."""
+        """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names.
+
+        Role names are unique in an account whatever the path: when a named candidate has that
+        name, no stand-in can.
+        """
+        named = [
+            i
+            for i, c in enumerate(self.candidates)
+            if c.kind is Kind.ROLE and c.account == account and c.arn is not None and c.arn.rsplit("/", 1)[-1] == role
+        ]
+        if named:
+            return self._is(named)
         cases = []
         for i, c in enumerate(self.candidates):
-            if c.kind is not Kind.ROLE or c.account != account:
-                continue
-            if c.arn is not None:
-                if c.arn.rsplit("/", 1)[-1] == role:
-                    cases.append(self.principal == i)
-            else:
+            if c.kind is Kind.ROLE and c.account == account and c.arn is None:
                 self.principal_strings()
+                name = z3.StringVal(role)
                 cases.append(
-                    z3.And(
-                        self.principal == i,
-                        z3.Or(c.name == z3.StringVal(role), z3.SuffixOf(z3.StringVal("/" + role), c.name)),
-                    )
+                    z3.And(self.principal == i, z3.Or(c.name == name, z3.SuffixOf(z3.StringVal("/" + role), c.name)))
                 )
         return z3.Or(*cases) if cases else z3.BoolVal(False)
 
