@@ -167,3 +167,22 @@ def test_dropping_any_statement_of_the_package_policies_fails_a_property() -> No
             if not any(prove(d, e, [p])[0].verdict is Verdict.FAIL for p in ("P6", "P4", "P5", "P2", "P1", "P3")):
                 undecided.append(dropped.get("Sid"))
     assert undecided == []
+
+
+def test_principals_keep_their_spelling_from_the_identity_policies() -> None:
+    """aws:PrincipalArn is compared case-sensitively: a principal known only from
+    ``identity_policies`` must be seen with the spelling given there (a lower-cased copy once
+    turned this FAIL into a PASS)."""
+    admin = f"arn:aws:iam::{ACCOUNT}:role/AccountAdministrator"
+    e = evidence()
+    everyone = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalArn": admin}},
+    }
+    e = replace(e, key_policy=with_statements(e.key_policy, everyone), identity_policies={admin: []})
+    example = assert_fails(design(), e, "P1")
+    assert example.principal == admin
+    assert replay(e, example).value == "ALLOWED"

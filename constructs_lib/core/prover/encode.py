@@ -710,7 +710,8 @@ class Encoder:
         allows = [r.is_kind(Kind.ROOT)]
         denies = []
         listed = []
-        for arn, policies in self.parsed.identity.items():
+        for lowered, policies in self.parsed.identity.items():
+            arn = self.parsed.identity_names.get(lowered, lowered)
             is_it = z3.And(r.is_kind(Kind.ROLE, Kind.USER), r.is_principal(arn))
             listed.append(is_it)
             allow, _ = self.policies(policies, Effect.ALLOW)

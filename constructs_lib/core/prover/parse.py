@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -490,6 +490,8 @@ class Parsed:
     #: Lower-cased principal ARN -> its identity policies.
     identity: Mapping[str, tuple[Policy, ...]]
     guardrails: int
+    #: Lower-cased principal ARN -> the ARN as the evidence spells it.
+    identity_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_evidence(evidence: Any) -> Parsed:
@@ -501,7 +503,13 @@ def parse_evidence(evidence: Any) -> Parsed:
         else parse_policy(evidence.bucket_policy, "bucket policy", resource_policy=True)
     )
     identity: dict[str, tuple[Policy, ...]] = {}
+    names: dict[str, str] = {}
     for arn, documents in evidence.identity_policies.items():
+        if arn.lower() in identity:
+            raise PolicyFormatError(
+                f"identity_policies names {arn} twice (ARNs differing only by case are one principal)"
+            )
+        names[arn.lower()] = arn
         if isinstance(documents, Mapping | str):
             raise PolicyFormatError(f"identity_policies[{arn!r}] must be a list of policy documents")
         identity[arn.lower()] = tuple(
@@ -513,4 +521,5 @@ def parse_evidence(evidence: Any) -> Parsed:
         grants=parse_grants(evidence.grants),
         identity=identity,
         guardrails=len(evidence.scps) + len(evidence.rcps),
+        identity_names=names,
     )

@@ -71,7 +71,7 @@ def _universe(design: Design, parsed: Iterable[Parsed]) -> Universe:
                 services.add(ref.value)
             if ref.account is not None:
                 accounts.add(ref.account)
-        names += [arn for arn in evidence.identity if ":role/" in arn or ":user/" in arn]
+        names += [arn for arn in evidence.identity_names.values() if ":role/" in arn or ":user/" in arn]
     arns = tuple(n for n in names if ":role/" in n or ":user/" in n)
     accounts |= {a.split(":")[4] for a in arns}
     return Universe(arns, tuple(sorted(accounts)), tuple(sorted(services)))
