@@ -118,3 +118,14 @@ def test_the_prover_is_pure() -> None:
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_same_question_gets_the_same_counterexample() -> None:
+    """Each proof runs in a fresh z3 context: what ran before cannot change the answer."""
+    e = evidence()
+    root = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}
+    e = replace(e, key_policy=with_statements(e.key_policy, root))
+    first = [r.counterexample for r in prove(design(), e)]
+    prove(design(), evidence())
+    assert [r.counterexample for r in prove(design(), e)] == first
+    assert any(c is not None for c in first)

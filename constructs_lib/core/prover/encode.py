@@ -11,7 +11,8 @@ leave it free and then fix it to the value that makes a violation hardest (see d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,19 +39,70 @@ from constructs_lib.core.prover.parse import (
 Bool = Any  # z3.BoolRef: z3 ships no type information
 Expr = Any
 
-RE = z3.ReSort(z3.StringSort())
-ANY_CHAR = z3.AllChar(RE)
-ANY_STRING = z3.Full(RE)
-NOT_COLON = z3.Intersect(ANY_CHAR, z3.Complement(z3.Re(":")))
-PRINTABLE = z3.Star(z3.Range(" ", "~"))
-#: IAM names: alphanumerics and ``+=,.@_-``; paths add ``/``.
-IAM_NAME = z3.Plus(
-    z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), *(z3.Re(c) for c in "+=,.@_-/"))
-)
-ACCOUNT_ID = z3.Loop(z3.Range("0", "9"), 12, 12)
-SERVICE_NAME = z3.Concat(
-    z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))), z3.Re(".amazonaws.com")
-)
+
+@dataclass(frozen=True)
+class Regexes:
+    """The fixed regular expressions, built once per z3 context."""
+
+    any_char: Expr
+    any_string: Expr
+    not_colon: Expr
+    printable: Expr
+    #: IAM names: alphanumerics and ``+=,.@_-``; paths add ``/``.
+    iam_name: Expr
+    account_id: Expr
+    service_name: Expr
+
+
+_regexes: tuple[Any, Regexes] | None = None
+
+
+def regexes() -> Regexes:
+    """The fixed regular expressions of the current z3 context (``isolated`` changes it)."""
+    global _regexes
+    context = z3.main_ctx()
+    if _regexes is None or _regexes[0] is not context:
+        sort = z3.ReSort(z3.StringSort())
+        any_char = z3.AllChar(sort)
+        _regexes = (
+            context,
+            Regexes(
+                any_char=any_char,
+                any_string=z3.Full(sort),
+                not_colon=z3.Intersect(any_char, z3.Complement(z3.Re(":"))),
+                printable=z3.Star(z3.Range(" ", "~")),
+                iam_name=z3.Plus(
+                    z3.Union(
+                        z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), *(z3.Re(c) for c in "+=,.@_-/")
+                    )
+                ),
+                account_id=z3.Loop(z3.Range("0", "9"), 12, 12),
+                service_name=z3.Concat(
+                    z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))),
+                    z3.Re(".amazonaws.com"),
+                ),
+            ),
+        )
+    return _regexes[1]
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Run one proof in a fresh z3 context.
+
+    z3's answers depend on everything its (global) context has seen, so without this the same
+    question asked twice in one process can get two different, equally valid counterexamples.
+    Not thread-safe, like z3's global context itself.
+    """
+    module = z3.z3
+    saved = module._main_ctx
+    module._main_ctx = None
+    try:
+        yield
+    finally:
+        module._main_ctx = saved
+
+
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
 
@@ -83,8 +135,10 @@ def literal_re(text: str, *, ignore_case: bool = False) -> Expr:
     return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
 
-def glob_re(pattern: str, *, ignore_case: bool = False, star: Expr = ANY_STRING, one: Expr = ANY_CHAR) -> Expr:
+def glob_re(pattern: str, *, ignore_case: bool = False, star: Expr = None, one: Expr = None) -> Expr:
     """``*`` and ``?`` wildcards, the rest literal."""
+    star = regexes().any_string if star is None else star
+    one = regexes().any_char if one is None else one
     parts: list[Expr] = []
     literal = ""
     for char in pattern:
@@ -110,7 +164,7 @@ def arn_re(pattern: str) -> Expr | None:
         if index:
             parts.append(z3.Re(":"))
         if index < 5:
-            parts.append(glob_re(segment, star=z3.Star(NOT_COLON), one=NOT_COLON))
+            parts.append(glob_re(segment, star=z3.Star(regexes().not_colon), one=regexes().not_colon))
         else:
             parts.append(glob_re(segment))
     return z3.Concat(*parts)
@@ -298,7 +352,7 @@ class SymbolicRequest:
         self._strings = (arn, account)
         self.constraints.append(z3.Length(self.other_account) == 12)
         self.constraints += [self.other_account != z3.StringVal(a) for a in self.accounts]
-        self.strict.append(z3.InRe(self.other_account, ACCOUNT_ID))
+        self.strict.append(z3.InRe(self.other_account, regexes().account_id))
         for i, c in enumerate(self.candidates):
             if c.name is None:
                 continue
@@ -306,10 +360,10 @@ class SymbolicRequest:
             if c.kind is Kind.SERVICE:
                 self.constraints.append(z3.Implies(chosen, z3.SuffixOf(z3.StringVal(".amazonaws.com"), c.name)))
                 self.constraints += [c.name != z3.StringVal(s) for s in self.services]
-                self.strict.append(z3.Implies(chosen, z3.InRe(c.name, SERVICE_NAME)))
+                self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().service_name)))
                 continue
             self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
-            self.strict.append(z3.Implies(chosen, z3.InRe(c.name, IAM_NAME)))
+            self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().iam_name)))
             # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
             full = self._arn_of(c)
             self.strict += [
@@ -342,7 +396,7 @@ class SymbolicRequest:
         The exact character sets live in ``strict`` (``solve`` adds those a model breaks) and
         readable values in ``pretty`` (best effort, for counterexamples only).
         """
-        self.pretty = [z3.InRe(self.resource, PRINTABLE)]
+        self.pretty = [z3.InRe(self.resource, regexes().printable)]
         if self.action_domain is not None:
             action = z3.Or(*(self.action == z3.StringVal(a) for a in self.action_domain))
         else:
@@ -380,7 +434,7 @@ class SymbolicRequest:
             for index in range(self.set_slots):
                 value = z3.String(f"{name}[{index}]")
                 slot_present = z3.Bool(f"has[{name}][{index}]")
-                self.pretty.append(z3.InRe(value, PRINTABLE))
+                self.pretty.append(z3.InRe(value, regexes().printable))
                 if spec.service and spec.service != self.service:
                     self.constraints.append(z3.Not(slot_present))
                 slots.append((slot_present, value))
@@ -401,7 +455,7 @@ class SymbolicRequest:
             if name == "aws:securetransport":
                 self.constraints.append(present)
         else:
-            self.pretty.append(z3.InRe(value, PRINTABLE))
+            self.pretty.append(z3.InRe(value, regexes().printable))
         return KeyTerm(spec.type, present, value)
 
     def _derived(self, name: str, spec: KeySpec) -> KeyTerm:

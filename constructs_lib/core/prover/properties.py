@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import z3  # type: ignore[import-untyped]
 
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
-from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest, condition_keys
+from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest, condition_keys, isolated
 from constructs_lib.core.prover.evaluate import grant_allows, key_account
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
 from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
@@ -542,7 +542,8 @@ def prove(design: Design, evidence: Evidence, properties: Iterable[str] = ALL_PR
     if unknown:
         raise ValueError(f"unknown properties {unknown}; known: {', '.join(ALL_PROPERTIES)}")
     parsed = parse_evidence(evidence)
-    results = [_PROVERS[p](design, parsed) for p in wanted]
+    with isolated():
+        results = [_PROVERS[p](design, parsed) for p in wanted]
     if parsed.guardrails:
         results = [_with_guardrails(r) for r in results]
     return results
@@ -553,6 +554,11 @@ def new_access(design: Design, before: Evidence, after: Evidence) -> Request | N
     allows and ``before`` does not; None when there is none. Raises ``CannotProveError`` when the
     answer depends on something not modelled."""
     parsed = [parse_evidence(before), parse_evidence(after)]
+    with isolated():
+        return _new_access(design, parsed)
+
+
+def _new_access(design: Design, parsed: list[Parsed]) -> Request | None:
     reasons: list[str] = []
     for service in ("kms", "s3"):
         if service == "kms":
@@ -591,6 +597,11 @@ def solver_decide(evidence: Evidence, request: Request, *, account: str, partiti
     unknowns, UNKNOWN otherwise. A principal whose identity policies are not supplied is taken as
     the prover takes it (allowed anything, denied nothing).
     """
+    with isolated():
+        return _solver_decide(evidence, request, account=account, partition=partition)
+
+
+def _solver_decide(evidence: Evidence, request: Request, *, account: str, partition: str) -> Decision:
     parsed = parse_evidence(evidence)
     who = classify_principal(request.principal)
     service = request.action.split(":", 1)[0].lower()
