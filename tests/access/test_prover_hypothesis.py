@@ -340,13 +340,13 @@ def check(e: Evidence, side: Side) -> None:
         assert brute(e, found, side) is Decision.ALLOWED, found.describe()
 
 
-@settings(derandomize=True, max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(derandomize=True, max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kms_evidence())
 def test_key_policies_grants_and_identity_policies_agree_with_brute_force(e: Evidence) -> None:
     check(e, KMS)
 
 
-@settings(derandomize=True, max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(derandomize=True, max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s3_evidence())
 def test_bucket_policies_and_identity_policies_agree_with_brute_force(e: Evidence) -> None:
     check(e, S3)
