@@ -60,6 +60,7 @@ def test_separated_admins_may_not_decrypt_but_rfd_admins_may() -> None:
     rfd = design(admin_arns=(ADMIN,), admin_mode="rfd")
     e = evidence(rfd)
     assert_passes(rfd, e, ["P1"])
+    assert any(ADMIN in f and "may decrypt" in f for f in prove(rfd, e, ["P1"])[0].findings)
     example = assert_fails(replace(rfd, admin_mode="separated"), e, "P1")
     assert example.principal == ADMIN
 
@@ -100,6 +101,15 @@ def test_p4_fails_when_neither_the_deploy_role_nor_an_admin_can_put_the_key_poli
     without = json.loads(json.dumps(without).replace('"kms:*"', '"kms:Describe*"'))
     example = assert_fails(d, replace(e, key_policy=without), "P4")
     assert (example.principal, example.action) == (ADMIN, "kms:PutKeyPolicy")
+
+
+def test_p4_reports_a_design_without_key_administrators_as_a_break_glass_finding() -> None:
+    (with_deploy_role_only,) = prove(design(), evidence(), ["P4"])
+    assert with_deploy_role_only.verdict is Verdict.PASS
+    assert any("break-glass" in f for f in with_deploy_role_only.findings)
+    d = design(admin_arns=(ADMIN,))
+    (with_admins,) = prove(d, evidence(d), ["P4"])
+    assert with_admins.findings == ()
 
 
 def test_p4_fails_without_anyone_meant_to_administer_the_key() -> None:

@@ -216,6 +216,9 @@ def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
         + (" and the key administrators" if design.admin_mode == "rfd" else "")
         + " can use the key, directly, through a grant, or by granting or rewriting the key policy",
         failed=failed,
+        findings=[f"key administrator {a} may decrypt recordings (rfd mode: kms:*)" for a in design.admin_arns]
+        if design.admin_mode == "rfd"
+        else [],
     )
 
 
@@ -351,11 +354,19 @@ def prove_p4(design: Design, parsed: Parsed) -> PropertyResult:
         )
     results = [(arn, *_still_allowed_kms(design, parsed, arn, "kms:PutKeyPolicy")) for arn in candidates]
     notes = [f"identity policies of {a} not supplied: not checked" for a in _unlisted(parsed, candidates)]
+    findings = []
+    if not design.admin_arns:
+        findings.append(
+            "no key administrator is named: if the deploy role changes or its bootstrap is recreated, "
+            "nobody can update the key policy (break-glass)"
+        )
     for arn, found, r in results:
         if found.verdict is Verdict.PASS:
-            return _result(P4, found, r, passed=f"{arn} can always call kms:PutKeyPolicy", failed="", notes=notes)
+            passed = f"{arn} can always call kms:PutKeyPolicy"
+            return _result(P4, found, r, passed=passed, failed="", notes=notes, findings=findings)
     arn, found, r = next(((a, f, r) for a, f, r in results if f.verdict is Verdict.CANNOT_PROVE), results[0])
-    return _result(P4, found, r, passed="", failed=f"{arn} cannot update the key policy (lockout)", notes=notes)
+    failed = f"{arn} cannot update the key policy (lockout)"
+    return _result(P4, found, r, passed="", failed=failed, notes=notes, findings=findings)
 
 
 # --- P5 --------------------------------------------------------------------------------------------
