@@ -253,13 +253,12 @@ class SymbolicRequest:
             Candidate(Kind.ROLE if ":role/" in arn else Kind.USER, arn.split(":")[4], arn)
             for arn in self.canonical.values()
         ]
-        for index, account in enumerate([*self.accounts, None]):
+        for account in [*self.accounts, None]:
             where = account or "other"
             candidates.append(Candidate(Kind.ROLE, account, None, z3.String(f"role_name[{where}]")))
             candidates.append(Candidate(Kind.USER, account, None, z3.String(f"user_name[{where}]")))
             root = f"arn:{self.partition}:iam::{account}:root" if account else None
             candidates.append(Candidate(Kind.ROOT, account, root))
-            del index
         candidates += [Candidate(Kind.SERVICE, None, s) for s in self.services]
         candidates.append(Candidate(Kind.SERVICE, None, None, z3.String("service_name")))
         if self.service == "s3":
