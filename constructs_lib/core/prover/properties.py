@@ -13,7 +13,7 @@ from constructs_lib.core.prover.evaluate import grant_allows, key_account
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
 from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
 from constructs_lib.core.prover.parse import Parsed, Ref, classify_principal, parse_evidence
-from constructs_lib.core.prover.solve import Found, Side, request_of, search
+from constructs_lib.core.prover.solve import Found, Side, request_of, search, search_each
 
 P1, P2, P3, P4, P5, P6 = "P1", "P2", "P3", "P4", "P5", "P6"
 ALL_PROPERTIES = (P1, P2, P3, P4, P5, P6)
@@ -398,60 +398,83 @@ def _object_arn(design: Design, name: Bool) -> Bool:
     return z3.Concat(z3.StringVal(design.objects_arn_prefix), name)
 
 
-def _teleport_s3(design: Design, parsed: Parsed, call: tuple[str, str, bool, bool]) -> tuple[Found, SymbolicRequest]:
-    """Can one of Teleport's S3 calls be refused, for some object under the prefix?"""
-    _, action, on_object, headers = call
-    q = _query(design, [parsed], service="s3", actions=(action,), environment_known=False)
+def _teleport_s3(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, SymbolicRequest]]:
+    """For each of Teleport's S3 calls: can it be refused, for some object under the prefix?"""
+    q = _query(
+        design, [parsed], service="s3", actions=sorted({a for _, a, _, _ in S3_REQUESTS}), environment_known=False
+    )
     r, encoder = q.request, q.encoders[0]
     allowed, _ = encoder.s3(design.account)
     name = z3.String("object_key")
     secure, tls = r.modelled("aws:securetransport"), r.modelled("s3:tlsversion")
     sse, sse_key = r.modelled(SSE), r.modelled(SSE_KEY)
-    parts = [r.resource == (_object_arn(design, name) if on_object else z3.StringVal(design.bucket_arn))]
-    if headers:
-        parts += [sse.present, sse.value == z3.StringVal("aws:kms"), sse_key.present]
-        parts.append(sse_key.value == z3.StringVal(design.teleport_key_id))
-    else:
-        parts += [z3.Not(sse.present), z3.Not(sse_key.present)]
     given = {
         "aws:securetransport": secure.value == z3.StringVal("true"),
         "s3:tlsversion": z3.Or(tls.value == z3.RealVal("1.2"), tls.value == z3.RealVal("1.3")),
         SSE: z3.BoolVal(True),
         SSE_KEY: z3.BoolVal(True),
     }
-    r.constraints.append(z3.Length(name) >= 1)
+    r.constraints += [
+        z3.Length(name) >= 1,
+        r.is_principal(design.auth_role_arn),
+        *given.values(),
+        *_fixed_context(r, given),
+    ]
     r.pretty.append(z3.InRe(name, z3.Plus(z3.Range("a", "z"))))
-    violation = z3.And(
-        r.is_principal(design.auth_role_arn), *parts, *given.values(), *_fixed_context(r, given), z3.Not(allowed)
+    violations = []
+    for _, action, on_object, headers in S3_REQUESTS:
+        parts = [
+            r.action == z3.StringVal(action.lower()),
+            r.resource == (_object_arn(design, name) if on_object else z3.StringVal(design.bucket_arn)),
+        ]
+        if headers:
+            parts += [sse.present, sse.value == z3.StringVal("aws:kms"), sse_key.present]
+            parts.append(sse_key.value == z3.StringVal(design.teleport_key_id))
+        else:
+            parts += [z3.Not(sse.present), z3.Not(sse_key.present)]
+        violations.append(z3.And(*parts, z3.Not(allowed)))
+    for call, found in zip(S3_REQUESTS, search_each(r, violations, [Side(encoder, False)]), strict=True):
+        yield call[0], found, r
+
+
+def _teleport_kms(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, SymbolicRequest]]:
+    """For each KMS call S3 makes for Teleport: can it be refused?"""
+    q = _query(
+        design,
+        [parsed],
+        service="kms",
+        actions=sorted({a for _, a, _ in KMS_REQUESTS}),
+        environment_known=False,
+        resource=design.key_arn,
     )
-    return search(r, violation, [Side(encoder, False)]), r
-
-
-def _teleport_kms(design: Design, parsed: Parsed, call: tuple[str, str, str | None]) -> tuple[Found, SymbolicRequest]:
-    """Can one of the KMS calls S3 makes for Teleport be refused?"""
-    _, action, arn = call
-    q = _query(design, [parsed], service="kms", actions=(action,), environment_known=False, resource=design.key_arn)
     r, encoder = q.request, q.encoders[0]
     allowed, _ = encoder.kms(design.account)
     name = z3.String("object_key")
     secure, via = r.modelled("aws:securetransport"), r.modelled("kms:viaservice")
     context = r.context_key(S3_ARN_CONTEXT)
-    if arn is None:
-        parts = [z3.Not(via.present), z3.Not(context.present)]
-    else:
-        value = z3.StringVal(design.bucket_arn) if arn == "bucket" else _object_arn(design, name)
-        parts = [via.present, via.value == z3.StringVal(design.via_s3), context.present, context.value == value]
     given = {
         "aws:securetransport": secure.value == z3.StringVal("true"),
         "kms:viaservice": z3.BoolVal(True),
         ENCRYPTION_CONTEXT_PREFIX + S3_ARN_CONTEXT: z3.BoolVal(True),
     }
-    r.constraints.append(z3.Length(name) >= 1)
+    r.constraints += [
+        z3.Length(name) >= 1,
+        r.is_principal(design.auth_role_arn),
+        *given.values(),
+        *_fixed_context(r, given),
+    ]
     r.pretty.append(z3.InRe(name, z3.Plus(z3.Range("a", "z"))))
-    violation = z3.And(
-        r.is_principal(design.auth_role_arn), *parts, *given.values(), *_fixed_context(r, given), z3.Not(allowed)
-    )
-    return search(r, violation, [Side(encoder, False)]), r
+    violations = []
+    for _, action, arn in KMS_REQUESTS:
+        parts = [r.action == z3.StringVal(action.lower())]
+        if arn is None:
+            parts += [z3.Not(via.present), z3.Not(context.present)]
+        else:
+            value = z3.StringVal(design.bucket_arn) if arn == "bucket" else _object_arn(design, name)
+            parts += [via.present, via.value == z3.StringVal(design.via_s3), context.present, context.value == value]
+        violations.append(z3.And(*parts, z3.Not(allowed)))
+    for call, found in zip(KMS_REQUESTS, search_each(r, violations, [Side(encoder, False)]), strict=True):
+        yield f"{call[0]} (S3 calling KMS)", found, r
 
 
 def prove_p5(design: Design, parsed: Parsed) -> PropertyResult:
@@ -459,18 +482,12 @@ def prove_p5(design: Design, parsed: Parsed) -> PropertyResult:
     if design.auth_role_arn.lower() not in parsed.identity:
         notes.append("the auth role's identity policies were not supplied: the identity side was not checked")
     doubtful: tuple[Found, SymbolicRequest, str] | None = None
-
-    def checks() -> Iterator[tuple[str, Found, SymbolicRequest]]:
-        for call in S3_REQUESTS:
-            yield (call[0], *_teleport_s3(design, parsed, call))
-        for kms_call in KMS_REQUESTS:
-            yield (f"{kms_call[0]} (S3 calling KMS)", *_teleport_kms(design, parsed, kms_call))
-
-    for label, found, r in checks():
-        if found.verdict is Verdict.FAIL:
-            return _result(P5, found, r, passed="", failed=f"Teleport's {label} is refused", notes=notes)
-        if found.verdict is Verdict.CANNOT_PROVE and doubtful is None:
-            doubtful = (found, r, label)
+    for calls in (_teleport_s3, _teleport_kms):
+        for label, found, r in calls(design, parsed):
+            if found.verdict is Verdict.FAIL:
+                return _result(P5, found, r, passed="", failed=f"Teleport's {label} is refused", notes=notes)
+            if found.verdict is Verdict.CANNOT_PROVE and doubtful is None:
+                doubtful = (found, r, label)
     if doubtful is not None:
         found, r, label = doubtful
         return _result(P5, found, r, passed="", failed="", notes=[f"{label}", *notes])

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -66,9 +66,26 @@ def _refine(solver: Any, constraints: Sequence[Bool]) -> Any:
 
 
 def search(request: SymbolicRequest, violation: Bool, sides: Sequence[Side]) -> Found:
+    """Is there a request with ``violation``? (See the module docstring for the verdicts.)"""
+    return next(search_each(request, [violation], sides))
+
+
+def search_each(request: SymbolicRequest, violations: Sequence[Bool], sides: Sequence[Side]) -> Iterator[Found]:
+    """``search`` for each violation in turn, on one solver (the encoding is shared)."""
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
-    solver.add(*request.constraints, violation)
+    solver.add(*request.constraints)
+    for violation in violations:
+        solver.push()
+        try:
+            solver.add(violation)
+            found = _search(solver, request, sides)
+        finally:
+            solver.pop()
+        yield found
+
+
+def _search(solver: Any, request: SymbolicRequest, sides: Sequence[Side]) -> Found:
     first = _refine(solver, request.strict)
     if first == z3.unsat:
         return Found(Verdict.PASS)
