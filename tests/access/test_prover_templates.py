@@ -63,9 +63,7 @@ def evidence_of(scenario: Scenario) -> Evidence:
     )
 
 
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
-def test_bucket_policy_rows_agree(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
-    scenario = scenarios(scenario_name)
+def check_bucket_policy_rows_agree(scenario: Scenario) -> None:
     e = evidence_of(scenario)
     checked = 0
     for row in BUCKET_ROWS:
@@ -88,9 +86,7 @@ def test_bucket_policy_rows_agree(scenarios: Callable[[str], Scenario], scenario
     assert checked == 3 * len(BUCKET_ROWS)
 
 
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
-def test_key_policy_rows_agree(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
-    scenario = scenarios(scenario_name)
+def check_key_policy_rows_agree(scenario: Scenario) -> None:
     e = evidence_of(scenario)
     for row in KEY_ROWS:
         request = Request(arn_of(row.who, scenario), row.action, scenario.stack.key_arn, row.request(scenario))
@@ -98,10 +94,8 @@ def test_key_policy_rows_agree(scenarios: Callable[[str], Scenario], scenario_na
         assert decide(e, request, account=ACCOUNT) is expected, row.id
 
 
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
-def test_every_action_sweep_agrees(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
+def check_every_action_sweep_agrees(scenario: Scenario) -> None:
     """test_key_policy_every_action's table: every principal against every KMS action on the key."""
-    scenario = scenarios(scenario_name)
     e = evidence_of(scenario)
     context = via_s3(the_bucket)(scenario)
     disagreements = [
@@ -143,13 +137,11 @@ def scenario_evidence(scenario: Scenario) -> Evidence:
     )
 
 
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
-def test_the_synthesized_templates_pass(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
+def check_the_synthesized_template_passes(scenario: Scenario) -> None:
     """``configured`` uses strict mode (requireEncryptionHeaders): its bucket policy denies any
     PutObject without encryption headers, which is how UploadPart and CompleteMultipartUpload
     reach S3 (DOMAIN.md). P5 therefore FAILs there, with UploadPart as the counterexample: the
     prover states the risk that the access-model tables only describe (docs/THREAT_MODEL.md)."""
-    scenario = scenarios(scenario_name)
     d, e = scenario_design(scenario), scenario_evidence(scenario)
     results = {r.id: r for r in prove(d, e)}
     strict = scenario.config.require_encryption_headers
@@ -161,7 +153,17 @@ def test_the_synthesized_templates_pass(scenarios: Callable[[str], Scenario], sc
             assert "UploadPart" in found.summary or "CompleteMultipartUpload" in found.summary
         else:
             assert found.verdict is Verdict.PASS, found
-    assert scenario_name != "configured" or strict
+    assert scenario.name != "configured" or strict
+
+
+@pytest.mark.parametrize("scenario_name", SCENARIOS)
+def test_template(scenarios: Callable[[str], Scenario], scenario_name: str) -> None:  # noqa: F811
+    """One test per template, so that parallel runs (pytest -n) synthesize each template once."""
+    scenario = scenarios(scenario_name)
+    check_the_synthesized_template_passes(scenario)
+    check_bucket_policy_rows_agree(scenario)
+    check_key_policy_rows_agree(scenario)
+    check_every_action_sweep_agrees(scenario)
 
 
 # --- where principalmapper is wrong, the prover follows IAM ----------------------------------------
