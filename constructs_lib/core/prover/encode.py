@@ -1,0 +1,867 @@
+"""The z3 encoding: one symbolic request, and formulas saying what the policies decide for it.
+
+A ``SymbolicRequest`` has a principal (kind, account, ARN), a lower-cased action, a resource and
+the modelled condition keys (present or not, and their values). ``Encoder`` turns one piece of
+evidence into formulas over it: ``kms_allowed``, ``s3_allowed`` and their explicit-deny parts.
+
+Everything the encoding does not model becomes a fresh boolean ("unknown"), recorded with the
+reason and with the direction in which it can only widen access, so that ``solve`` can first
+leave it free and then fix it to the value that makes a violation hardest (see docs/PROVER.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import z3  # type: ignore[import-untyped]
+
+from constructs_lib.core.prover.catalog import ENCRYPTION_CONTEXT_OPERATIONS
+from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, KeySpec, Source, Type, spec_of
+from constructs_lib.core.prover.match import action_match, arn_segments, resource_match
+from constructs_lib.core.prover.parse import (
+    Condition,
+    Effect,
+    Family,
+    Grant,
+    Kind,
+    Parsed,
+    Policy,
+    PrincipalRef,
+    Qualifier,
+    Ref,
+    Statement,
+)
+
+Bool = Any  # z3.BoolRef: z3 ships no type information
+Expr = Any
+
+
+@dataclass(frozen=True)
+class Regexes:
+    """The fixed regular expressions, built once per z3 context."""
+
+    any_char: Expr
+    any_string: Expr
+    not_colon: Expr
+    printable: Expr
+    #: IAM names: alphanumerics and ``+=,.@_-``; paths add ``/``.
+    iam_name: Expr
+    account_id: Expr
+    service_name: Expr
+
+
+_regexes: tuple[Any, Regexes] | None = None
+
+
+def regexes() -> Regexes:
+    """The fixed regular expressions of the current z3 context (``isolated`` changes it)."""
+    global _regexes
+    context = z3.main_ctx()
+    if _regexes is None or _regexes[0] is not context:
+        sort = z3.ReSort(z3.StringSort())
+        any_char = z3.AllChar(sort)
+        _regexes = (
+            context,
+            Regexes(
+                any_char=any_char,
+                any_string=z3.Full(sort),
+                not_colon=z3.Intersect(any_char, z3.Complement(z3.Re(":"))),
+                printable=z3.Star(z3.Range(" ", "~")),
+                iam_name=z3.Plus(
+                    z3.Union(
+                        z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), *(z3.Re(c) for c in "+=,.@_-/")
+                    )
+                ),
+                account_id=z3.Loop(z3.Range("0", "9"), 12, 12),
+                service_name=z3.Concat(
+                    z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))),
+                    z3.Re(".amazonaws.com"),
+                ),
+            ),
+        )
+    return _regexes[1]
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Run one proof in a fresh z3 context.
+
+    z3's answers depend on everything its (global) context has seen, so without this the same
+    question asked twice in one process can get two different, equally valid counterexamples.
+    Not thread-safe, like z3's global context itself.
+    """
+    module = z3.z3
+    saved = module._main_ctx
+    module._main_ctx = None
+    try:
+        yield
+    finally:
+        module._main_ctx = saved
+
+
+TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+
+
+@dataclass
+class Candidate:
+    """One principal the request may come from: a named one, or a stand-in for "anyone else".
+
+    Stand-ins: a role, a user and the root user of each account the evidence names and of one
+    other account (its id symbolic), and a service principal other than the named ones. One
+    request has one principal, so one stand-in of each shape covers everyone not named.
+    """
+
+    kind: Kind
+    #: None: the other account (``SymbolicRequest.other_account``); services have none either.
+    account: str | None
+    #: Concrete for named principals and root users of named accounts; None for stand-ins.
+    arn: str | None
+    #: Stand-ins: the symbolic role/user name (with path) or service principal.
+    name: Expr = None
+
+
+def literal_re(text: str, *, ignore_case: bool = False) -> Expr:
+    if not text:
+        return z3.Re(z3.StringVal(""))
+    if not ignore_case:
+        return z3.Re(z3.StringVal(text))
+    parts = [
+        z3.Union(z3.Re(c.lower()), z3.Re(c.upper())) if c.lower() != c.upper() else z3.Re(z3.StringVal(c)) for c in text
+    ]
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def glob_re(pattern: str, *, ignore_case: bool = False, star: Expr = None, one: Expr = None) -> Expr:
+    """``*`` and ``?`` wildcards, the rest literal."""
+    star = regexes().any_string if star is None else star
+    one = regexes().any_char if one is None else one
+    parts: list[Expr] = []
+    literal = ""
+    for char in pattern:
+        if char in "*?":
+            if literal:
+                parts.append(literal_re(literal, ignore_case=ignore_case))
+                literal = ""
+            parts.append(star if char == "*" else one)
+        else:
+            literal += char
+    if literal or not parts:
+        parts.append(literal_re(literal, ignore_case=ignore_case))
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def arn_re(pattern: str) -> Expr | None:
+    """ArnLike: the six components matched separately (wildcards stay within a component)."""
+    segments = arn_segments(pattern)
+    if segments is None:
+        return None
+    parts: list[Expr] = []
+    for index, segment in enumerate(segments):
+        if index:
+            parts.append(z3.Re(":"))
+        if index < 5:
+            parts.append(glob_re(segment, star=z3.Star(regexes().not_colon), one=regexes().not_colon))
+        else:
+            parts.append(glob_re(segment))
+    return z3.Concat(*parts)
+
+
+def string_matches(value: Expr, pattern: str) -> Bool:
+    """StringLike on a symbolic string (plain equality when there is no wildcard)."""
+    if "*" not in pattern and "?" not in pattern:
+        return value == z3.StringVal(pattern)
+    return z3.InRe(value, glob_re(pattern))
+
+
+@dataclass
+class Unknown:
+    var: Bool
+    reason: str
+    #: Setting the variable to True can only widen what the evidence allows.
+    widens_access: bool
+
+
+@dataclass
+class KeyTerm:
+    """A condition key's symbolic presence and value(s)."""
+
+    type: Type
+    present: Bool
+    value: Expr = None
+    #: Multi-valued keys: (present, value) slots; the set is the values of the present slots.
+    slots: list[tuple[Bool, Expr]] = field(default_factory=list)
+
+
+class SymbolicRequest:
+    """The request a query asks about: every field a z3 term, constrained to well-formed values.
+
+    ``service`` (``kms`` or ``s3``) decides which service-specific keys the request can carry.
+    ``environment_known`` False turns conditions on ENVIRONMENT keys (tags, organization,
+    aliases) into unknowns: used by "does this still work" questions, where picking a value
+    would be guessing. The principal is one of ``candidates`` (an integer choice), so that
+    matching a Principal element is arithmetic; its ARN and account only become strings when a
+    condition reads them.
+    """
+
+    def __init__(
+        self,
+        *,
+        partition: str,
+        service: str,
+        named_principals: Iterable[str],
+        named_accounts: Iterable[str] = (),
+        named_services: Iterable[str] = (),
+        action_domain: Sequence[str] | None,
+        environment_known: bool,
+        set_slots: int = 3,
+        resource_value: str | None = None,
+    ) -> None:
+        self.partition = partition
+        self.service = service
+        self.environment_known = environment_known
+        self.set_slots = set_slots
+        self.action = z3.String("action")
+        self.resource = z3.String("resource")
+        self.resource_value = resource_value
+        self.action_domain = tuple(a.lower() for a in action_domain) if action_domain is not None else None
+        #: Case-insensitive ARN -> the one spelling the model uses for that IAM identity.
+        self.canonical: dict[str, str] = {}
+        for arn in named_principals:
+            self.canonical.setdefault(arn.lower(), arn)
+        self.accounts = sorted({*named_accounts, *(arn.split(":")[4] for arn in self.canonical.values())})
+        self.services = sorted({s.lower() for s in named_services})
+        self.other_account = z3.String("other_account")
+        self.candidates = self._candidates()
+        self.principal = z3.Int("principal")
+        self._strings: tuple[Expr, Expr] | None = None
+        self.keys: dict[str, KeyTerm] = {}
+        #: Encryption-context keys outside ``keys`` are present (for EncryptionContextEquals).
+        self.other_context_keys = z3.Bool("other_encryption_context_keys")
+        #: Constraints every query carries; ``strict`` and ``pretty`` are described in _wellformed.
+        self.strict: list[Bool] = []
+        self.pretty: list[Bool] = []
+        self.constraints: list[Bool] = [self._wellformed()]
+
+    # -- principal --------------------------------------------------------------------------------
+
+    def _candidates(self) -> list[Candidate]:
+        candidates = [
+            Candidate(Kind.ROLE if ":role/" in arn else Kind.USER, arn.split(":")[4], arn)
+            for arn in self.canonical.values()
+        ]
+        for account in [*self.accounts, None]:
+            where = account or "other"
+            candidates.append(Candidate(Kind.ROLE, account, None, z3.String(f"role_name[{where}]")))
+            candidates.append(Candidate(Kind.USER, account, None, z3.String(f"user_name[{where}]")))
+            root = f"arn:{self.partition}:iam::{account}:root" if account else None
+            candidates.append(Candidate(Kind.ROOT, account, root))
+        candidates += [Candidate(Kind.SERVICE, None, s) for s in self.services]
+        candidates.append(Candidate(Kind.SERVICE, None, None, z3.String("service_name")))
+        if self.service == "s3":
+            candidates.append(Candidate(Kind.ANONYMOUS, None, "anonymous"))
+        return candidates
+
+    def _is(self, indices: Iterable[int]) -> Bool:
+        chosen = [self.principal == i for i in indices]
+        return z3.Or(*chosen) if chosen else z3.BoolVal(False)
+
+    def canon(self, arn: str) -> str:
+        return self.canonical.get(arn.lower(), arn)
+
+    def is_kind(self, *kinds: Kind) -> Bool:
+        return self._is(i for i, c in enumerate(self.candidates) if c.kind in kinds)
+
+    def is_principal(self, arn: str) -> Bool:
+        """The request comes from this role or user ARN, root ARN or service principal."""
+        wanted = self.canon(arn)
+        return self._is(i for i, c in enumerate(self.candidates) if c.arn is not None and c.arn == wanted)
+
+    def is_service(self, name: str) -> Bool:
+        return self._is(i for i, c in enumerate(self.candidates) if c.kind is Kind.SERVICE and c.arn == name.lower())
+
+    def in_account(self, account: str) -> Bool:
+        """A role, user or root user of ``account``."""
+        iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
+        if account in self.accounts:
+            return self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account == account)
+        others = self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account is None)
+        self.principal_strings()
+        return z3.And(others, self.other_account == z3.StringVal(account))
+
+    def is_root_of(self, account: str) -> Bool:
+        return z3.And(self.is_kind(Kind.ROOT), self.in_account(account))
+
+    def is_session_of(self, account: str, role: str) -> Bool:
+        """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names.
+
+        Role names are unique in an account whatever the path: when a named candidate has that
+        name, no stand-in can.
+        """
+        named = [
+            i
+            for i, c in enumerate(self.candidates)
+            if c.kind is Kind.ROLE and c.account == account and c.arn is not None and c.arn.rsplit("/", 1)[-1] == role
+        ]
+        if named:
+            return self._is(named)
+        cases = []
+        for i, c in enumerate(self.candidates):
+            if c.kind is Kind.ROLE and c.account == account and c.arn is None:
+                self.principal_strings()
+                name = z3.StringVal(role)
+                cases.append(
+                    z3.And(self.principal == i, z3.Or(c.name == name, z3.SuffixOf(z3.StringVal("/" + role), c.name)))
+                )
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+    def _arn_of(self, c: Candidate) -> Expr:
+        if c.arn is not None:
+            return z3.StringVal(c.arn)
+        if c.kind is Kind.SERVICE:
+            return c.name
+        account = z3.StringVal(c.account) if c.account else self.other_account
+        prefix = z3.StringVal(f"arn:{self.partition}:iam::")
+        if c.kind is Kind.ROOT:
+            return z3.Concat(prefix, account, z3.StringVal(":root"))
+        return z3.Concat(prefix, account, z3.StringVal(f":{c.kind.value}/"), c.name)
+
+    @property
+    def strings_used(self) -> bool:
+        """Whether some condition reads the principal's ARN or account as a string."""
+        return self._strings is not None
+
+    def principal_strings(self) -> tuple[Expr, Expr]:
+        """(ARN, account) of the principal as strings, with the stand-ins' shapes constrained."""
+        if self._strings is not None:
+            return self._strings
+        arn: Expr = z3.StringVal("")
+        account: Expr = z3.StringVal("")
+        for i, c in reversed(list(enumerate(self.candidates))):
+            arn = z3.If(self.principal == i, self._arn_of(c), arn)
+            owner = (
+                z3.StringVal(c.account)
+                if c.account
+                else (self.other_account if c.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) else z3.StringVal(""))
+            )
+            account = z3.If(self.principal == i, owner, account)
+        self._strings = (arn, account)
+        self.constraints.append(z3.Length(self.other_account) == 12)
+        self.constraints += [self.other_account != z3.StringVal(a) for a in self.accounts]
+        self.strict.append(z3.InRe(self.other_account, regexes().account_id))
+        for i, c in enumerate(self.candidates):
+            if c.name is None:
+                continue
+            chosen = self.principal == i
+            if c.kind is Kind.SERVICE:
+                self.constraints.append(z3.Implies(chosen, z3.SuffixOf(z3.StringVal(".amazonaws.com"), c.name)))
+                self.constraints += [c.name != z3.StringVal(s) for s in self.services]
+                self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().service_name)))
+                continue
+            self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
+            self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().iam_name)))
+            # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
+            full = self._arn_of(c)
+            self.strict += [
+                z3.Implies(chosen, z3.Not(z3.InRe(full, literal_re(named, ignore_case=True))))
+                for named in self.canonical.values()
+            ]
+        return self._strings
+
+    def placeholder(self, c: Candidate) -> str:
+        """A concrete principal for a stand-in whose name no condition constrains."""
+        account = c.account or next(
+            a for a in (f"{n:012d}" for n in range(999999999999, 0, -1)) if a not in self.accounts
+        )
+        if c.kind is Kind.SERVICE:
+            return "some-service.amazonaws.com"
+        if c.kind is Kind.ROOT:
+            return f"arn:{self.partition}:iam::{account}:root"
+        taken = {a.lower() for a in self.canonical}
+        name = "AnyOtherRole" if c.kind is Kind.ROLE else "AnyOtherUser"
+        arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}"
+        suffix = 1
+        while arn.lower() in taken:
+            suffix += 1
+            arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}{suffix}"
+        return arn
+
+    def _wellformed(self) -> Bool:
+        """Cheap shape constraints (no regular expressions: they slow every proof down).
+
+        The exact character sets live in ``strict`` (``solve`` adds those a model breaks) and
+        readable values in ``pretty`` (best effort, for counterexamples only).
+        """
+        self.pretty = [z3.InRe(self.resource, regexes().printable)]
+        if self.action_domain is not None:
+            action = z3.Or(*(self.action == z3.StringVal(a) for a in self.action_domain))
+        else:
+            action = z3.And(
+                z3.PrefixOf(z3.StringVal(f"{self.service}:"), self.action),
+                z3.Length(self.action) > len(self.service) + 1,
+            )
+            self.pretty.append(z3.InRe(self.action, z3.Concat(z3.Re(f"{self.service}:"), z3.Plus(z3.Range("a", "z")))))
+        resource = (
+            self.resource == z3.StringVal(self.resource_value) if self.resource_value is not None else z3.BoolVal(True)
+        )
+        return z3.And(self.principal >= 0, self.principal < len(self.candidates), action, resource)
+
+    # -- condition keys ---------------------------------------------------------------------------
+
+    def key(self, name: str) -> KeyTerm | None:
+        """The modelled key ``name`` (lower-cased), or None when conditions on it are unknown."""
+        spec = spec_of(name)
+        if spec is None:
+            return None
+        if spec.source is Source.ENVIRONMENT and not self.environment_known:
+            return None
+        if spec.source in (Source.PRINCIPAL, Source.RESOURCE):
+            return self._derived(name, spec)
+        if name not in self.keys:
+            self.keys[name] = self._new_key(name, spec)
+        return self.keys[name]
+
+    def _new_key(self, name: str, spec: KeySpec) -> KeyTerm:
+        present = z3.Bool(f"has[{name}]")
+        if spec.service and spec.service != self.service:
+            self.constraints.append(z3.Not(present))
+        if spec.type is Type.SET:
+            slots = []
+            for index in range(self.set_slots):
+                value = z3.String(f"{name}[{index}]")
+                slot_present = z3.Bool(f"has[{name}][{index}]")
+                self.pretty.append(z3.InRe(value, regexes().printable))
+                if spec.service and spec.service != self.service:
+                    self.constraints.append(z3.Not(slot_present))
+                slots.append((slot_present, value))
+            self.constraints.append(present == z3.Or(*(p for p, _ in slots)))
+            return KeyTerm(spec.type, present, slots=slots)
+        if spec.type is Type.NUMERIC:
+            value = z3.Real(f"{name}")
+            if name == "s3:tlsversion":
+                self.constraints.append(z3.Or(*(value == z3.RealVal(v) for v in TLS_VERSIONS)))
+                secure = self.key("aws:securetransport")
+                assert secure is not None
+                if self.service == "s3":
+                    self.constraints.append(present == (secure.value == z3.StringVal("true")))
+            return KeyTerm(spec.type, present, value)
+        value = z3.String(f"{name}")
+        if spec.type is Type.BOOL:
+            self.constraints.append(z3.Or(value == z3.StringVal("true"), value == z3.StringVal("false")))
+            if name == "aws:securetransport":
+                self.constraints.append(present)
+        else:
+            self.pretty.append(z3.InRe(value, regexes().printable))
+        return KeyTerm(spec.type, present, value)
+
+    def _derived(self, name: str, spec: KeySpec) -> KeyTerm:
+        iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        service = self.is_kind(Kind.SERVICE)
+        if name == "aws:resourceaccount":
+            return KeyTerm(Type.STRING, z3.BoolVal(True), z3.String("resource_account"))
+        if name == "aws:principalisawsservice":
+            value = z3.If(service, z3.StringVal("true"), z3.StringVal("false"))
+            return KeyTerm(Type.BOOL, z3.Or(iam, service), value)
+        arn, account = self.principal_strings()
+        if name == "aws:principalarn":
+            return KeyTerm(Type.STRING, iam, arn)
+        if name == "aws:principalaccount":
+            return KeyTerm(Type.STRING, iam, account)
+        if name == "kms:calleraccount":
+            return KeyTerm(Type.STRING, z3.And(iam, z3.BoolVal(self.service == "kms")), account)
+        assert name == "aws:principalservicename", name
+        return KeyTerm(Type.STRING, service, arn)
+
+    def modelled(self, name: str) -> KeyTerm:
+        """A key the caller knows is modelled in this request (a design key, not a policy's)."""
+        term = self.key(name)
+        if term is None:
+            raise KeyError(f"{name} is not modelled in this request")
+        return term
+
+    def context_key(self, context_key: str) -> KeyTerm:
+        term = self.key(ENCRYPTION_CONTEXT_PREFIX + context_key.lower())
+        assert term is not None
+        return term
+
+    def tracked_context_keys(self) -> list[str]:
+        return [k[len(ENCRYPTION_CONTEXT_PREFIX) :] for k in self.keys if k.startswith(ENCRYPTION_CONTEXT_PREFIX)]
+
+
+def condition_keys(parsed: Iterable[Parsed]) -> tuple[set[str], dict[str, int]]:
+    """Every condition key and grant-constraint key the evidence mentions, and how many condition
+    entries name each key (a multi-valued key needs at most that many witness values)."""
+    keys: set[str] = set()
+    counts: dict[str, int] = {}
+    for evidence in parsed:
+        policies = [evidence.key_policy, *([evidence.bucket_policy] if evidence.bucket_policy else [])]
+        policies += [p for ps in evidence.identity.values() for p in ps]
+        for policy in policies:
+            for statement in policy.statements:
+                for condition in statement.conditions:
+                    keys.add(condition.key_lower)
+                    counts[condition.key_lower] = counts.get(condition.key_lower, 0) + 1
+        for grant in evidence.grants:
+            for constraint in (grant.context_equals, grant.context_subset):
+                keys.update(ENCRYPTION_CONTEXT_PREFIX + k for k in constraint or {})
+    return keys, counts
+
+
+class Encoder:
+    """Formulas for what one piece of evidence decides about a ``SymbolicRequest``."""
+
+    def __init__(self, request: SymbolicRequest, parsed: Parsed, *, resource_account: str, tag: str = "") -> None:
+        self.r = request
+        self.parsed = parsed
+        self.tag = tag
+        self.unknowns: list[Unknown] = []
+        self.resource_account = resource_account
+        self._resource_account_fixed = False
+
+    # -- unknowns ---------------------------------------------------------------------------------
+
+    def unknown(self, reason: str, *, effect: Effect, positive: bool = True) -> Bool:
+        """A fresh boolean for something not modelled.
+
+        ``positive``: True makes the enclosing statement match more. In an Allow that widens access,
+        in a Deny it narrows it.
+        """
+        var = z3.Bool(f"unknown{self.tag}[{len(self.unknowns)}]")
+        self.unknowns.append(Unknown(var, reason, widens_access=(effect is Effect.ALLOW) == positive))
+        return var
+
+    # -- statements -------------------------------------------------------------------------------
+
+    def _action(self, statement: Statement) -> Bool:
+        domain = self.r.action_domain
+        if domain is not None:
+            hits = [a for a in domain if any(action_match(p, a) for p in statement.actions)]
+            matched = z3.Or(*(self.r.action == z3.StringVal(a) for a in hits)) if hits else z3.BoolVal(False)
+        else:
+            matched = z3.Or(
+                *(
+                    self.r.action == z3.StringVal(p)
+                    if "*" not in p and "?" not in p
+                    else z3.InRe(self.r.action, glob_re(p))
+                    for p in statement.actions
+                )
+            )
+        return z3.Not(matched) if statement.not_action else matched
+
+    def _resource_pattern(self, pattern: str, statement: Statement, positive: bool) -> Bool:
+        if self.r.resource_value is not None:
+            fixed = resource_match(pattern, self.r.resource_value)
+            if fixed is not None:
+                return z3.BoolVal(fixed)
+            return self.unknown(
+                f"{statement.label}: Resource {pattern!r} (wildcards across ARN segments)",
+                effect=statement.effect,
+                positive=positive,
+            )
+        if "${" in pattern:
+            return self.unknown(
+                f"{statement.label}: policy variable in Resource {pattern!r}",
+                effect=statement.effect,
+                positive=positive,
+            )
+        if pattern == "*":
+            return z3.BoolVal(True)
+        segmented = arn_re(pattern)
+        flat = string_matches(self.r.resource, pattern)
+        if segmented is None:
+            doubt = self.unknown(
+                f"{statement.label}: Resource {pattern!r} is not an ARN", effect=statement.effect, positive=positive
+            )
+            return z3.And(flat, doubt)
+        seg = z3.InRe(self.r.resource, segmented)
+        segments = arn_segments(pattern)
+        assert segments is not None
+        if not any(c in s for s in segments[:5] for c in "*?"):
+            return flat
+        doubt = self.unknown(
+            f"{statement.label}: Resource {pattern!r} (do wildcards cross ARN segments?)",
+            effect=statement.effect,
+            positive=positive,
+        )
+        return z3.Or(seg, z3.And(flat, doubt))
+
+    def _resource(self, statement: Statement) -> Bool:
+        positive = not statement.not_resource
+        matched = z3.Or(*(self._resource_pattern(p, statement, positive) for p in statement.resources))
+        return z3.Not(matched) if statement.not_resource else matched
+
+    def condition(self, condition: Condition, statement: Statement) -> Bool:
+        effect = statement.effect
+        where = f"{statement.label}: {condition.describe()}"
+        if condition.unsupported:
+            return self.unknown(f"{statement.label}: {condition.unsupported}", effect=effect)
+        term = self.r.key(condition.key_lower)
+        if term is None:
+            return self.unknown(f"{where}: condition key {condition.key} is not modelled", effect=effect)
+        if condition.key_lower == "aws:resourceaccount":
+            self._fix_resource_account(term)
+        if condition.family is Family.NULL:
+            wanted = {v.lower() for v in condition.values}
+            return z3.Or(
+                z3.And(z3.BoolVal("true" in wanted), z3.Not(term.present)),
+                z3.And(z3.BoolVal("false" in wanted), term.present),
+            )
+        numeric_key = term.type is Type.NUMERIC
+        if (condition.family is Family.NUMERIC) != numeric_key:
+            return self.unknown(f"{where}: operator family does not fit the key's type", effect=effect)
+
+        def satisfied(value: Expr) -> Bool:
+            hits = [self._one(condition, value, expected) for expected in condition.values]
+            matched = z3.Or(*hits)
+            return z3.Not(matched) if condition.negated else matched
+
+        absent_value = z3.BoolVal(condition.if_exists or condition.negated)
+        if condition.qualifier is Qualifier.NONE:
+            if term.type is Type.SET:
+                return self.unknown(f"{where}: single-valued operator on a multi-valued key", effect=effect)
+            return z3.If(term.present, satisfied(term.value), absent_value)
+        slots = term.slots if term.type is Type.SET else [(term.present, term.value)]
+        if condition.qualifier is Qualifier.ANY:
+            some = z3.Or(*(z3.And(p, satisfied(v)) for p, v in slots))
+            return z3.Or(some, z3.And(z3.Not(term.present), z3.BoolVal(condition.if_exists)))
+        return z3.And(*(z3.Implies(p, satisfied(v)) for p, v in slots))
+
+    def _one(self, condition: Condition, value: Expr, expected: str) -> Bool:
+        base = condition.base
+        if condition.family is Family.STRING:
+            if base.endswith("IgnoreCase"):
+                return z3.InRe(value, literal_re(expected, ignore_case=True))
+            if base.endswith("Like"):
+                return string_matches(value, expected)
+            return value == z3.StringVal(expected)
+        if condition.family is Family.ARN:
+            regex = arn_re(expected)
+            return z3.BoolVal(False) if regex is None else z3.InRe(value, regex)
+        if condition.family is Family.BOOL:
+            return value == z3.StringVal(expected.lower())
+        number = z3.RealVal(str(Decimal(expected.strip())))
+        return {
+            "NumericEquals": value == number,
+            "NumericNotEquals": value == number,
+            "NumericLessThan": value < number,
+            "NumericLessThanEquals": value <= number,
+            "NumericGreaterThan": value > number,
+            "NumericGreaterThanEquals": value >= number,
+        }[base]
+
+    def _fix_resource_account(self, term: KeyTerm) -> None:
+        if not self._resource_account_fixed:
+            self.r.constraints.append(term.value == z3.StringVal(self.resource_account))
+            self._resource_account_fixed = True
+
+    def body(self, statement: Statement) -> Bool:
+        if not statement.effective:
+            return z3.BoolVal(False)
+        conditions = [self.condition(c, statement) for c in statement.conditions]
+        return z3.And(self._action(statement), self._resource(statement), *conditions)
+
+    # -- principals -------------------------------------------------------------------------------
+
+    def _ref(self, ref: PrincipalRef, statement: Statement | None, effect: Effect, label: str) -> tuple[Bool, Bool]:
+        """(names the request's principal, names its account)."""
+        r = self.r
+        false = z3.BoolVal(False)
+        if ref.kind is Ref.EVERYONE:
+            return z3.BoolVal(True), false
+        if ref.kind is Ref.ACCOUNT:
+            assert ref.account is not None
+            return false, r.in_account(ref.account)
+        if ref.kind is Ref.ROLE:
+            return z3.And(r.is_kind(Kind.ROLE), r.is_principal(ref.value)), false
+        if ref.kind is Ref.USER:
+            return z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value)), false
+        if ref.kind is Ref.SERVICE:
+            return r.is_service(ref.value), false
+        if ref.kind is Ref.SESSION:
+            assert ref.account is not None
+            same_role = r.is_session_of(ref.account, ref.detail)
+            doubt = self.unknown(
+                f"{label}: role session {ref.value} (which session makes a request is not modelled)", effect=effect
+            )
+            return z3.And(same_role, doubt), false
+        return self.unknown(f"{label}: {ref.detail} is not modelled", effect=effect), false
+
+    def _not_principal_exempts(self, statement: Statement) -> Bool:
+        """Mirror of ``evaluate.not_principal_exempts`` (IAM User Guide, "NotPrincipal")."""
+        assert statement.principals is not None
+        r = self.r
+        refs = statement.principals
+        label = statement.label
+        if any(ref.kind is Ref.EVERYONE for ref in refs):
+            return z3.BoolVal(True)
+        accounts = {ref.account for ref in refs if ref.kind is Ref.ACCOUNT}
+        cases = [r.is_root_of(a) for a in accounts if a is not None]
+        for ref in refs:
+            if ref.kind is Ref.USER:
+                listed = z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value))
+                if ref.account in accounts:
+                    cases.append(listed)
+                else:
+                    doubt = self.unknown(
+                        f"{label}: NotPrincipal lists {ref.value} without its account",
+                        effect=statement.effect,
+                        positive=False,
+                    )
+                    cases.append(z3.And(listed, doubt))
+            elif ref.kind is Ref.SESSION:
+                assert ref.account is not None
+                same_role = r.is_session_of(ref.account, ref.detail)
+                doubt = self.unknown(
+                    f"{label}: NotPrincipal exempts only the session {ref.value}",
+                    effect=statement.effect,
+                    positive=False,
+                )
+                cases.append(z3.And(same_role, doubt))
+            elif ref.kind is Ref.SERVICE:
+                cases.append(r.is_service(ref.value))
+        if any(ref.kind is Ref.UNSUPPORTED for ref in refs):
+            cases.append(
+                self.unknown(f"{label}: NotPrincipal value not modelled", effect=statement.effect, positive=False)
+            )
+        return z3.Or(*cases)
+
+    def statement(self, statement: Statement) -> tuple[Bool, Bool]:
+        """(matches naming the principal directly, matches naming its account)."""
+        body = self.body(statement)
+        if statement.principals is None:
+            return body, z3.BoolVal(False)
+        if statement.not_principal:
+            if statement.effect is Effect.ALLOW:
+                return z3.And(
+                    body, self.unknown(f"{statement.label}: NotPrincipal with Allow", effect=statement.effect)
+                ), z3.BoolVal(False)
+            return z3.And(body, z3.Not(self._not_principal_exempts(statement))), z3.BoolVal(False)
+        refs = [self._ref(ref, statement, statement.effect, statement.label) for ref in statement.principals]
+        return z3.And(body, z3.Or(*(d for d, _ in refs))), z3.And(body, z3.Or(*(a for _, a in refs)))
+
+    def policies(self, policies: Sequence[Policy], effect: Effect) -> tuple[Bool, Bool]:
+        direct: list[Bool] = []
+        account: list[Bool] = []
+        for policy in policies:
+            for statement in policy.statements:
+                if statement.effect is effect:
+                    d, a = self.statement(statement)
+                    direct.append(d)
+                    account.append(a)
+        return z3.Or(*direct), z3.Or(*account)
+
+    def identity(self) -> tuple[Bool, Bool]:
+        """(identity policies allow, identity policies deny) for the request's principal.
+
+        A role or user whose identity policies were not supplied may be allowed anything (the worst
+        case) and is denied nothing. The root user is not governed by IAM policies.
+        """
+        r = self.r
+        allows = [r.is_kind(Kind.ROOT)]
+        denies = []
+        listed = []
+        for lowered, policies in self.parsed.identity.items():
+            arn = self.parsed.identity_names.get(lowered, lowered)
+            is_it = z3.And(r.is_kind(Kind.ROLE, Kind.USER), r.is_principal(arn))
+            listed.append(is_it)
+            allow, _ = self.policies(policies, Effect.ALLOW)
+            deny, _ = self.policies(policies, Effect.DENY)
+            allows.append(z3.And(is_it, allow))
+            denies.append(z3.And(is_it, deny))
+        allows.append(z3.And(r.is_kind(Kind.ROLE, Kind.USER), z3.Not(z3.Or(*listed))))
+        return z3.Or(*allows), z3.Or(*denies)
+
+    # -- grants -----------------------------------------------------------------------------------
+
+    def grant(self, grant: Grant) -> Bool:
+        r = self.r
+        if grant.grantee.kind in (Ref.ROLE, Ref.USER, Ref.SESSION, Ref.UNSUPPORTED):
+            grantee, _ = self._ref(grant.grantee, None, Effect.ALLOW, grant.label)
+        else:
+            grantee = z3.BoolVal(False)
+        actions = z3.Or(*(r.action == z3.StringVal(a) for a in sorted(grant.actions)))
+        parts = [grantee, actions]
+        if grant.unsupported:
+            parts.append(self.unknown(grant.unsupported, effect=Effect.ALLOW))
+        constraints = []
+        if grant.context_equals is not None:
+            pairs = grant.context_equals
+            same = [self._context_pair(k, v) for k, v in pairs.items()]
+            others = [z3.Not(r.context_key(k).present) for k in r.tracked_context_keys() if k not in pairs]
+            constraints.append(z3.And(*same, *others, z3.Not(r.other_context_keys)))
+        if grant.context_subset is not None:
+            constraints.append(z3.And(*(self._context_pair(k, v) for k, v in grant.context_subset.items())))
+        if constraints:
+            with_context = z3.Or(*(r.action == z3.StringVal(f"kms:{o.lower()}") for o in ENCRYPTION_CONTEXT_OPERATIONS))
+            parts.append(z3.Implies(with_context, z3.And(*constraints)))
+        if "kms:creategrant" in grant.actions:
+            operations = r.key("kms:grantoperations")
+            assert operations is not None
+            subset = z3.And(
+                *(
+                    z3.Implies(p, z3.Or(*(v == z3.StringVal(o) for o in sorted(grant.operations))))
+                    for p, v in operations.slots
+                )
+            )
+            parts.append(z3.Implies(r.action == z3.StringVal("kms:creategrant"), subset))
+        return z3.And(*parts)
+
+    def _context_pair(self, key: str, value: str) -> Bool:
+        term = self.r.context_key(key)
+        return z3.And(term.present, term.value == z3.StringVal(value))
+
+    # -- decisions --------------------------------------------------------------------------------
+
+    def kms(self, key_account: str) -> tuple[Bool, Bool]:
+        """(allowed, explicitly denied) for a request on the key (the key policy and grants of this
+        evidence, identity policies where the key policy delegates to them)."""
+        r = self.r
+        key_deny_direct, key_deny_account = self.policies([self.parsed.key_policy], Effect.DENY)
+        direct, via_account = self.policies([self.parsed.key_policy], Effect.ALLOW)
+        identity_allow, identity_deny = self.identity()
+        grants = z3.Or(*(self.grant(g) for g in self.parsed.grants))
+        same = r.in_account(key_account)
+        iam = r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        allow = z3.Or(
+            z3.And(r.is_kind(Kind.SERVICE), direct),
+            z3.And(same, z3.Or(direct, z3.And(via_account, identity_allow))),
+            z3.And(iam, z3.Not(same), z3.Or(direct, via_account), identity_allow),
+            grants,
+        )
+        deny = z3.Or(key_deny_direct, key_deny_account, identity_deny)
+        return z3.And(z3.Not(deny), allow, z3.Not(r.is_kind(Kind.ANONYMOUS))), deny
+
+    def s3_bucket_deny(self) -> Bool:
+        if self.parsed.bucket_policy is None:
+            return z3.BoolVal(False)
+        direct, account = self.policies([self.parsed.bucket_policy], Effect.DENY)
+        return z3.Or(direct, account)
+
+    def s3(self, bucket_account: str) -> tuple[Bool, Bool]:
+        """(allowed, explicitly denied) for a request on the bucket or its objects."""
+        r = self.r
+        policies = [self.parsed.bucket_policy] if self.parsed.bucket_policy is not None else []
+        bucket_deny = self.s3_bucket_deny()
+        root_exempt = z3.And(
+            r.is_root_of(bucket_account),
+            z3.Or(
+                *(
+                    r.action == z3.StringVal(a)
+                    for a in ("s3:getbucketpolicy", "s3:putbucketpolicy", "s3:deletebucketpolicy")
+                )
+            ),
+        )
+        direct, via_account = self.policies(policies, Effect.ALLOW)
+        identity_allow, identity_deny = self.identity()
+        same = r.in_account(bucket_account)
+        iam = r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        allow = z3.Or(
+            z3.And(r.is_kind(Kind.SERVICE, Kind.ANONYMOUS), direct),
+            z3.And(same, z3.Or(direct, identity_allow)),
+            z3.And(iam, z3.Not(same), z3.Or(direct, via_account), identity_allow),
+        )
+        deny = z3.Or(z3.And(bucket_deny, z3.Not(root_exempt)), identity_deny)
+        return z3.And(z3.Not(deny), allow), deny

@@ -1,0 +1,173 @@
+"""The prover's vocabulary: requests, decisions, verdicts, the design and the evidence.
+
+Everything here is plain immutable data, so that a result can be printed, compared in tests and
+handed to the CDK synth, the ``recordings-kms`` command or a JSON report without the solver.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+ContextValue = str | tuple[str, ...]
+
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+ADMIN_MODES = ("rfd", "separated")
+
+
+class PolicyFormatError(ValueError):
+    """A policy, grant or request is not well-formed JSON of the expected shape (one-line message)."""
+
+
+class Decision(StrEnum):
+    """The outcome of one concrete request."""
+
+    EXPLICIT_DENY = "EXPLICIT_DENY"
+    ALLOWED = "ALLOWED"
+    IMPLICIT_DENY = "IMPLICIT_DENY"
+    #: The outcome depends on something the evaluator does not model (an unsupported operator or
+    #: principal, or an identity policy that was not supplied).
+    UNKNOWN = "UNKNOWN"
+
+
+class Verdict(StrEnum):
+    PASS = "PASS"  # noqa: S105
+    FAIL = "FAIL"
+    CANNOT_PROVE = "CANNOT-PROVE"
+
+
+def _frozen_context(context: Mapping[str, Any]) -> Mapping[str, ContextValue]:
+    frozen: dict[str, ContextValue] = {}
+    for key, value in context.items():
+        if isinstance(value, str):
+            frozen[key] = value
+        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            frozen[key] = tuple(value)
+        else:
+            raise PolicyFormatError(f"context value of {key} must be a string or a list of strings: {value!r}")
+    return MappingProxyType(frozen)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request: who, which action, on what, with which condition keys present.
+
+    ``principal`` is an IAM role ARN (standing for every session of the role: ``aws:PrincipalArn``
+    is the role ARN), an IAM user ARN, an account root ARN (``arn:aws:iam::ACCOUNT:root``: the
+    account's root user), a service principal (``s3.amazonaws.com``) or ``anonymous``. ``context``
+    holds the condition keys present in the request; a key not in it is absent. Keys derived from
+    the principal (``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``kms:CallerAccount``...) are
+    filled in by the evaluator.
+    """
+
+    principal: str
+    action: str
+    resource: str
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "context", _frozen_context(self.context))
+
+    def __hash__(self) -> int:
+        return hash((self.principal, self.action, self.resource, tuple(sorted(self.context.items()))))
+
+    def describe(self) -> str:
+        """One readable line, keys sorted so that the same request always reads the same."""
+        parts = []
+        for key in sorted(self.context, key=str.lower):
+            value = self.context[key]
+            shown = "[" + ", ".join(value) + "]" if isinstance(value, tuple) else value
+            parts.append(f"{key}={shown}")
+        context = "; ".join(parts) if parts else "no condition keys"
+        return f"{self.principal} {self.action} on {self.resource} ({context})"
+
+
+@dataclass(frozen=True)
+class Design:
+    """The design parameters the properties are judged against."""
+
+    account: str
+    region: str
+    key_arn: str
+    key_id: str
+    bucket_name: str
+    auth_role_arn: str
+    partition: str = "aws"
+    #: Teleport writes under ``bucket/prefix/...``.
+    prefix: str = "records"
+    #: Decrypt-only readers (kms:Decrypt through S3, and kms:DescribeKey).
+    reader_arns: tuple[str, ...] = ()
+    admin_arns: tuple[str, ...] = ()
+    #: ``rfd``: key administrators get ``kms:*`` and may decrypt; ``separated``: administration only.
+    admin_mode: str = "rfd"
+    #: The CloudFormation execution role: key administration, never cryptography.
+    deploy_role_arn: str | None = None
+    scope_key_to_s3: bool = True
+    #: What Teleport sends as ``SSEKMSKeyId``; the key ARN when None.
+    sse_kms_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _ACCOUNT.match(self.account):
+            raise ValueError(f"account must be 12 digits: {self.account!r}")
+        if self.admin_mode not in ADMIN_MODES:
+            raise ValueError(f"admin_mode must be one of {ADMIN_MODES}: {self.admin_mode!r}")
+        if not self.key_arn.startswith(f"arn:{self.partition}:kms:") or not self.key_arn.endswith(f"/{self.key_id}"):
+            raise ValueError(f"key_arn {self.key_arn!r} is not the ARN of key {self.key_id!r}")
+        object.__setattr__(self, "prefix", self.prefix.strip("/"))
+        object.__setattr__(self, "reader_arns", tuple(self.reader_arns))
+        object.__setattr__(self, "admin_arns", tuple(self.admin_arns))
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.bucket_name}"
+
+    @property
+    def objects_arn_prefix(self) -> str:
+        """Every recording's ARN starts with this."""
+        return f"{self.bucket_arn}/{self.prefix}/" if self.prefix else f"{self.bucket_arn}/"
+
+    @property
+    def via_s3(self) -> str:
+        return f"s3.{self.region}.amazonaws.com"
+
+    @property
+    def teleport_key_id(self) -> str:
+        return self.sse_kms_key if self.sse_kms_key is not None else self.key_arn
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The policies, as AWS returns them (parsed JSON).
+
+    ``identity_policies`` maps a principal ARN to its identity policy documents (attached and
+    inline). A principal that is not listed has an unknown identity policy, which the prover takes
+    as the worst case for "can anyone do X?" questions: it may allow anything (every real account
+    has IAM administrators).
+    """
+
+    key_policy: Mapping[str, Any]
+    bucket_policy: Mapping[str, Any] | None = None
+    grants: Sequence[Mapping[str, Any]] = ()
+    identity_policies: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    #: Organizations guardrails (deny-only layers); not evaluated yet: any non-empty value makes
+    #: every property CANNOT-PROVE rather than ignoring it.
+    scps: Sequence[Mapping[str, Any]] = ()
+    rcps: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    id: str
+    title: str
+    verdict: Verdict
+    #: One line.
+    summary: str
+    counterexample: Request | None = None
+    #: Design findings that are not failures (e.g. the administrators' own escalation paths).
+    findings: tuple[str, ...] = ()
+    #: Why CANNOT-PROVE: which statement, operator, key or grant constraint was not modelled.
+    reasons: tuple[str, ...] = ()
