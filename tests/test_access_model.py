@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-import botocore.session  # type: ignore[import-untyped]
+import botocore.session
 import pytest
 
 from constructs_lib.core import policies

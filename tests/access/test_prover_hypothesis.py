@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-import z3  # type: ignore[import-untyped]
+import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

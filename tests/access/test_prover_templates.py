@@ -121,9 +121,9 @@ def scenario_design(scenario: Scenario) -> Design:
         bucket_name=stack.bucket_name,
         auth_role_arn=stack.auth_role_arn,
         prefix=config.recordings_prefix,
-        admin_arns=config.key_admin_arns,
+        admin_arns=tuple(config.key_admins),
         admin_mode=config.key_admin_mode.value,
-        deploy_role_arn=config.deploy_role_arn or DEFAULT_DEPLOY_ROLE,
+        deploy_role_arn=config.deploy_role or DEFAULT_DEPLOY_ROLE,
         scope_key_to_s3=config.scope_key_to_s3,
     )
 

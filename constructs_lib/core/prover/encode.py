@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import z3  # type: ignore[import-untyped]
+import z3
 
 from constructs_lib.core.prover.catalog import ENCRYPTION_CONTEXT_OPERATIONS
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, KeySpec, Source, Type, spec_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-import z3  # type: ignore[import-untyped]
+import z3
 
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
 from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest, condition_keys, isolated

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import z3  # type: ignore[import-untyped]
+import z3
 
 from constructs_lib.core.prover.catalog import canonical_action
 from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest
