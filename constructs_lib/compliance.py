@@ -12,6 +12,8 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import IConstruct
 
+#: The access proofs' plugin name (constructs_lib.proofs.PLUGIN_NAME), the prefix of their acknowledgment ids.
+ACCESS_PROOFS = "TeleportRecordingsAccessProofs"
 #: The compliance packs this package is checked against, by their report (pack) names.
 REPLICATION_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 KMS_ENCRYPTION_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -37,6 +39,12 @@ REASON_READER_PREFIX_WILDCARD = (
     "A decrypt-only reader plays back any recording under the configured prefix, whose object names Teleport "
     "chooses, so it needs read actions on PREFIX/*; nothing outside the prefix, no write and no delete."
 )
+REASON_STRICT_MODE_BREAKS_MULTIPART_PROOF = (
+    "requireEncryptionHeaders (strict mode) was chosen: its deny of PutObject without an encryption header also "
+    "matches UploadPart and CompleteMultipartUpload, which Teleport sends without one, so P5 cannot hold by the "
+    "policy's semantics; whether S3 applies the condition to them is not documented. Verify Teleport's uploads "
+    "with 'recordings-kms verify --probe' against real S3 before relying on strict mode."
+)
 REASON_IMPORTED_LOG_BUCKET = (
     "The access-log bucket was passed in: its owner grants logging.s3.amazonaws.com PutObject in that "
     "bucket's policy (README: Existing access-log bucket)."
@@ -44,11 +52,16 @@ REASON_IMPORTED_LOG_BUCKET = (
 
 
 def enable_compliance_packs(app: cdk.App) -> None:
-    """Run the four cdk-nag packs as validation plugins: any unacknowledged finding fails synthesis.
+    """Run the four cdk-nag packs and the access proofs (P1-P6) as validation plugins.
 
+    Any unacknowledged finding, and any property that fails or cannot be proven, fails synthesis.
     cdk-nag is imported here, not at module level, so that importing the constructs does not load it.
     """
     import cdk_nag
+
+    from constructs_lib.proofs import enable_access_proofs
+
+    enable_access_proofs(app)
 
     cdk.Validations.of(app).add_plugins(
         cdk_nag.AwsSolutionsChecks(app),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -13,11 +14,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
+from constructs_lib import compliance
 from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
 from constructs_lib.core import arns, naming, policies
-from constructs_lib.core.kinds import principal_arn
-from constructs_lib.core.settings import InvalidSettingsError, Problem, StorageSettings
+from constructs_lib.core.kinds import principal_arn, principal_arns
+from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, Problem, StorageSettings
+from constructs_lib.core.template import DESIGN_METADATA
 from constructs_lib.environment import (
     check_settings,
     environment_of,
@@ -89,6 +92,12 @@ class SessionRecordingsStorage(Construct):
         for reader in settings.readers:
             self._grant_reader(reader)
         self.node.add_validation(_NoNameClash(self))
+        # What the access proofs (enable_access_proofs) judge the synthesized policies against.
+        self.node.add_metadata(DESIGN_METADATA, cdk.Lazy.any(_RecordedDesign(self)))
+        if settings.require_encryption_headers:
+            compliance.acknowledge(
+                self, f"{compliance.ACCESS_PROOFS}::P5", compliance.REASON_STRICT_MODE_BREAKS_MULTIPART_PROOF
+            )
 
     def _auth_principal(self, settings: StorageSettings) -> str:
         """The existing auth principal's ARN (its S3 policy attached), or a new role's."""
@@ -273,6 +282,44 @@ class _ManagedPolicyPrincipal:
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
         return True
+
+
+@jsii.implements(cdk.IStableAnyProducer)
+class _RecordedDesign:
+    """The design parameters, produced at synthesis (after every grant_read_recordings call)."""
+
+    def __init__(self, storage: SessionRecordingsStorage) -> None:
+        self.storage = storage
+
+    def produce(self) -> Any:
+        storage, stack = self.storage, cdk.Stack.of(self.storage)
+        settings = storage.settings
+        auth_role = storage.auth_node_role.role if storage.auth_node_role is not None else None
+        return {
+            "keyLogicalId": stack.resolve(_logical_id(storage.key)),
+            "bucketLogicalId": stack.resolve(_logical_id(storage.bucket)),
+            "authRoleLogicalId": stack.resolve(_logical_id(auth_role)) if auth_role is not None else None,
+            "keyArn": storage.key.key_arn,
+            "keyId": storage.key.key_id,
+            "bucketName": storage.bucket_name,
+            "authPrincipalArn": storage.auth_principal_arn,
+            "readers": list(storage.recordings_key.reader_arns),
+            "admins": principal_arns(settings.key_admins, storage._env, tokens=True),
+            "adminMode": KeyAdminMode(settings.key_admin_mode).value,
+            "deployRole": storage.recordings_key.deploy_role_arn,
+            "scopeKeyToS3": settings.scope_key_to_s3,
+            "prefix": storage.recordings_prefix,
+            "account": None if cdk.Token.is_unresolved(stack.account) else stack.account,
+            "region": None if cdk.Token.is_unresolved(stack.region) else stack.region,
+            "partition": storage._env.partition,
+        }
+
+
+def _logical_id(construct: Construct) -> str:
+    child = construct.node.default_child
+    if not isinstance(child, cdk.CfnElement):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource")
+    return child.logical_id
 
 
 # --- names must not clash across the app ------------------------------------------------------------

@@ -37,6 +37,12 @@ def main(out_dir: str) -> int:
         for plugin in report.get("pluginReports", []):
             acknowledged = len(plugin.get("suppressedViolations", []))
             print(f"compliance: {plugin['pluginName']}: {plugin['conclusion']} ({acknowledged} acknowledged findings)")
+    proofs_path = Path(out_dir) / "teleport-recordings-access-proofs.json"
+    if proofs_path.exists():
+        proofs = json.loads(proofs_path.read_text())
+        for storage in proofs.get("storages", []):
+            verdicts = " ".join(f"{r['id']} {r['verdict']}" for r in storage.get("results", [])) or storage.get("error")
+            print(f"access proofs: {storage['template']} {storage['key']}: {verdicts} ({proofs['seconds']} s)")
     for template_path in templates:
         template = json.loads(template_path.read_text())
         print(f"template: {template_path}")

@@ -8,11 +8,16 @@ Public API (docs/PROVER.md describes the supported subset and the semantics):
 * ``new_access(design, before, after) -> Request | None``: a request ``after`` allows and
   ``before`` does not (raises ``CannotProveError`` when that depends on something not modelled).
 
-Pure: imports z3, the standard library and ``constructs_lib.core`` only.
+Pure: imports z3, the standard library and ``constructs_lib.core`` only. z3 loads on first use of a
+solver-backed name, so that the plain data types import quickly (the constructs record a ``Design``).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS
-from constructs_lib.core.prover.evaluate import decide
 from constructs_lib.core.prover.model import (
     Decision,
     Design,
@@ -22,7 +27,19 @@ from constructs_lib.core.prover.model import (
     Request,
     Verdict,
 )
-from constructs_lib.core.prover.properties import ALL_PROPERTIES, TITLES, CannotProveError, new_access, prove
+
+if TYPE_CHECKING:
+    from constructs_lib.core.prover.evaluate import decide
+    from constructs_lib.core.prover.properties import ALL_PROPERTIES, TITLES, CannotProveError, new_access, prove
+
+_SOLVER_BACKED = {
+    "decide": "constructs_lib.core.prover.evaluate",
+    "ALL_PROPERTIES": "constructs_lib.core.prover.properties",
+    "TITLES": "constructs_lib.core.prover.properties",
+    "CannotProveError": "constructs_lib.core.prover.properties",
+    "new_access": "constructs_lib.core.prover.properties",
+    "prove": "constructs_lib.core.prover.properties",
+}
 
 __all__ = [
     "ALL_PROPERTIES",
@@ -42,3 +59,10 @@ __all__ = [
     "new_access",
     "prove",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _SOLVER_BACKED.get(name)
+    if module is None:
+        raise AttributeError(f"module 'constructs_lib.core.prover' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
