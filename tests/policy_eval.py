@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import collections.abc
 import json
-import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ from principalmapper.querying.local_policy_simulation import (  # noqa: E402
     resource_policy_authorization,
 )
 from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+
+from constructs_lib.core.template import IntrinsicResolver, UnresolvableIntrinsicError  # noqa: E402
 
 __all__ = [
     "ADMINISTRATOR_ACCESS",
@@ -74,120 +75,8 @@ ADMINISTRATOR_ACCESS: PolicyDocument = {
 }
 
 
-class UnresolvableIntrinsicError(ValueError):
-    """The template uses an intrinsic function, parameter or attribute the resolver does not model."""
-
-
 class UnsupportedPolicyError(ValueError):
     """The policy uses an element or operator whose principalmapper behaviour is not proven here."""
-
-
-# --- CloudFormation intrinsics -------------------------------------------------------------------
-
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-
-
-class IntrinsicResolver:
-    """Resolve a template's intrinsics to concrete values for one test account and region.
-
-    Logical ids map to deterministic values: a KMS key's ``Ref`` is a key id derived from its logical id
-    (uuid5) and ``Arn`` its key ARN; an IAM role's ``Ref`` is its ``RoleName`` (or the logical id) and
-    ``Arn`` the role ARN; a bucket's ``Ref`` is its ``BucketName`` (or the lower-cased logical id) and
-    ``Arn`` the bucket ARN. Everything else raises ``UnresolvableIntrinsicError``.
-    """
-
-    def __init__(self, template: Mapping[str, Any], *, account: str, region: str, partition: str = PARTITION) -> None:
-        self.resources: Mapping[str, Mapping[str, Any]] = template.get("Resources", {})
-        self.pseudo_parameters = {
-            "AWS::Partition": partition,
-            "AWS::AccountId": account,
-            "AWS::Region": region,
-            "AWS::URLSuffix": URL_SUFFIX,
-        }
-        self.account, self.region, self.partition = account, region, partition
-
-    def resolve(self, value: Any) -> Any:
-        """``value`` with every intrinsic replaced by a plain string."""
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        intrinsic = [k for k in value if k == "Ref" or k.startswith("Fn::")]
-        if not intrinsic:
-            return {k: self.resolve(v) for k, v in value.items()}
-        if len(value) != 1:
-            raise UnresolvableIntrinsicError(f"an intrinsic must be the only key of its object: {value!r}")
-        name, argument = next(iter(value.items()))
-        if name == "Ref":
-            return self.ref(argument)
-        if name == "Fn::GetAtt":
-            logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-            return self.get_att(logical_id, attribute)
-        if name == "Fn::Join":
-            delimiter, items = argument
-            parts = self.resolve(items)
-            if not all(isinstance(p, str) for p in parts):
-                raise UnresolvableIntrinsicError(f"Fn::Join of non-strings: {parts!r}")
-            return str(delimiter).join(parts)
-        if name == "Fn::Sub":
-            return self._sub(argument)
-        raise UnresolvableIntrinsicError(f"intrinsic {name} is not modelled: {value!r}")
-
-    def ref(self, name: str) -> str:
-        if name in self.pseudo_parameters:
-            return self.pseudo_parameters[name]
-        if name.startswith("AWS::"):
-            raise UnresolvableIntrinsicError(f"pseudo-parameter {name} is not modelled")
-        resource_type = self._type_of(name)
-        properties = self.resources[name].get("Properties", {})
-        if resource_type == "AWS::KMS::Key":
-            return self._key_id(name)
-        if resource_type == "AWS::IAM::Role":
-            return str(self.resolve(properties.get("RoleName", name)))
-        if resource_type == "AWS::S3::Bucket":
-            return str(self.resolve(properties.get("BucketName", name.lower())))
-        raise UnresolvableIntrinsicError(f"Ref of {resource_type} ({name}) is not modelled")
-
-    def get_att(self, logical_id: str, attribute: str) -> str:
-        resource_type = self._type_of(logical_id)
-        if attribute != "Arn":
-            raise UnresolvableIntrinsicError(f"Fn::GetAtt {logical_id}.{attribute} is not modelled")
-        if resource_type == "AWS::KMS::Key":
-            return f"arn:{self.partition}:kms:{self.region}:{self.account}:key/{self._key_id(logical_id)}"
-        if resource_type == "AWS::IAM::Role":
-            path = str(self.resolve(self.resources[logical_id].get("Properties", {}).get("Path", "/")))
-            return f"arn:{self.partition}:iam::{self.account}:role{path}{self.ref(logical_id)}"
-        if resource_type == "AWS::S3::Bucket":
-            return f"arn:{self.partition}:s3:::{self.ref(logical_id)}"
-        raise UnresolvableIntrinsicError(f"Fn::GetAtt of {resource_type} ({logical_id}) is not modelled")
-
-    def _type_of(self, logical_id: str) -> str:
-        if logical_id not in self.resources:
-            raise UnresolvableIntrinsicError(
-                f"{logical_id} is not a resource of the template (parameters are not modelled)"
-            )
-        return str(self.resources[logical_id]["Type"])
-
-    @staticmethod
-    def _key_id(logical_id: str) -> str:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kms-key/{logical_id}"))
-
-    def _sub(self, argument: str | list[Any]) -> str:
-        template, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-        resolved_variables = {k: self.resolve(v) for k, v in variables.items()}
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in resolved_variables:
-                return str(resolved_variables[name])
-            if "." in name:
-                logical_id, attribute = name.split(".", 1)
-                return self.get_att(logical_id, attribute)
-            return self.ref(name)
-
-        return _SUB_VARIABLE.sub(replace, template)
 
 
 # --- The stack's policies, resolved --------------------------------------------------------------

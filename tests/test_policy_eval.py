@@ -379,7 +379,7 @@ def test_prepare_policy_refuses_a_principal_in_an_identity_policy() -> None:
 # --- The intrinsic resolver ----------------------------------------------------------------------
 
 TEMPLATE: dict[str, Any] = {
-    "Parameters": {"BootstrapVersion": {"Type": "String"}},
+    "Parameters": {"BootstrapVersion": {"Type": "String"}, "Count": {"Type": "Number"}},
     "Resources": {
         "Key1": {"Type": "AWS::KMS::Key", "Properties": {}},
         "Role1": {"Type": "AWS::IAM::Role", "Properties": {}},
@@ -441,7 +441,7 @@ def test_join_and_sub_nest(resolver: IntrinsicResolver) -> None:
         ({"Fn::ImportValue": "x"}, "Fn::ImportValue"),
         ({"Ref": "AWS::StackName"}, "AWS::StackName"),
         ({"Ref": "AWS::NoValue"}, "AWS::NoValue"),
-        ({"Ref": "BootstrapVersion"}, "parameters are not modelled"),
+        ({"Ref": "Count"}, "parameter Count of type Number"),
         ({"Ref": "Missing"}, "Missing"),
         ({"Ref": "Queue"}, "AWS::SQS::Queue"),
         ({"Fn::GetAtt": ["Key1", "KeyId"]}, "Key1.KeyId"),
@@ -452,6 +452,12 @@ def test_join_and_sub_nest(resolver: IntrinsicResolver) -> None:
     ],
     ids=lambda v: str(v)[:40] if isinstance(v, dict) else None,
 )
+def test_a_string_parameter_stands_for_one_consistent_value(resolver: IntrinsicResolver) -> None:
+    """Proofs hold for every value of a parameter only if no property depends on it: one stand-in per name."""
+    assert resolver.resolve({"Ref": "BootstrapVersion"}) == "param-bootstrapversion"
+    assert resolver.resolve({"Fn::Join": ["", [{"Ref": "BootstrapVersion"}, "-x"]]}) == "param-bootstrapversion-x"
+
+
 def test_anything_else_fails_loudly(resolver: IntrinsicResolver, value: dict[str, Any], message: str) -> None:
     with pytest.raises(UnresolvableIntrinsicError, match=message):
         resolver.resolve(value)
