@@ -434,6 +434,12 @@ def test_join_and_sub_nest(resolver: IntrinsicResolver) -> None:
     )
 
 
+def test_a_string_parameter_stands_for_one_consistent_value(resolver: IntrinsicResolver) -> None:
+    """Proofs hold for every value of a parameter only if no property depends on it: one stand-in per name."""
+    assert resolver.resolve({"Ref": "BootstrapVersion"}) == "param-bootstrapversion"
+    assert resolver.resolve({"Fn::Join": ["", [{"Ref": "BootstrapVersion"}, "-x"]]}) == "param-bootstrapversion-x"
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -452,12 +458,6 @@ def test_join_and_sub_nest(resolver: IntrinsicResolver) -> None:
     ],
     ids=lambda v: str(v)[:40] if isinstance(v, dict) else None,
 )
-def test_a_string_parameter_stands_for_one_consistent_value(resolver: IntrinsicResolver) -> None:
-    """Proofs hold for every value of a parameter only if no property depends on it: one stand-in per name."""
-    assert resolver.resolve({"Ref": "BootstrapVersion"}) == "param-bootstrapversion"
-    assert resolver.resolve({"Fn::Join": ["", [{"Ref": "BootstrapVersion"}, "-x"]]}) == "param-bootstrapversion-x"
-
-
 def test_anything_else_fails_loudly(resolver: IntrinsicResolver, value: dict[str, Any], message: str) -> None:
     with pytest.raises(UnresolvableIntrinsicError, match=message):
         resolver.resolve(value)
