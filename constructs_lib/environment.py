@@ -7,6 +7,7 @@ how to read a principal object's ARN, and the role CloudFormation deploys with).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,18 @@ def principal_object_arn(value: object) -> str | None:
         if isinstance(arn, str):
             return arn
     return None
+
+
+def created_in_deployment(scope: IConstruct, arn: str) -> bool:
+    """Whether ``arn`` belongs to a role or user created by a stack of this app (this deployment).
+
+    Its ARN is then a reference to a resource (``Fn::GetAtt``, or ``Fn::ImportValue`` across
+    stacks), not a name: IAM may not have propagated it when KMS checks the key policy's principals.
+    """
+    if not cdk.Token.is_unresolved(arn):
+        return False
+    resolved = json.dumps(cdk.Stack.of(scope).resolve(arn))
+    return "Fn::GetAtt" in resolved or "Fn::ImportValue" in resolved
 
 
 def _concrete(value: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -10,7 +11,13 @@ from constructs import Construct
 from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import principal_arns
 from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, KeySettings, Problem
-from constructs_lib.environment import check_settings, environment_of, resolved_deploy_role, settings_of
+from constructs_lib.environment import (
+    check_settings,
+    created_in_deployment,
+    environment_of,
+    resolved_deploy_role,
+    settings_of,
+)
 
 GRANT_GIVES_NO_DECRYPTION = "teleport-recordings:keyGrantGivesNoDecryption"
 _GRANT_WARNING = (
@@ -92,14 +99,20 @@ class RecordingsKey(Construct):
         scoped = bucket_arn if settings.scope_key_to_s3 else None
         self._bucket_arn = scoped
         self._region = stack.region if scoped is not None else None
+        admins = principal_arns(settings.key_admins, env, tokens=True)
+        denied = principal_arns(settings.denied_principals, env, tokens=True)
+        named = [auth_principal_arn, deploy_role_arn, *admins, *denied]
+        #: Principals created in this deployment: matched by aws:PrincipalArn, not named (policies.statements_for).
+        self.created_principal_arns = {arn for arn in named if created_in_deployment(self, arn)}
         document = policies.key_policy(
             auth_principal_arn=auth_principal_arn,
             deploy_role_arn=deploy_role_arn,
-            key_admin_arns=principal_arns(settings.key_admins, env, tokens=True),
-            denied_principal_arns=principal_arns(settings.denied_principals, env, tokens=True),
+            key_admin_arns=admins,
+            denied_principal_arns=denied,
             key_admin_mode=KeyAdminMode(settings.key_admin_mode),
             bucket_arn=scoped,
             region=self._region,
+            created_principal_arns=self.created_principal_arns,
         )
         self.key_policy = iam.PolicyDocument(
             statements=[iam.PolicyStatement.from_json(s) for s in document["Statement"]]
@@ -120,24 +133,44 @@ class RecordingsKey(Construct):
         )
         self.deploy_role_arn: str = deploy_role_arn
         self.alias_name = alias
-        self._reader_statements: list[iam.PolicyStatement] = []
         self.reader_arns: list[str] = []
+        self._named_reader_statements: list[iam.PolicyStatement] = []
+        self._created_readers: list[str] = []
         for arn in principal_arns(settings.readers, env, tokens=True):
             self.add_reader(arn)
 
     def add_reader(self, principal_arn: str) -> None:
-        """Name a decrypt-only reader in the key policy (``kms:Decrypt`` through S3, ``DescribeKey``)."""
+        """Name a decrypt-only reader in the key policy (``kms:Decrypt`` through S3, ``DescribeKey``).
+
+        A reader created in this deployment is matched by ``aws:PrincipalArn`` in one statement pair
+        whose list of ARNs is produced at synthesis, so that later readers join it.
+        """
         if principal_arn in self.reader_arns:
             return
         self.reader_arns.append(principal_arn)
-        if self._reader_statements:
-            for statement in self._reader_statements:
+        if created_in_deployment(self, principal_arn):
+            self.created_principal_arns.add(principal_arn)
+            if not self._created_readers:
+                self._add_created_reader_statements()
+            self._created_readers.append(principal_arn)
+        elif self._named_reader_statements:
+            for statement in self._named_reader_statements:
                 statement.add_arn_principal(principal_arn)
-            return
-        for raw in policies.reader_statements([principal_arn], bucket_arn=self._bucket_arn, region=self._region):
-            statement = iam.PolicyStatement.from_json(raw)
-            self._reader_statements.append(statement)
-            self.key_policy.add_statements(statement)
+        else:
+            for raw in policies.reader_statements([principal_arn], bucket_arn=self._bucket_arn, region=self._region):
+                statement = iam.PolicyStatement.from_json(raw)
+                self._named_reader_statements.append(statement)
+                self.key_policy.add_statements(statement)
+
+    def _add_created_reader_statements(self) -> None:
+        readers = cdk.Lazy.list(_Readers(self._created_readers))
+        marker = "arn:aws:iam::000000000000:role/created-readers"  # replaced by the lazy list below
+        for raw in policies.reader_statements(
+            [marker], bucket_arn=self._bucket_arn, region=self._region, created={marker}
+        ):
+            raw["Sid"] += policies.SID_CREATED_SUFFIX
+            raw["Condition"]["ArnEquals"]["aws:PrincipalArn"] = readers
+            self.key_policy.add_statements(iam.PolicyStatement.from_json(raw))
 
     @property
     def key_arn(self) -> str:
@@ -146,3 +179,14 @@ class RecordingsKey(Construct):
     @property
     def key_id(self) -> str:
         return self.key.key_id
+
+
+@jsii.implements(cdk.IStableListProducer)
+class _Readers:
+    """The ARNs of the readers created in this deployment, as the key policy's condition list."""
+
+    def __init__(self, arns: list[str]) -> None:
+        self.arns = arns
+
+    def produce(self) -> list[str]:
+        return list(self.arns)

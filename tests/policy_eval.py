@@ -180,7 +180,7 @@ def stack_policies(template: Mapping[str, Any], *, account: str, region: str) ->
 #: the AWS documentation. Others are refused: e.g. it ignores unknown operators (the condition then
 #: matches), mis-handles ``StringNotLike`` on an absent key and ``Numeric*IfExists``.
 SUPPORTED_CONDITION_OPERATORS = frozenset(
-    {"StringEquals", "StringNotEquals", "StringLike", "Bool", "Null", "NumericLessThan"}
+    {"StringEquals", "StringNotEquals", "StringLike", "Bool", "Null", "NumericLessThan", "ArnEquals"}
 )
 _STATEMENT_ELEMENTS = frozenset({"Sid", "Effect", "Principal", "Action", "Resource", "Condition"})
 
@@ -206,10 +206,15 @@ def prepare_policy(document: Mapping[str, Any], *, resource_policy: bool) -> Pol
             raise UnsupportedPolicyError(f"statement elements {sorted(extra)} are not supported: {statement!r}")
         if statement["Effect"] not in ("Allow", "Deny"):
             raise UnsupportedPolicyError(f"effect {statement['Effect']!r}")
+        copy = dict(statement)
         if resource_policy:
             principal = statement.get("Principal")
             if not isinstance(principal, dict) or set(principal) != {"AWS"}:
                 raise UnsupportedPolicyError(f"only {{'AWS': ...}} principals are supported: {principal!r}")
+            if principal["AWS"] == "*":
+                # IAM reads {"AWS": "*"} as "*" (everyone, subject to the conditions); principalmapper
+                # reads it as a delegation to the account (test_quirk_aws_wildcard_principal...).
+                copy["Principal"] = "*"
         elif "Principal" in statement:
             raise UnsupportedPolicyError("an identity policy statement has no Principal")
         condition: dict[str, dict[str, str | list[str]]] = {}
@@ -220,7 +225,6 @@ def prepare_policy(document: Mapping[str, Any], *, resource_policy: bool) -> Pol
                 key: [_condition_value(v) for v in values] if isinstance(values, list) else _condition_value(values)
                 for key, values in keys.items()
             }
-        copy = dict(statement)
         if condition:
             copy["Condition"] = condition
         prepared.append(copy)
@@ -289,6 +293,14 @@ class Decision(StrEnum):
     NOT_ALLOWED = "not allowed (implicit deny)"
 
 
+def with_principal_keys(who: Node, context: RequestContext) -> dict[str, Any]:
+    """The request context with ``aws:PrincipalArn``, which IAM sets on every request.
+
+    principalmapper's full check infers it; its resource-policy check alone does not.
+    """
+    return {"aws:PrincipalArn": who.arn, **dict(context)}
+
+
 def evaluate_bucket_policy(
     bucket_policy: Mapping[str, Any], who: Node, action: str, resource: str, context: RequestContext, *, owner: str
 ) -> Decision:
@@ -296,7 +308,7 @@ def evaluate_bucket_policy(
     prepared = prepare_policy(bucket_policy, resource_policy=True)
     if any(s["Effect"] != "Deny" for s in prepared["Statement"]):
         raise UnsupportedPolicyError("the recordings bucket policy is expected to hold Deny statements only")
-    result = resource_policy_authorization(who, owner, prepared, action, resource, dict(context))
+    result = resource_policy_authorization(who, owner, prepared, action, resource, with_principal_keys(who, context))
     if result is ResourcePolicyEvalResult.DENY_MATCH:
         return Decision.DENIED
     assert result is ResourcePolicyEvalResult.NO_MATCH, result
@@ -314,7 +326,7 @@ def evaluate_key_policy(
     """
     prepared = prepare_policy(key_policy, resource_policy=True)
     owner = account_of(key_arn)
-    result = resource_policy_authorization(who, owner, prepared, action, key_arn, dict(context))
+    result = resource_policy_authorization(who, owner, prepared, action, key_arn, with_principal_keys(who, context))
     if result is ResourcePolicyEvalResult.DENY_MATCH:
         return Decision.DENIED
     if not local_check_authorization_full(who, action, key_arn, dict(context), prepared, owner):

@@ -807,9 +807,15 @@ def test_policies_resolve_to_the_expected_concrete_values(
 def test_no_key_policy_statement_trusts_the_account_or_everyone(
     scenarios: Callable[[str], Scenario], scenario_name: str
 ) -> None:
-    """The account root (and so the root user and every IAM policy) and ``*`` are never named."""
+    """The account root (and so the root user and every IAM policy) is never named, and ``*`` only with a
+    condition that confines it to named role ARNs (a role created in the same deployment is matched by
+    ``aws:PrincipalArn``: KMS cannot look it up yet). tests/access proves P1 over every request."""
     for statement in scenarios(scenario_name).stack.key_policy["Statement"]:
         named = statement["Principal"]["AWS"]
+        if named == "*":
+            confined = statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+            named = confined
+            assert statement["Effect"] == "Allow", statement["Sid"]
         for arn in [named] if isinstance(named, str) else named:
             assert arn not in ("*", ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root"), statement["Sid"]
             assert ":role/" in arn or ":user/" in arn, arn

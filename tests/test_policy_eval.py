@@ -461,3 +461,57 @@ def test_a_string_parameter_stands_for_one_consistent_value(resolver: IntrinsicR
 def test_anything_else_fails_loudly(resolver: IntrinsicResolver, value: dict[str, Any], message: str) -> None:
     with pytest.raises(UnresolvableIntrinsicError, match=message):
         resolver.resolve(value)
+
+
+# --- ArnEquals on aws:PrincipalArn (IAM User Guide, "Condition operators", ARN condition operators:
+# "ArnEquals, ArnLike: Case-sensitive matching of the ARN. Each of the six colon-delimited components
+# of the ARN is checked separately"; "aws:PrincipalArn ... the ARN of the role, not the role session").
+# The key policy names roles created in the same deployment this way.
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [(ROLE, Decision.DENIED), (USER, Decision.NOT_DENIED)],
+    ids=["the-role", "another-principal"],
+)
+def test_arn_equals_on_the_principal_arn_matches_that_principal_only(caller: str, expected: Decision) -> None:
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:PutObject",
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": ROLE}},
+            }
+        ]
+    }
+    decision = evaluate_bucket_policy(policy, principal(caller), "s3:PutObject", DOC_OBJECT, {}, owner=ACCOUNT)
+    assert decision is expected
+
+
+def test_quirk_arn_equals_ignores_case() -> None:
+    """IAM compares ARNs case-sensitively; principalmapper does not. The tables never compare case
+    variants (the prover, which follows IAM, is tested on them in tests/access)."""
+    condition = {"ArnEquals": {"aws:PrincipalArn": ROLE}}
+    assert raw_deny_matches(condition, {"aws:PrincipalArn": ROLE.replace("ExampleRole", "examplerole")})
+
+
+def test_arn_equals_is_false_when_the_key_is_absent() -> None:
+    assert decide({"ArnEquals": {"aws:SourceArn": ROLE}}, {}) is Decision.NOT_DENIED
+
+
+def test_quirk_aws_wildcard_principal_is_read_as_a_delegation_to_the_account() -> None:
+    """IAM User Guide, "AWS JSON policy elements: Principal", All principals: "Principal": "*" and
+    "Principal": {"AWS": "*"} are equivalent. principalmapper matches the first as the principal itself
+    and the second as the account root (so an identity policy would be needed); prepare_policy
+    rewrites the second as the first."""
+    allow = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}
+    raw = resource_policy_authorization(
+        principal(ROLE), ACCOUNT, {"Statement": [{**allow, "Principal": {"AWS": "*"}}]}, "kms:Decrypt", "*", {}
+    )
+    assert raw is ResourcePolicyEvalResult.ROOT_MATCH
+    prepared = prepare_policy({"Statement": [{**allow, "Principal": {"AWS": "*"}}]}, resource_policy=True)
+    assert prepared["Statement"][0]["Principal"] == "*"
+    fixed = resource_policy_authorization(principal(ROLE), ACCOUNT, prepared, "kms:Decrypt", "*", {})
+    assert fixed is ResourcePolicyEvalResult.NODE_MATCH

@@ -7,7 +7,7 @@ Nothing here imports CDK.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from constructs_lib.core.settings import KeyAdminMode
@@ -65,6 +65,41 @@ def _principal(arns: Sequence[str]) -> dict[str, Any]:
     return {"AWS": arns[0] if len(arns) == 1 else list(arns)}
 
 
+#: The suffix of the Sid of a statement that matches principals created in the same deployment.
+SID_CREATED_SUFFIX = " (principals created with the key)"
+
+
+def statements_for(
+    statement: PolicyStatement, principal_arns: Sequence[str], created: Collection[str] = ()
+) -> list[PolicyStatement]:
+    """``statement`` for ``principal_arns``: existing principals by name, new ones by ``aws:PrincipalArn``.
+
+    KMS checks that every principal a key policy names exists when the policy is set; a role or user
+    created moments earlier in the same deployment may not be visible to KMS yet ("invalid
+    principals"), and CloudFormation does not retry. A principal in ``created`` is therefore matched
+    by its ARN in a condition (``Principal: *`` with ``ArnEquals aws:PrincipalArn``), which KMS
+    does not look up, and which allows exactly the same requests (``tests/access`` proves it).
+    """
+    named = [arn for arn in principal_arns if arn not in created]
+    new = [arn for arn in principal_arns if arn in created]
+    result: list[PolicyStatement] = []
+    if named:
+        result.append(_with_principal(statement, _principal(named)))
+    if new:
+        condition = {operator: dict(values) for operator, values in statement.get("Condition", {}).items()}
+        condition.setdefault("ArnEquals", {})["aws:PrincipalArn"] = new[0] if len(new) == 1 else new
+        sid = statement["Sid"] + (SID_CREATED_SUFFIX if named else "")
+        result.append(_with_principal({**statement, "Sid": sid, "Condition": condition}, {"AWS": "*"}))
+    return result
+
+
+def _with_principal(statement: PolicyStatement, principal: dict[str, Any]) -> PolicyStatement:
+    """The statement with its principal, elements in the order IAM's documentation writes them."""
+    order = ("Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+    merged = {**statement, "Principal": principal}
+    return {element: merged[element] for element in order if element in merged}
+
+
 def key_policy(
     *,
     auth_principal_arn: str,
@@ -75,61 +110,45 @@ def key_policy(
     bucket_arn: str | None = None,
     region: str | None = None,
     reader_arns: Sequence[str] = (),
+    created_principal_arns: Collection[str] = (),
 ) -> PolicyDocument:
     """The recordings key policy: RFD 42's templates, hardened.
 
     No statement names the account root, so IAM identity policies grant nothing on this key:
     only the principals named here can use or manage it. With ``bucket_arn`` and ``region`` the
     auth principal's (and readers') cryptographic actions only work through S3 for that bucket;
-    without them the auth statement is the RFD's literal one.
+    without them the auth statement is the RFD's literal one. Principals in
+    ``created_principal_arns`` (created in the same deployment) are matched by ARN instead of being
+    named: see :func:`statements_for`.
     """
+    created = set(created_principal_arns)
     statements: list[PolicyStatement] = []
     if key_admin_arns:
         admin_actions: str | list[str] = "kms:*" if key_admin_mode == KeyAdminMode.RFD else list(KEY_ADMIN_ACTIONS)
-        statements.append(
-            {
-                "Sid": SID_KEY_ADMIN,
-                "Effect": "Allow",
-                "Principal": _principal(key_admin_arns),
-                "Action": admin_actions,
-                "Resource": "*",
-            }
+        statements += statements_for(
+            {"Sid": SID_KEY_ADMIN, "Effect": "Allow", "Action": admin_actions, "Resource": "*"}, key_admin_arns, created
         )
     if deploy_role_arn is not None:
-        statements.append(
-            {
-                "Sid": SID_DEPLOY_ROLE,
-                "Effect": "Allow",
-                "Principal": _principal([deploy_role_arn]),
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            }
+        statements += statements_for(
+            {"Sid": SID_DEPLOY_ROLE, "Effect": "Allow", "Action": list(KEY_ADMIN_ACTIONS), "Resource": "*"},
+            [deploy_role_arn],
+            created,
         )
     if bucket_arn is not None and region is not None:
         statements += use_statements(
-            SID_AUTH, SID_AUTH_DESCRIBE, [auth_principal_arn], AUTH_KMS_CRYPTO_ACTIONS, bucket_arn, region
+            SID_AUTH, SID_AUTH_DESCRIBE, [auth_principal_arn], AUTH_KMS_CRYPTO_ACTIONS, bucket_arn, region, created
         )
     else:
-        statements.append(
-            {
-                "Sid": SID_AUTH,
-                "Effect": "Allow",
-                "Principal": _principal([auth_principal_arn]),
-                "Action": list(AUTH_KMS_ACTIONS),
-                "Resource": "*",
-            }
+        statements += statements_for(
+            {"Sid": SID_AUTH, "Effect": "Allow", "Action": list(AUTH_KMS_ACTIONS), "Resource": "*"},
+            [auth_principal_arn],
+            created,
         )
     if reader_arns:
-        statements += reader_statements(reader_arns, bucket_arn=bucket_arn, region=region)
+        statements += reader_statements(reader_arns, bucket_arn=bucket_arn, region=region, created=created)
     if denied_principal_arns:
-        statements.append(
-            {
-                "Sid": SID_DENY,
-                "Effect": "Deny",
-                "Principal": _principal(denied_principal_arns),
-                "Action": "kms:*",
-                "Resource": "*",
-            }
+        statements += statements_for(
+            {"Sid": SID_DENY, "Effect": "Deny", "Action": "kms:*", "Resource": "*"}, denied_principal_arns, created
         )
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -141,6 +160,7 @@ def use_statements(
     crypto_actions: Sequence[str],
     bucket_arn: str | None,
     region: str | None,
+    created: Collection[str] = (),
 ) -> list[PolicyStatement]:
     """Cryptographic use of the key for ``principal_arns``, and ``DescribeKey`` in its own statement.
 
@@ -148,14 +168,7 @@ def use_statements(
     (``kms:ViaService`` and the ``aws:s3:arn`` encryption context); ``DescribeKey`` carries no
     encryption context, so it cannot share those conditions.
     """
-    principal = _principal(principal_arns)
-    crypto: PolicyStatement = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": principal,
-        "Action": list(crypto_actions),
-        "Resource": "*",
-    }
+    crypto: PolicyStatement = {"Sid": sid, "Effect": "Allow", "Action": list(crypto_actions), "Resource": "*"}
     if bucket_arn is not None and region is not None:
         crypto["Condition"] = {
             "StringEquals": {"kms:ViaService": s3_via_service(region)},
@@ -165,18 +178,19 @@ def use_statements(
     describe: PolicyStatement = {
         "Sid": describe_sid,
         "Effect": "Allow",
-        "Principal": principal,
         "Action": list(AUTH_KMS_DESCRIBE_ACTIONS),
         "Resource": "*",
     }
-    return [crypto, describe]
+    return statements_for(crypto, principal_arns, created) + statements_for(describe, principal_arns, created)
 
 
 def reader_statements(
-    reader_arns: Sequence[str], *, bucket_arn: str | None, region: str | None
+    reader_arns: Sequence[str], *, bucket_arn: str | None, region: str | None, created: Collection[str] = ()
 ) -> list[PolicyStatement]:
     """Decrypt-only readers: ``kms:Decrypt`` through S3 for this bucket, and ``DescribeKey``."""
-    return use_statements(SID_READERS, SID_READERS_DESCRIBE, reader_arns, READER_KMS_CRYPTO_ACTIONS, bucket_arn, region)
+    return use_statements(
+        SID_READERS, SID_READERS_DESCRIBE, reader_arns, READER_KMS_CRYPTO_ACTIONS, bucket_arn, region, created
+    )
 
 
 # --- S3 bucket policy ----------------------------------------------------------------------------

@@ -83,8 +83,9 @@ def test_no_statement_names_the_account_root(
     assert ":root" not in rendered
     for statement in key["Properties"]["KeyPolicy"]["Statement"]:
         for principal in _principals(statement):
-            assert principal != "*"
             assert principal != ACCOUNT
+            if principal == "*":  # a role created with the key, matched by ARN (deploy safety)
+                assert set(statement["Condition"]["ArnEquals"]) == {"aws:PrincipalArn"}
 
 
 def test_default_policy_has_deploy_role_and_scoped_auth_only(default_key: dict[str, Any]) -> None:
@@ -115,9 +116,13 @@ def test_scoped_auth_statement(default_key: dict[str, Any]) -> None:
     auth = statements[policies.SID_AUTH]
     assert auth["Effect"] == "Allow"
     assert set(_actions(auth)) == CRYPTO_ACTIONS
-    assert auth["Principal"]["AWS"] == {"Fn::GetAtt": [_auth_role_id(default_key), "Arn"]}
+    # The auth role is created with the key: matched by aws:PrincipalArn, which KMS does not look up
+    # (a new role may not have propagated when the key policy is set).
+    assert auth["Principal"]["AWS"] == "*"
+    created = {"aws:PrincipalArn": {"Fn::GetAtt": [_auth_role_id(default_key), "Arn"]}}
     bucket_arn = ":s3:::teleport-recordings-111122223333-eu-west-1"
     assert auth["Condition"] == {
+        "ArnEquals": created,
         "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
         "StringLike": {
             "kms:EncryptionContext:aws:s3:arn": [
@@ -129,12 +134,12 @@ def test_scoped_auth_statement(default_key: dict[str, Any]) -> None:
     describe = statements[policies.SID_AUTH_DESCRIBE]
     assert _actions(describe) == ["kms:DescribeKey"]
     assert describe["Principal"] == auth["Principal"]
-    assert "Condition" not in describe
+    assert describe["Condition"] == {"ArnEquals": created}
 
 
 def _auth_role_id(key: dict[str, Any]) -> str:
     auth = statements_by_sid(key["Properties"]["KeyPolicy"])[policies.SID_AUTH]
-    logical_id: str = auth["Principal"]["AWS"]["Fn::GetAtt"][0]
+    logical_id: str = auth["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::GetAtt"][0]
     assert logical_id.startswith("StorageAuthRole")
     return logical_id
 
@@ -146,7 +151,7 @@ def test_unscoped_auth_statement_is_the_rfd_literal(synth: Any) -> None:
     auth = statements[policies.SID_AUTH]
     assert sorted(_actions(auth)) == sorted(policies.AUTH_KMS_ACTIONS)
     assert set(policies.AUTH_KMS_ACTIONS) == CRYPTO_ACTIONS | {"kms:DescribeKey"}
-    assert "Condition" not in auth
+    assert set(auth["Condition"]) == {"ArnEquals"}, "only the created role's ARN, no S3 scoping"
     assert auth["Resource"] == "*"
 
 

@@ -295,6 +295,34 @@ class SymbolicRequest:
     def is_root_of(self, account: str) -> Bool:
         return z3.And(self.is_kind(Kind.ROOT), self.in_account(account))
 
+    def principal_arn_is(self, value: str) -> Bool:
+        """``aws:PrincipalArn`` equals ``value`` (exactly: ARN values are case-sensitive), per candidate.
+
+        Decided without building the principal's ARN as a string: a named candidate by its ARN, a
+        stand-in by its kind, account and name. A stand-in is never a named principal, not even a
+        case variant of one (the well-formedness constraints of ``principal_strings``).
+        """
+        iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
+        cases = [self.principal == i for i, c in enumerate(self.candidates) if c.kind in iam and c.arn == value]
+        if value.lower() in self.canonical:
+            return z3.Or(*cases) if cases else z3.BoolVal(False)
+        prefix = f"arn:{self.partition}:iam::"
+        account, _, resource = value.removeprefix(prefix).partition(":")
+        if not value.startswith(prefix) or len(account) != 12 or not account.isdigit():
+            return z3.Or(*cases) if cases else z3.BoolVal(False)
+        kind, _, name = resource.partition("/")
+        for i, c in enumerate(self.candidates):
+            if c.arn is not None and c.kind is not Kind.ROOT:
+                continue
+            chosen = self.principal == i
+            if c.account == account or (c.account is None and account not in self.accounts):
+                where = [] if c.account == account else [self.other_account == z3.StringVal(account)]
+                if c.kind is Kind.ROOT and resource == "root" and c.arn is None:
+                    cases.append(z3.And(chosen, *where))
+                elif c.kind.value == kind and name and c.name is not None:
+                    cases.append(z3.And(chosen, *where, c.name == z3.StringVal(name)))
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
     def is_session_of(self, account: str, role: str) -> Bool:
         """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names.
 
@@ -609,6 +637,10 @@ class Encoder:
                 z3.And(z3.BoolVal("true" in wanted), z3.Not(term.present)),
                 z3.And(z3.BoolVal("false" in wanted), term.present),
             )
+        if self._principal_arn_equality(condition):
+            hit = z3.Or(*(self.r.principal_arn_is(v) for v in condition.values))
+            matched = z3.Not(hit) if condition.negated else hit
+            return z3.If(term.present, matched, z3.BoolVal(condition.if_exists or condition.negated))
         numeric_key = term.type is Type.NUMERIC
         if (condition.family is Family.NUMERIC) != numeric_key:
             return self.unknown(f"{where}: operator family does not fit the key's type", effect=effect)
@@ -629,6 +661,19 @@ class Encoder:
             return z3.Or(some, z3.And(z3.Not(term.present), z3.BoolVal(condition.if_exists)))
         return z3.And(*(z3.Implies(p, satisfied(v)) for p, v in slots))
 
+    @staticmethod
+    def _principal_arn_equality(condition: Condition) -> bool:
+        """An exact (wildcard-free) comparison of ``aws:PrincipalArn``: decided per candidate principal."""
+        exact = condition.family is Family.ARN or (
+            condition.family is Family.STRING and condition.base in ("StringEquals", "StringNotEquals")
+        )
+        return (
+            exact
+            and condition.key_lower == "aws:principalarn"
+            and condition.qualifier is Qualifier.NONE
+            and all("*" not in v and "?" not in v for v in condition.values)
+        )
+
     def _one(self, condition: Condition, value: Expr, expected: str) -> Bool:
         base = condition.base
         if condition.family is Family.STRING:
@@ -638,6 +683,10 @@ class Encoder:
                 return string_matches(value, expected)
             return value == z3.StringVal(expected)
         if condition.family is Family.ARN:
+            if "*" not in expected and "?" not in expected and arn_segments(expected) is not None:
+                # Without wildcards, six components equal one by one is the whole string equal: an
+                # equality z3 decides far faster than membership in the segment-wise regex.
+                return value == z3.StringVal(expected)
             regex = arn_re(expected)
             return z3.BoolVal(False) if regex is None else z3.InRe(value, regex)
         if condition.family is Family.BOOL:
