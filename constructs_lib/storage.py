@@ -237,6 +237,22 @@ class SessionRecordingsStorage(Construct):
             return None, iam.User.from_user_arn(self, f"ReaderUser{tag}", arn)
         return iam.Role.from_role_arn(self, f"ReaderRole{tag}", arn, mutable=True), None
 
+    def access_design(self) -> dict[str, Any]:
+        """Who the design lets do what: the parameters the access proofs and ``recordings-kms verify`` judge by.
+
+        ARNs may be tokens; call it at synthesis (it sees every ``grant_read_recordings`` made by then).
+        """
+        settings = self.settings
+        return {
+            "authPrincipalArn": self.auth_principal_arn,
+            "readers": list(self.recordings_key.reader_arns),
+            "admins": principal_arns(settings.key_admins, self._env, tokens=True),
+            "adminMode": KeyAdminMode(settings.key_admin_mode).value,
+            "deployRole": self.recordings_key.deploy_role_arn,
+            "scopeKeyToS3": settings.scope_key_to_s3,
+            "prefix": self.recordings_prefix,
+        }
+
     @property
     def instance_profile(self) -> iam.InstanceProfile | None:
         """The EC2 instance profile of the created auth role (``ec2`` trust only)."""
@@ -293,7 +309,6 @@ class _RecordedDesign:
 
     def produce(self) -> Any:
         storage, stack = self.storage, cdk.Stack.of(self.storage)
-        settings = storage.settings
         auth_role = storage.auth_node_role.role if storage.auth_node_role is not None else None
         return {
             "keyLogicalId": stack.resolve(_logical_id(storage.key)),
@@ -302,13 +317,7 @@ class _RecordedDesign:
             "keyArn": storage.key.key_arn,
             "keyId": storage.key.key_id,
             "bucketName": storage.bucket_name,
-            "authPrincipalArn": storage.auth_principal_arn,
-            "readers": list(storage.recordings_key.reader_arns),
-            "admins": principal_arns(settings.key_admins, storage._env, tokens=True),
-            "adminMode": KeyAdminMode(settings.key_admin_mode).value,
-            "deployRole": storage.recordings_key.deploy_role_arn,
-            "scopeKeyToS3": settings.scope_key_to_s3,
-            "prefix": storage.recordings_prefix,
+            **storage.access_design(),
             "account": None if cdk.Token.is_unresolved(stack.account) else stack.account,
             "region": None if cdk.Token.is_unresolved(stack.region) else stack.region,
             "partition": storage._env.partition,

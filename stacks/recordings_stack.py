@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from constructs import Construct
 
 from constructs_lib.core import outputs
@@ -52,6 +53,10 @@ class SessionRecordingsStack(cdk.Stack):
             outputs.KEY_ID: (self.storage.key.key_id, "ID of the session recordings KMS key"),
             outputs.BUCKET_NAME: (self.storage.bucket.bucket_name, "Session recordings bucket"),
             outputs.AUTH_ROLE_ARN: (self.storage.auth_principal_arn, "IAM role of the Teleport auth service"),
+            outputs.ACCESS_DESIGN: (
+                self.to_json_string(cdk.Lazy.any(_AccessDesign(self.storage))),
+                "Who may decrypt or administer the key (JSON), what recordings-kms verify proves policies against",
+            ),
         }
         profile = self.storage.instance_profile
         if profile is not None:
@@ -61,3 +66,14 @@ class SessionRecordingsStack(cdk.Stack):
             )
         for output_id, (value, description) in values.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)
+
+
+@jsii.implements(cdk.IStableAnyProducer)
+class _AccessDesign:
+    """The storage's access design, produced at synthesis (after every reader was granted)."""
+
+    def __init__(self, storage: SessionRecordingsStorage) -> None:
+        self.storage = storage
+
+    def produce(self) -> Any:
+        return self.storage.access_design()

@@ -8,3 +8,6 @@ KEY_ID = "KeyId"
 BUCKET_NAME = "BucketName"
 AUTH_ROLE_ARN = "AuthRoleArn"
 INSTANCE_PROFILE = "AuthInstanceProfileName"
+#: JSON: who the design lets do what (``SessionRecordingsStorage.access_design``): authPrincipalArn, readers,
+#: admins, adminMode, deployRole, scopeKeyToS3, prefix. ``recordings-kms verify`` proves the live policies against it.
+ACCESS_DESIGN = "AccessDesign"

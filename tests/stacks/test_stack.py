@@ -72,7 +72,15 @@ def test_stateful_resources_are_retained_and_counted(default_stack: cdk.Stack) -
 
 def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
     outputs = default_template["Outputs"]
-    assert set(outputs) == {"StorageUri", "KeyArn", "KeyId", "BucketName", "AuthRoleArn", "AuthInstanceProfileName"}
+    assert set(outputs) == {
+        "StorageUri",
+        "KeyArn",
+        "KeyId",
+        "BucketName",
+        "AuthRoleArn",
+        "AuthInstanceProfileName",
+        "AccessDesign",
+    }
     assert all(output["Description"] for output in outputs.values())
     [key_id] = resources_of_type(default_template, "AWS::KMS::Key")
     [role_id] = resources_of_type(default_template, "AWS::IAM::Role")
@@ -90,6 +98,10 @@ def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
     assert outputs["KeyId"]["Value"] == {"Ref": key_id}
     assert outputs["AuthRoleArn"]["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert outputs["AuthInstanceProfileName"]["Value"] == {"Ref": profile_id}
+    design = outputs["AccessDesign"]["Value"]["Fn::Join"][1]
+    assert design[0] == '{"authPrincipalArn":"'
+    assert design[1] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert '"readers":[],"admins":[],"adminMode":"rfd","deployRole":"' in design[2]
 
 
 def test_configured_uri_and_no_instance_profile_output(synth: Any, full_config: AppSettings) -> None:
