@@ -150,9 +150,10 @@ def text(report: Report) -> str:
         f"{_plural(plan.delete_markers, 'delete marker')} (not reproduced: Teleport ignores them)",
     ]
     if plan.same_second_keys:
+        count = len(plan.same_second_keys)
         lines.append(
-            f"note: {_plural(len(plan.same_second_keys), 'recording')} in the source have a newer version in the same "
-            "second as the oldest; the earliest written is copied first (see docs/MIGRATE.md)"
+            f"note: {_plural(count, 'recording')} in the source {'has' if count == 1 else 'have'} a newer version "
+            "in the same second as the oldest; the earliest written is copied first (see docs/MIGRATE.md)"
         )
     for upload in report.uploads:
         if upload.problem:
