@@ -11,10 +11,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from recordings_kms.migrate_model import Copied, NotCopied, SourceVersion
 from recordings_kms.migrate_plan import KeyPlan, Plan
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 #: Not-copied versions listed in the text report; --json lists every one.
 TEXT_LIST_LIMIT = 100
@@ -30,7 +33,7 @@ class _Silent:
 
 
 class _Bar:
-    def __init__(self, bar: Any) -> None:
+    def __init__(self, bar: tqdm[Any]) -> None:
         self._bar = bar
 
     def advance(self, count: int = 1) -> None:
@@ -53,7 +56,7 @@ class Progress:
         if not self.enabled:
             yield _Silent()
             return
-        from tqdm import tqdm
+        from tqdm import tqdm  # only on a terminal: the import costs time a piped run need not spend
 
         with tqdm(
             total=total, desc=description, unit=unit, file=self.stream, leave=False, dynamic_ncols=True, mininterval=0.2
@@ -62,12 +65,14 @@ class Progress:
 
 
 def size_text(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+    return f"{value:.1f} TiB"
 
 
 def _plural(count: int, word: str) -> str:

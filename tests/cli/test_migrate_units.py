@@ -25,7 +25,7 @@ from recordings_kms.migrate_plan import (
     reconcile,
     same_second_as_oldest,
 )
-from recordings_kms.migrate_render import Report, text
+from recordings_kms.migrate_render import Report, size_text, text
 from recordings_kms.migrate_s3 import access_denied_line, describe_failure
 from recordings_kms.migrate_schedule import Scheduler
 from recordings_kms.migrate_verify import PartHasher, composite_checksum, copy_problems, same_checksum
@@ -458,3 +458,11 @@ def test_a_repeated_run_says_there_is_nothing_to_copy() -> None:
         text(report).splitlines()[-1]
         == "nothing to copy: 1 of 1 version in 1 recording are already copied and verified"
     )
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (5 * MiB, "5.0 MiB"), (7 * 1024 * GiB, "7.0 TiB")],
+)
+def test_sizes_read_like_sizes(size: int, shown: str) -> None:
+    assert size_text(size) == shown
