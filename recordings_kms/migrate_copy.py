@@ -6,7 +6,8 @@ the source version (see ``migrate_verify``). The copy carries:
 
 - ``ServerSideEncryption=aws:kms`` and ``SSEKMSKeyId`` = the key ARN (what the bucket policy accepts);
 - ``ChecksumAlgorithm=SHA256``, so S3 computes the SHA-256 of what it wrote;
-- the source version's user metadata and content headers, plus the provenance record, and its tags.
+- the source version's user metadata and content headers, plus the provenance record; its tags
+  (CopyObject copies them by default; a multipart copy sets them from GetObjectTagging).
 
 A copy counts as done only when S3's SHA-256 equals the source's and S3 reports ``aws:kms`` under
 this key. Nothing is ever deleted: a copy that fails verification stays, is reported with its
@@ -206,7 +207,6 @@ class Copier:
             CopySourceIfMatch=read.etag,
             MetadataDirective="REPLACE",
             Metadata=self._metadata(read, provenance),
-            TaggingDirective="COPY",
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=self.key_arn,
             ChecksumAlgorithm="SHA256",
