@@ -89,7 +89,9 @@ class Scheduler:
         showed those copies, so their next copy is stamped in a later second.
         """
         total = 0
-        for plan in plans:
+        # Recordings with the most versions first: their one-second gaps then pass while the
+        # single-version recordings are copied, instead of adding up at the end of the run.
+        for plan in sorted(plans, key=lambda p: len(p.pending), reverse=True):
             if plan.pending:
                 total += len(plan.pending)
                 not_before = resumed_not_before if plan.last_copy_time is not None else 0.0

@@ -12,6 +12,7 @@ answers, only how fast.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -55,6 +56,23 @@ def _cache_moto_module_list() -> None:
 
     modules = tuple(moto.backends.list_of_moto_modules())
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _parse_botocore_models_once() -> Iterator[None]:
+    """Share botocore's parsed model files between the sessions the command creates in this process.
+
+    ``aws.make_clients`` starts a new boto3 session on every run (right for a CLI: one run per
+    process), and each new session parses endpoints.json and the service models again, about
+    0.3 s of CPU. The tests run the command dozens of times in one process; the loader is a cache
+    of those files, so sharing it changes no answer, only the time.
+    """
+    import botocore.session
+
+    original = botocore.session.create_loader
+    botocore.session.create_loader = functools.cache(original)  # type: ignore[assignment]
+    yield
+    botocore.session.create_loader = original  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")

@@ -112,22 +112,22 @@ def assert_migrated(world: World, keys: list[str] | None = None) -> None:
 def test_thousands_of_versions_killed_half_way_resume_then_nothing_left(world: World) -> None:
     """SIGKILL after 300 copies; the next run finishes from the copies' metadata; the third copies nothing.
 
-    1,205 versions of 1,045 recordings: more than one 1,000-version listing page on both sides.
-    (moto answers about 450 requests a second on one core, and each version costs a GET, a
-    CopyObject and a HEAD in each later run: this size keeps the module near 25 s with -n 2.)
+    1,055 versions of 930 recordings: more than one 1,000-version listing page on both sides. (moto
+    answers about 400 requests a second on one core; each version costs a GET, a CopyObject and a
+    HEAD in each later run. This size keeps the module near 25 s with -n 2 on two cores.)
     """
-    for i in range(900):
+    for i in range(820):
         world.seed(f"teleport/{i:05d}.tar", f"session {i}\n".encode() * (i % 7 + 1))
-    for i in range(900, 1030):
+    for i in range(820, 915):
         world.seed(f"teleport/{i:05d}.tar", f"session {i}, first\n".encode(), f"session {i}, rewritten\n".encode())
-    for i in range(1030, 1045):
+    for i in range(915, 930):
         world.seed(f"teleport/{i:05d}.tar", *(f"session {i}, version {n}\n".encode() for n in range(3)))
-    for i in range(1035, 1045):  # deleted recordings: Teleport still plays their oldest version
+    for i in range(920, 930):  # deleted recordings: Teleport still plays their oldest version
         world.s3.delete_object(Bucket=world.source, Key=f"teleport/{i:05d}.tar")
     outside = ["other/00001.tar", "teleport2/00001.tar", "teleport.tar"]
     for key in outside:
         world.s3.put_object(Bucket=world.source, Key=key, Body=b"not under the source prefix")
-    total = 900 + 2 * 130 + 3 * 15
+    total = 820 + 2 * 95 + 3 * 15
     before = source_snapshot(world)
 
     first = cli(world.argv("--concurrency", "8"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -144,14 +144,14 @@ def test_thousands_of_versions_killed_half_way_resume_then_nothing_left(world: W
     counts = json.loads(out)["counts"]
     assert counts["already_copied"] == killed_at
     assert counts["copied"] == total - killed_at
-    assert (counts["recordings"], counts["versions"], counts["delete_markers"]) == (1045, total, 10)
+    assert (counts["recordings"], counts["versions"], counts["delete_markers"]) == (930, total, 10)
     assert counts["not_copied"] == counts["remaining"] == 0
 
     third = cli(world.argv(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = third.communicate(timeout=120)
     assert third.returncode == 0, err
     assert err == ""  # not a terminal: no progress bar
-    assert f"nothing to copy: {total} of {total} versions in 1045 recordings are already copied and verified" in out
+    assert f"nothing to copy: {total} of {total} versions in 930 recordings are already copied and verified" in out
     assert world.destination_version_count() == total
 
     assert_migrated(world)

@@ -466,3 +466,28 @@ def test_a_repeated_run_says_there_is_nothing_to_copy() -> None:
 )
 def test_sizes_read_like_sizes(size: int, shown: str) -> None:
     assert size_text(size) == shown
+
+
+def test_recordings_with_more_versions_start_first() -> None:
+    """Their gaps then overlap the single-version copies instead of trailing the run."""
+    copier = FakeCopier()
+    plans = [
+        plan_key(
+            source_bucket="legacy",
+            source_key=f"teleport/{k}.tar",
+            destination_bucket="recordings",
+            destination_key_or_refusal=f"records/{k}.tar",
+            versions=[version(f"teleport/{k}.tar", n) for n in range(count)],
+            existing=[],
+            key_arn=KEY,
+            restored=frozenset(),
+        )
+        for k, count in enumerate([1, 1, 3, 1, 2])
+    ]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        Scheduler(copier.copy, pool=pool, concurrency=1, stop=threading.Event(), stage=Counter(), gap=0.0).run(
+            plans, resumed_not_before=0.0
+        )
+    assert [v.key for _, v in copier.started][:2] == ["teleport/2.tar", "teleport/4.tar"]
