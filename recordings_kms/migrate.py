@@ -41,7 +41,10 @@ PROG = "recordings-kms"
 EXIT_OK, EXIT_NOT_COPIED, EXIT_ERROR = 0, 1, 2
 #: The stack's default recordingsPrefix (``constructs_lib.storage.DEFAULT_RECORDINGS_PREFIX``, which imports CDK).
 DEFAULT_PREFIX = "records"
-DEFAULT_CONCURRENCY = 16
+#: Each copy is two requests one after the other (read the source to hash it, then CopyObject), so
+#: keeping as many requests in flight as a one-request-per-object tool at 10 threads (the AWS CLI's
+#: default) takes about twice that; S3 serves thousands of requests a second per prefix.
+DEFAULT_CONCURRENCY = 32
 CONCURRENCY_RANGE = (1, 256)
 #: What S3 accepts as an existing bucket's name (older buckets may have upper case and underscores).
 _ANY_BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")

@@ -11,7 +11,7 @@ objects; missing the speed goal is reported, not a failure.
 The AWS CLI (awscli from PyPI, which pins its own botocore) is installed into a throwaway
 virtualenv under .bench/ (reused by later runs), never into the project's environment.
 
-    python scripts/bench_migrate.py [--objects 1000] [--runs 3] [--size 4096]
+    python scripts/bench_migrate.py [--objects 1000] [--runs 3] [--size 4096] [--latency-ms 0] [--concurrency N]
 """
 
 from __future__ import annotations
@@ -138,6 +138,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size", type=int, default=4096, help="bytes per object")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="hold each request this long (default: 0)")
+    parser.add_argument(
+        "--concurrency", type=int, help="migrate's --concurrency (default: its own); the AWS CLI keeps its default"
+    )
     options = parser.parse_args()
     aws = awscli()
 
@@ -183,6 +186,8 @@ def bench(options: argparse.Namespace, aws: Path, endpoint: str, env: dict[str, 
         destination = new_destination(s3, key_arn)
         argv = [sys.executable, "-m", "recordings_kms.migrate", "migrate", "--source-bucket", source]
         argv += ["--source-prefix", "teleport", "--bucket", destination, "--key", key_arn]
+        if options.concurrency:
+            argv += ["--concurrency", str(options.concurrency)]
         seconds, done = timed([*argv, "--endpoint-url", endpoint, "--json"], env)
         if done.returncode != 0:
             raise RuntimeError(f"migrate exited {done.returncode}: {done.stderr.strip() or done.stdout[-2000:]}")
@@ -224,6 +229,7 @@ def bench(options: argparse.Namespace, aws: Path, endpoint: str, env: dict[str, 
     ratio = statistics.median(migrate_times) / statistics.median(aws_times)
     print(f"{line('migrate', migrate_times)}; {line('aws s3 cp --recursive', aws_times)}; ratio {ratio:.2f}")
     latency = f", {options.latency_ms:g} ms added per request" if options.latency_ms else ""
+    latency += f", migrate --concurrency {options.concurrency}" if options.concurrency else ""
     print(
         f"objects of {options.size} B, {options.runs} runs each, moto server on {endpoint}{latency}, "
         f"{os.cpu_count()} CPUs"

@@ -18,6 +18,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,14 +52,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items[position] = item
 
 
-def _cache_moto_module_list() -> None:
+@contextmanager
+def _moto_module_list_cached() -> Iterator[None]:
     import moto.backends
 
-    modules = tuple(moto.backends.list_of_moto_modules())
+    original = moto.backends.list_of_moto_modules
+    modules = tuple(original())
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        moto.backends.list_of_moto_modules = original  # type: ignore[assignment]
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="package")
 def _parse_botocore_models_once() -> Iterator[None]:
     """Share botocore's parsed model files between the sessions the command creates in this process.
 
@@ -78,12 +85,12 @@ def _parse_botocore_models_once() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _cache_moto_module_list()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with _moto_module_list_cached():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+        server.stop()
 
 
 @pytest.fixture(autouse=True)
