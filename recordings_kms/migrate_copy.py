@@ -133,7 +133,10 @@ class Copier:
 
     def copy(self, version: SourceVersion, destination_key: str) -> Copied:
         """Copy and verify one version; raise :class:`CopyError` with the reason otherwise."""
-        where = f"s3://{self.source_bucket}/{version.key} (version {version.version_id})"
+        where = (
+            f"s3://{self.source_bucket}/{version.key} (version {version.version_id}) -> "
+            f"s3://{self.destination_bucket}/{destination_key}"
+        )
         try:
             if self.settings.needs_multipart(version.size):
                 return self._copy_in_parts(version, destination_key)
@@ -189,7 +192,7 @@ class Copier:
         if problems:
             raise CopyError(
                 f"copied to s3://{self.destination_bucket}/{destination_key} version {version_id}, but the copy fails "
-                f"verification: {'; '.join(problems)}; remove that version (Teleport would play it) and run again"
+                f"verification: {'; '.join(problems)}; remove that version and run again"
             )
 
     # --- one CopyObject ------------------------------------------------------------------------------
