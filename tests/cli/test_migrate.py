@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from recordings_kms.migrate import main
 from recordings_kms.migrate_copy import CopySettings, MiB
@@ -155,6 +156,7 @@ def test_thousands_of_versions_killed_half_way_resume_then_nothing_left(world: W
     assert world.destination_version_count() == total
 
     assert_migrated(world)
+    assert world.delete_markers(world.destination) == []  # not reproduced
     assert source_snapshot(world) == before
     destination_keys = set(versions_by_key(world, world.destination))
     assert all(key.startswith("records/") for key in destination_keys)
@@ -263,6 +265,11 @@ def test_what_cannot_be_copied_is_listed_and_exits_1(world: World, capsys: pytes
     world.seed("teleport/denied.tar", b"no read access")
     deny_get(world, "teleport/denied.tar")
     before = source_snapshot(world)
+    for archived in ("teleport/cold.tar", "teleport/later.tar"):  # moto, like S3, will not read them
+        listed = versions_by_key(world, world.source, archived)[archived]
+        version_id = next(v["VersionId"] for v in listed if v["StorageClass"] != "STANDARD")
+        with pytest.raises(ClientError, match="InvalidObjectState"):
+            world.s3.get_object(Bucket=world.source, Key=archived, VersionId=version_id)
 
     code, document = run_json(world, capsys)
     assert code == 1
