@@ -26,7 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from constructs_lib.core.validation import check_prefix
+from constructs_lib.core.outputs import BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.settings import AppSettings, prefix_rule, region_rule, specs
+from recordings_kms.options import EXIT_ERROR, EXIT_FAILED, EXIT_OK, PROG, add_setting
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -37,10 +39,10 @@ if TYPE_CHECKING:
     from recordings_kms.migrate_render import Report, UploadNote
     from recordings_kms.migrate_survey import Locations
 
-PROG = "recordings-kms"
-EXIT_OK, EXIT_NOT_COPIED, EXIT_ERROR = 0, 1, 2
-#: The stack's default recordingsPrefix (``constructs_lib.storage.DEFAULT_RECORDINGS_PREFIX``, which imports CDK).
-DEFAULT_PREFIX = "records"
+#: Exit code 1: some version was not copied (listed with the reason), or the run was stopped.
+EXIT_NOT_COPIED = EXIT_FAILED
+#: The recordings prefix when neither --prefix nor a stack gives one: the settings model's default.
+DEFAULT_PREFIX: str = next(d.default for d in specs(AppSettings) if d.name == "recordings_prefix")
 #: Each copy is two requests one after the other (read the source to hash it, then CopyObject), so
 #: keeping as many requests in flight as a one-request-per-object tool at 10 threads (the AWS CLI's
 #: default) takes about twice that; S3 serves thousands of requests a second per prefix.
@@ -73,8 +75,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--bucket", metavar="DST", help="the recordings bucket (with --key, instead of --stack-name)")
     parser.add_argument("--key", metavar="KEY_ARN", help="the recordings key (with --bucket)")
-    parser.add_argument(
-        "--prefix",
+    add_setting(
+        parser,
+        "recordings_prefix",
         help=f"the recordings prefix in the recordings bucket (default: {DEFAULT_PREFIX}, or the stack's StorageUri)",
     )
     parser.add_argument(
@@ -117,10 +120,13 @@ def option_problem(args: argparse.Namespace) -> str | None:
     for option, bucket in (("--source-bucket", args.source_bucket), ("--bucket", args.bucket)):
         if bucket is not None and not _ANY_BUCKET_NAME.match(bucket):
             return f"{option} {bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)"
-    if args.prefix is not None:
-        problems = check_prefix("prefix", args.prefix.strip("/"))
-        if problems:
-            return problems[0].render(lambda _: "--prefix")
+    for option, value, rule in (
+        ("--prefix", args.recordings_prefix, prefix_rule),
+        ("--region", args.region, region_rule),
+    ):
+        allowed = None if value is None else rule(value.strip("/") if option == "--prefix" else value)
+        if allowed is not None:
+            return f"'{option}' must be {allowed}, got {json.dumps(value)}"
     if args.endpoint_url is not None:
         return endpoint_url_problem(args.endpoint_url)
     return None
@@ -139,18 +145,21 @@ def _destination(clients: aws.Clients, args: argparse.Namespace) -> _Destination
     from recordings_kms.teleport import StorageUriError, parse_storage_uri
 
     if not args.stack_name:
-        return _Destination(args.bucket, args.key, args.prefix if args.prefix is not None else DEFAULT_PREFIX)
+        prefix = args.recordings_prefix if args.recordings_prefix is not None else DEFAULT_PREFIX
+        return _Destination(args.bucket, args.key, prefix)
     outputs = aws.stack_outputs(clients, args.stack_name)
-    bucket, key, uri = aws.require_outputs(outputs, args.stack_name, "BucketName", "KeyArn", "StorageUri")
+    bucket, key, uri = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN, STORAGE_URI)
     try:
         storage = parse_storage_uri(uri)
     except StorageUriError as error:
         raise aws.AwsError(f"stack {args.stack_name}: {error}") from error
     if storage.bucket != bucket:
-        raise aws.AwsError(f"stack {args.stack_name}: StorageUri names bucket {storage.bucket}, BucketName {bucket}")
-    if args.prefix is not None and args.prefix.strip("/") != storage.prefix:
         raise aws.AwsError(
-            f"--prefix {args.prefix!r} differs from the prefix of stack {args.stack_name}'s StorageUri "
+            f"stack {args.stack_name}: {STORAGE_URI} names bucket {storage.bucket}, {BUCKET_NAME} {bucket}"
+        )
+    if args.recordings_prefix is not None and args.recordings_prefix.strip("/") != storage.prefix:
+        raise aws.AwsError(
+            f"--prefix {args.recordings_prefix!r} differs from the prefix of stack {args.stack_name}'s StorageUri "
             f"({storage.prefix!r}), where Teleport reads recordings; leave --prefix out"
         )
     return _Destination(bucket, key, storage.prefix)

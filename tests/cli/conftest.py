@@ -1,5 +1,8 @@
 """A moto server on 127.0.0.1 for the migrate tests, and AWS settings that reach nothing else.
 
+The migrate modules take ``migrate_aws_env`` and ``botocore_models_parsed_once`` through
+``pytestmark`` (``MIGRATE_FIXTURES``); the other modules of this directory are left as they are.
+
 The command under test talks HTTP to the server (``--endpoint-url``) with boto3 unchanged. The
 tests SEED the source through moto's in-process backend (the server runs in this process and
 shares it): thousands of versions in milliseconds instead of seconds of PUTs. What migrate reads
@@ -29,18 +32,24 @@ from moto.server import ThreadedMotoServer
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-1"
+#: What every migrate test module uses: ``pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)``.
+MIGRATE_FIXTURES = ("migrate_aws_env", "botocore_models_parsed_once")
 #: The one long test (thousands of versions, three runs): it goes first, followed by the tests without moto.
 LONG_TEST = "test_thousands_of_versions_killed_half_way_resume_then_nothing_left"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order this directory's tests: the long one, then the pure ones, then the other moto tests.
+    """Order the migrate tests: the long one, then the pure ones, then the other moto tests.
 
     With ``-n 2`` pytest-xdist hands each worker its first tests as one chunk (an eighth of the
     suite). When the chunk that starts with the long test holds only millisecond tests, the moto
-    tests all go to the other worker instead of queueing behind it. Tests elsewhere keep their places.
+    tests all go to the other worker instead of queueing behind it. Other tests keep their places.
     """
-    here = [i for i, item in enumerate(items) if item.path.parent == Path(__file__).parent]
+    here = [
+        i
+        for i, item in enumerate(items)
+        if item.path.parent == Path(__file__).parent and item.path.name.startswith("test_migrate")
+    ]
 
     def rank(item: pytest.Item) -> int:
         if item.name == LONG_TEST:
@@ -65,8 +74,8 @@ def _moto_module_list_cached() -> Iterator[None]:
         moto.backends.list_of_moto_modules = original  # type: ignore[assignment]
 
 
-@pytest.fixture(autouse=True, scope="package")
-def _parse_botocore_models_once() -> Iterator[None]:
+@pytest.fixture(scope="package")
+def botocore_models_parsed_once() -> Iterator[None]:
     """Share botocore's parsed model files between the sessions the command creates in this process.
 
     ``aws.make_clients`` starts a new boto3 session on every run (right for a CLI: one run per
@@ -93,8 +102,8 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+@pytest.fixture
+def migrate_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Test credentials only: no profile, no config file, no instance metadata lookups."""
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
@@ -211,7 +220,7 @@ def make_world(endpoint: str, *, source_encryption: str = "AES256") -> World:
 
 
 @pytest.fixture
-def world(moto_endpoint: str) -> World:
+def world(moto_endpoint: str, migrate_aws_env: None) -> World:
     return make_world(moto_endpoint)
 
 

@@ -29,8 +29,9 @@ from botocore.exceptions import ClientError
 from recordings_kms.migrate import main
 from recordings_kms.migrate_copy import CopySettings, MiB
 from recordings_kms.migrate_model import META_SHA256, META_SOURCE, META_SOURCE_VERSION
-from tests.cli.conftest import World, deny_get, make_world
+from tests.cli.conftest import MIGRATE_FIXTURES, World, deny_get, make_world
 
+pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)
 REPO = Path(__file__).resolve().parents[2]
 SMALL_PARTS = CopySettings(multipart_threshold=6 * MiB, part_size=5 * MiB)
 

@@ -8,8 +8,9 @@ import socket
 import pytest
 
 from recordings_kms.migrate import main
-from tests.cli.conftest import World
+from tests.cli.conftest import MIGRATE_FIXTURES, World
 
+pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)
 KEY_ARN_EXAMPLE = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 

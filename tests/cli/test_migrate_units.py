@@ -29,7 +29,9 @@ from recordings_kms.migrate_render import Report, size_text, text
 from recordings_kms.migrate_s3 import access_denied_line, describe_failure
 from recordings_kms.migrate_schedule import Scheduler
 from recordings_kms.migrate_verify import PartHasher, composite_checksum, copy_problems, same_checksum
+from tests.cli.conftest import MIGRATE_FIXTURES
 
+pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
