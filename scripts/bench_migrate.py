@@ -231,7 +231,8 @@ def bench(options: argparse.Namespace, aws: Path, endpoint: str, env: dict[str, 
     latency = f", {options.latency_ms:g} ms added per request" if options.latency_ms else ""
     latency += f", migrate --concurrency {options.concurrency}" if options.concurrency else ""
     print(
-        f"objects of {options.size} B, {options.runs} runs each, moto server on {endpoint}{latency}, "
+        f"objects of {options.size} B, {options.runs} run{'' if options.runs == 1 else 's'} each, "
+        f"moto server on {endpoint}{latency}, "
         f"{os.cpu_count()} CPUs"
     )
     verdict = "met" if ratio <= 1.0 else "not met"
