@@ -1,0 +1,309 @@
+"""``recordings-kms migrate``: move existing recordings under the recordings key, losing nothing.
+
+Copies every version under ``s3://SRC/PREFIX/`` into the recordings bucket under its prefix, server
+side, encrypted with the key; the version Teleport plays (the oldest) becomes the first version of
+each destination key. Each copy is verified (SHA-256 of the source's bytes against S3's SHA-256 of
+the copy, aws:kms under the key) and carries its provenance as metadata, which is how an
+interrupted run resumes on any machine and how a repeated run knows there is nothing left to do.
+Nothing in the source is modified or deleted.
+
+Exit codes: 0 every version is copied and verified (now or before); 1 some version was not copied
+(each is listed with the reason) or the run was interrupted; 2 the command could not run.
+
+Wiring (in ``cli.build_parser``): ``migrate.register(commands)``; the handler is ``migrate.run``.
+boto3 is imported only when the command runs, like the other AWS commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from constructs_lib.core.outputs import BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.settings import AppSettings, prefix_rule, region_rule, specs
+from recordings_kms.options import EXIT_ERROR, EXIT_FAILED, EXIT_OK, PROG, add_setting
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+    from recordings_kms import aws
+    from recordings_kms.migrate_copy import CopySettings
+    from recordings_kms.migrate_plan import Plan
+    from recordings_kms.migrate_render import Report, UploadNote
+    from recordings_kms.migrate_survey import Locations
+
+#: Exit code 1: some version was not copied (listed with the reason), or the run was stopped.
+EXIT_NOT_COPIED = EXIT_FAILED
+#: The recordings prefix when neither --prefix nor a stack gives one: the settings model's default.
+DEFAULT_PREFIX: str = next(d.default for d in specs(AppSettings) if d.name == "recordings_prefix")
+#: Each copy is two requests one after the other (read the source to hash it, then CopyObject), so
+#: keeping as many requests in flight as a one-request-per-object tool at 10 threads (the AWS CLI's
+#: default) takes about twice that; S3 serves thousands of requests a second per prefix.
+DEFAULT_CONCURRENCY = 32
+CONCURRENCY_RANGE = (1, 256)
+#: What S3 accepts as an existing bucket's name (older buckets may have upper case and underscores).
+_ANY_BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``migrate`` subcommand (its handler is :func:`run`)."""
+    parser = commands.add_parser(
+        "migrate",
+        help="copy existing recordings into the recordings bucket under the key (resumable, verified)",
+        description="Copy every recording version under --source-prefix into the recordings bucket under its "
+        "prefix, encrypted with the recordings key; the version Teleport plays (the oldest) becomes the first "
+        "version. Every copy is verified by SHA-256. The source is never modified. Exit 0: everything is copied "
+        "and verified; 1: some versions were not copied (listed with the reason); 2: the command could not run.",
+    )
+    parser.add_argument("--source-bucket", required=True, metavar="SRC", help="the bucket holding the recordings now")
+    parser.add_argument(
+        "--source-prefix",
+        default="",
+        metavar="P",
+        help="the prefix of the recordings in it (default: the whole bucket)",
+    )
+    parser.add_argument(
+        "--stack-name",
+        help="read the recordings bucket, key and prefix (BucketName, KeyArn, StorageUri) from the stack",
+    )
+    parser.add_argument("--bucket", metavar="DST", help="the recordings bucket (with --key, instead of --stack-name)")
+    parser.add_argument("--key", metavar="KEY_ARN", help="the recordings key (with --bucket)")
+    add_setting(
+        parser,
+        "recordings_prefix",
+        help=f"the recordings prefix in the recordings bucket (default: {DEFAULT_PREFIX}, or the stack's StorageUri)",
+    )
+    parser.add_argument(
+        "--region",
+        help="AWS region (default: the region of a key ARN given to --key, then AWS_REGION, AWS_DEFAULT_REGION, "
+        "then the AWS config profile's region)",
+    )
+    parser.add_argument("--endpoint-url", help="another endpoint for S3, KMS and CloudFormation (e.g. a moto server)")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be copied; copy nothing")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"copies in flight ({CONCURRENCY_RANGE[0]}..{CONCURRENCY_RANGE[1]}, default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON summary instead of lines; no progress bar")
+    parser.set_defaults(handler=run)
+
+
+def _error(message: str, *, as_json: bool = False) -> int:
+    message = " ".join(message.split())  # one line, whatever the message (botocore's may span several)
+    if as_json:
+        print(json.dumps({"ok": False, "error": message}, indent=2))
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """Why the options cannot work together, checked before any AWS call."""
+    from recordings_kms.cli import endpoint_url_problem
+
+    low, high = CONCURRENCY_RANGE
+    if not low <= args.concurrency <= high:
+        return f"--concurrency must be {low}..{high}, got {args.concurrency}"
+    if args.stack_name and (args.bucket or args.key):
+        return "migrate: use --stack-name, or --bucket and --key, not both"
+    if not args.stack_name and not (args.bucket and args.key):
+        return "migrate: needs --stack-name, or both --bucket and --key"
+    for option, bucket in (("--source-bucket", args.source_bucket), ("--bucket", args.bucket)):
+        if bucket is not None and not _ANY_BUCKET_NAME.match(bucket):
+            return f"{option} {bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)"
+    for option, value, rule in (
+        ("--prefix", args.recordings_prefix, prefix_rule),
+        ("--region", args.region, region_rule),
+    ):
+        allowed = None if value is None else rule(value.strip("/") if option == "--prefix" else value)
+        if allowed is not None:
+            return f"'{option}' must be {allowed}, got {json.dumps(value)}"
+    if args.endpoint_url is not None:
+        return endpoint_url_problem(args.endpoint_url)
+    return None
+
+
+@dataclass(frozen=True)
+class _Destination:
+    bucket: str
+    key: str
+    prefix: str
+
+
+def _destination(clients: aws.Clients, args: argparse.Namespace) -> _Destination:
+    """The recordings bucket, key and prefix: from the options, or the stack's outputs."""
+    from recordings_kms import aws
+    from recordings_kms.teleport import StorageUriError, parse_storage_uri
+
+    if not args.stack_name:
+        prefix = args.recordings_prefix if args.recordings_prefix is not None else DEFAULT_PREFIX
+        return _Destination(args.bucket, args.key, prefix)
+    outputs = aws.stack_outputs(clients, args.stack_name)
+    bucket, key, uri = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN, STORAGE_URI)
+    try:
+        storage = parse_storage_uri(uri)
+    except StorageUriError as error:
+        raise aws.AwsError(f"stack {args.stack_name}: {error}") from error
+    if storage.bucket != bucket:
+        raise aws.AwsError(
+            f"stack {args.stack_name}: {STORAGE_URI} names bucket {storage.bucket}, {BUCKET_NAME} {bucket}"
+        )
+    if args.recordings_prefix is not None and args.recordings_prefix.strip("/") != storage.prefix:
+        raise aws.AwsError(
+            f"--prefix {args.recordings_prefix!r} differs from the prefix of stack {args.stack_name}'s StorageUri "
+            f"({storage.prefix!r}), where Teleport reads recordings; leave --prefix out"
+        )
+    return _Destination(bucket, key, storage.prefix)
+
+
+def _overlap(where: Locations) -> str | None:
+    if where.source_bucket != where.destination_bucket:
+        return None
+    source, destination = where.source_prefix, where.destination_prefix
+    if source.startswith(destination) or destination.startswith(source):
+        return (
+            f"the source s3://{where.source_bucket}/{source} and the destination prefix {destination!r} overlap in "
+            "one bucket: copies would be copied again; choose prefixes that do not contain each other"
+        )
+    return None
+
+
+def _abort_uploads(s3: S3Client, bucket: str, uploads: Sequence[tuple[str, str]]) -> list[UploadNote]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from recordings_kms.migrate_render import UploadNote
+    from recordings_kms.migrate_s3 import describe_failure
+
+    notes: list[UploadNote] = []
+    for key, upload_id in uploads:
+        try:
+            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError) as error:
+            problem = (
+                f"{describe_failure(error, f's3://{bucket}/{key}')}; Teleport's upload completer may finish it into a "
+                "partial version: abort it by hand"
+            )
+            notes.append(UploadNote(key, upload_id, problem))
+        else:
+            notes.append(UploadNote(key, upload_id))
+    return notes
+
+
+def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> int:
+    """The ``migrate`` handler. ``settings`` (the multipart threshold and part size) is for tests."""
+    as_json = bool(args.json)
+    problem = option_problem(args)
+    if problem:
+        return _error(problem, as_json=as_json)
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from recordings_kms import aws
+    from recordings_kms.migrate_copy import CopySettings
+
+    try:
+        clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
+        report = _migrate(clients, args, settings or CopySettings())
+    except aws.AwsError as error:
+        return _error(str(error), as_json=as_json)
+    except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
+        return _error(f"AWS call failed: {error}", as_json=as_json)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted before copying anything", file=sys.stderr)
+        return EXIT_NOT_COPIED
+
+    from recordings_kms import migrate_render
+
+    print(migrate_render.as_json(report) if as_json else migrate_render.text(report))
+    return EXIT_OK if report.ok else EXIT_NOT_COPIED
+
+
+def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySettings) -> Report:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from recordings_kms import aws
+    from recordings_kms.migrate_copy import Copier
+    from recordings_kms.migrate_plan import normalize_prefix
+    from recordings_kms.migrate_render import Progress, Report
+    from recordings_kms.migrate_s3 import bulk_s3_client, describe_key, require_versioning
+    from recordings_kms.migrate_schedule import VERSION_GAP_SECONDS, Scheduler
+    from recordings_kms.migrate_survey import Locations, survey
+
+    destination = _destination(clients, args)
+    key = describe_key(clients, destination.key)
+    where = Locations(
+        source_bucket=args.source_bucket,
+        source_prefix=normalize_prefix(args.source_prefix),
+        destination_bucket=destination.bucket,
+        destination_prefix=normalize_prefix(destination.prefix),
+        key_arn=key.arn,
+    )
+    overlap = _overlap(where)
+    if overlap:
+        raise aws.AwsError(overlap)
+    s3 = bulk_s3_client(clients, args.concurrency)
+    require_versioning(s3, where.destination_bucket)
+    progress = Progress.for_terminal(as_json=bool(args.json))
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=args.concurrency, thread_name_prefix="migrate")
+    try:
+        found = survey(s3, where, pool=pool, progress=progress, settings=settings)
+        plan: Plan = found.plan
+        report = Report(
+            source_bucket=where.source_bucket,
+            source_prefix=where.source_prefix,
+            destination_bucket=where.destination_bucket,
+            destination_prefix=where.destination_prefix,
+            key_arn=where.key_arn,
+            region=clients.region,
+            endpoint_url=clients.endpoint_url,
+            plan=plan,
+            dry_run=bool(args.dry_run),
+        )
+        if args.dry_run:
+            from recordings_kms.migrate_render import UploadNote
+
+            report.uploads = [UploadNote(k, u) for k, u in plan.open_uploads]
+            return report
+        report.uploads = _abort_uploads(s3, where.destination_bucket, plan.open_uploads)
+        copier = Copier(
+            s3,
+            source_bucket=where.source_bucket,
+            destination_bucket=where.destination_bucket,
+            key_arn=where.key_arn,
+            settings=settings,
+            stop=stop,
+        )
+        started = time.monotonic()
+        with progress.stage("copying", len(plan.pending), unit="version") as stage:
+            outcome = Scheduler(copier.copy, pool=pool, concurrency=args.concurrency, stop=stop, stage=stage).run(
+                list(plan.keys), resumed_not_before=found.listed_at + VERSION_GAP_SECONDS
+            )
+        report.seconds = time.monotonic() - started
+        report.copied, report.not_copied = outcome.copied, outcome.not_copied
+        report.remaining, report.stopped = outcome.remaining, outcome.stopped
+        return report
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def main(argv: Sequence[str] | None = None, *, settings: CopySettings | None = None) -> int:
+    """``recordings-kms migrate ...`` on its own (tests, ``python -m recordings_kms.migrate migrate ...``)."""
+    parser = argparse.ArgumentParser(prog=PROG)
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    return run(args, settings=settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Build the plan from S3: list the source and the destination, read the earlier copies, decide each key.
+
+Read-only (``--dry-run`` stops here). Its cost is one paginated listing of each side, one HEAD per
+destination version of a key being migrated (that is how a later run proves earlier copies without
+local state), and one HEAD per archived source version (to see whether its restore finished).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from recordings_kms import aws
+from recordings_kms.migrate_copy import UNREACHABLE, CopySettings
+from recordings_kms.migrate_model import CopyFacts, ExistingCopy, SourceVersion
+from recordings_kms.migrate_plan import (
+    KeyMappingError,
+    KeyPlan,
+    Plan,
+    destination_key,
+    group_versions,
+    plan_key,
+    same_second_as_oldest,
+)
+from recordings_kms.migrate_render import Progress
+from recordings_kms.migrate_s3 import (
+    ListedVersion,
+    access_denied_line,
+    describe_failure,
+    head_copy,
+    is_restored,
+    list_destination,
+    list_source,
+    open_uploads,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where recordings come from and go to; prefixes are normalized (``'records/'``, or ``''``)."""
+
+    source_bucket: str
+    source_prefix: str
+    destination_bucket: str
+    destination_prefix: str
+    key_arn: str
+
+
+@dataclass(frozen=True)
+class Survey:
+    plan: Plan
+    #: ``time.monotonic()`` when the destination listing returned: earlier copies were stamped before it.
+    listed_at: float
+
+
+def _fan_out(
+    pool: ThreadPoolExecutor,
+    tasks: Iterable[tuple[K, Callable[[], T]]],
+    on_done: Callable[[], None],
+    resource: Callable[[K], str],
+) -> dict[K, T | str]:
+    """Run read calls in the pool: results by task key, or one line saying why that call failed.
+
+    AccessDenied and an unreachable endpoint end the whole run (exit 2): every other call would
+    fail the same way, and one line says more than thousands.
+    """
+    futures: dict[Future[T], K] = {pool.submit(call): key for key, call in tasks}
+    results: dict[K, T | str] = {}
+    for future in as_completed(futures):
+        key = futures[future]
+        on_done()
+        try:
+            results[key] = future.result()
+        except UNREACHABLE as error:
+            raise aws.AwsError(f"cannot reach the s3 endpoint: {error}") from error
+        except ClientError as error:
+            if aws.is_access_denied(error):
+                raise aws.AwsError(access_denied_line(error, resource(key))) from error
+            results[key] = describe_failure(error, resource(key))
+        except BotoCoreError as error:
+            results[key] = describe_failure(error, resource(key))
+    return results
+
+
+def survey(
+    s3: S3Client, where: Locations, *, pool: ThreadPoolExecutor, progress: Progress, settings: CopySettings
+) -> Survey:
+    with progress.stage("listing source", None, unit="version") as stage:
+        listing = list_source(s3, where.source_bucket, where.source_prefix, stage.advance)
+    grouped = group_versions(listing.versions)
+    targets: dict[str, str | KeyMappingError] = {}
+    for key in grouped:
+        try:
+            targets[key] = destination_key(key, where.source_prefix, where.destination_prefix)
+        except KeyMappingError as refused:
+            targets[key] = refused
+    wanted = {target for target in targets.values() if isinstance(target, str)}
+    listed = list_destination(s3, where.destination_bucket, where.destination_prefix, wanted) if wanted else {}
+    listed_at = time.monotonic()
+
+    heads = [(key, version) for key, versions in listed.items() for version in versions]
+
+    def head_task(key: str, version: ListedVersion) -> Callable[[], CopyFacts]:
+        return lambda: head_copy(s3, where.destination_bucket, key, version.version_id)
+
+    with progress.stage("checking earlier copies", len(heads)) as stage:
+        facts = _fan_out(
+            pool,
+            (((key, v.version_id), head_task(key, v)) for key, v in heads),
+            stage.advance,
+            lambda task: f"s3://{where.destination_bucket}/{task[0]} (version {task[1]})",
+        )
+    archived = [v for versions in grouped.values() for v in versions if v.archived]
+
+    def restore_task(version: SourceVersion) -> Callable[[], bool]:
+        return lambda: is_restored(s3, where.source_bucket, version)
+
+    restore = _fan_out(
+        pool,
+        ((v, restore_task(v)) for v in archived),
+        lambda: None,
+        lambda v: f"s3://{where.source_bucket}/{v.key} (version {v.version_id})",
+    )
+    restored = frozenset(v.version_id for v, answer in restore.items() if answer is True)
+
+    plans: list[KeyPlan] = []
+    for key, versions in grouped.items():
+        target = targets[key]
+        existing: list[ExistingCopy] = []
+        unreadable: str | None = None
+        if isinstance(target, str):
+            for version in listed.get(target, []):
+                fact = facts[(target, version.version_id)]
+                if isinstance(fact, str):
+                    unreadable = f"cannot check the destination's version {version.version_id}: {fact}"
+                    break
+                existing.append(ExistingCopy(version.version_id, version.last_modified, fact))
+        plans.append(
+            plan_key(
+                source_bucket=where.source_bucket,
+                source_key=key,
+                destination_bucket=where.destination_bucket,
+                destination_key_or_refusal=target,
+                versions=versions,
+                existing=existing,
+                key_arn=where.key_arn,
+                restored=restored,
+                unreadable=unreadable,
+            )
+        )
+    in_parts = {p.destination_key for p in plans for v in p.pending if settings.needs_multipart(v.size)}
+    uploads = (
+        open_uploads(s3, where.destination_bucket, where.destination_prefix, {k for k in in_parts if k})
+        if in_parts
+        else []
+    )
+    plan = Plan(
+        keys=tuple(plans),
+        delete_markers=sum(listing.delete_markers.values()),
+        multipart_threshold=settings.multipart_threshold,
+        same_second_keys=tuple(key for key, versions in grouped.items() if same_second_as_oldest(versions)),
+        open_uploads=tuple(uploads),
+    )
+    return Survey(plan, listed_at)
