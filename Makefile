@@ -61,7 +61,7 @@ lint: $(PY_DEV_STAMP)
 test: lint $(NODE_STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q
 
-## bench: median synth time of the gated app vs a bare one-bucket app, and the test suite's wall time
+## bench: fresh-clone set-up, synth cost vs a bare app, prover times, migrate vs the AWS CLI, test-suite time
 bench: $(PY_DEV_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python scripts/bench.py
 

@@ -369,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     teleport_config.add_argument("--endpoint-url", help="another CloudFormation endpoint, with --stack-name")
     teleport_config.set_defaults(handler=_teleport_config)
+
+    from recordings_kms import migrate  # boto3 loads only when the command runs
+
+    migrate.register(commands)
     return parser
 
 
