@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -12,7 +14,8 @@ from constructs import Construct
 
 from constructs_lib import compliance
 from constructs_lib.core import policies
-from constructs_lib.core.settings import BucketSettings
+from constructs_lib.core.retention import access_log_rules, recording_rules
+from constructs_lib.core.settings import BucketSettings, ObjectLockMode, RetentionSettings
 from constructs_lib.environment import check_settings, environment_of, settings_of
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
@@ -82,19 +85,25 @@ class RecordingsBucket(Construct):
         bucket_name: str,
         encryption_key: kms.IKey,
         settings: BucketSettings | None = None,
+        retention: RetentionSettings | None = None,
         access_logs_prefix: str = DEFAULT_ACCESS_LOGS_PREFIX,
     ) -> None:
         """
         :param bucket_name: the bucket name; must be known at synth time (plain string or pseudo-parameters),
             so that the key policy can name the bucket without a dependency cycle.
         :param encryption_key: the recordings key; default encryption and the bucket policy use it.
-        :param settings: ``require_encryption_headers`` and ``access_logs_bucket`` (see ``BucketSettings``).
-            Default: all defaults.
+        :param settings: ``recordings_prefix``, ``require_encryption_headers`` and ``access_logs_bucket``
+            (see ``BucketSettings``). Default: all defaults.
+        :param retention: Object Lock, expiry, transitions, the abort of incomplete uploads and the access logs'
+            expiry (see ``RetentionSettings``; ``core/retention.py`` has the rules). Default: all defaults.
         :param access_logs_prefix: key prefix of the access logs. Default: ``recordings-bucket/``.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, BucketSettings)
-        check_settings(self, settings, environment_of(self))
+        retention = settings_of(retention, RetentionSettings)
+        env = environment_of(self)
+        check_settings(self, settings, env)
+        check_settings(self, retention, env)
         # Grant log delivery through the log bucket's policy, not an ACL: the only way that works with
         # ObjectOwnership BucketOwnerEnforced. Set here, for this subtree only, so importing apps need not
         # set the flag (a value of false there would otherwise make synthesis fail).
@@ -119,6 +128,7 @@ class RecordingsBucket(Construct):
                 enforce_ssl=True,
                 minimum_tls_version=1.2,
                 versioned=True,
+                lifecycle_rules=[lifecycle_rule(r) for r in access_log_rules(retention.access_log_retention_days)],
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
             log_bucket_resource = access_logs_bucket.node.default_child or access_logs_bucket
@@ -149,6 +159,8 @@ class RecordingsBucket(Construct):
             versioned=True,
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix=access_logs_prefix,
+            lifecycle_rules=[lifecycle_rule(r) for r in recording_rules(retention, settings.recordings_prefix)],
+            **_object_lock(retention),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         compliance.acknowledge_in_packs(
@@ -177,3 +189,51 @@ class RecordingsBucket(Construct):
     @property
     def bucket_arn(self) -> str:
         return self.bucket.bucket_arn
+
+
+def _object_lock(retention: RetentionSettings) -> dict[str, Any]:
+    """Object Lock with the default retention, or nothing (``ObjectLockEnabled`` updates in place, see README)."""
+    mode = ObjectLockMode(retention.object_lock_mode)
+    if mode is ObjectLockMode.NONE or retention.object_lock_retention_days is None:
+        return {}
+    period = cdk.Duration.days(retention.object_lock_retention_days)
+    locked = s3.ObjectLockRetention.compliance(period) if mode is ObjectLockMode.COMPLIANCE else None
+    return {
+        "object_lock_enabled": True,
+        "object_lock_default_retention": locked or s3.ObjectLockRetention.governance(period),
+    }
+
+
+def lifecycle_rule(rule: Mapping[str, Any]) -> s3.LifecycleRule:
+    """A CDK lifecycle rule from the S3 API shape of ``core/retention.py``."""
+    days = cdk.Duration.days
+    expiration = rule.get("Expiration", {})
+    return s3.LifecycleRule(
+        id=rule["ID"],
+        enabled=rule["Status"] == "Enabled",
+        prefix=rule["Filter"]["Prefix"] or None,
+        expiration=days(expiration["Days"]) if "Days" in expiration else None,
+        expired_object_delete_marker=expiration.get("ExpiredObjectDeleteMarker"),
+        noncurrent_version_expiration=(
+            days(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+            if "NoncurrentVersionExpiration" in rule
+            else None
+        ),
+        abort_incomplete_multipart_upload_after=(
+            days(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            if "AbortIncompleteMultipartUpload" in rule
+            else None
+        ),
+        transitions=[
+            s3.Transition(storage_class=s3.StorageClass(t["StorageClass"]), transition_after=days(t["Days"]))
+            for t in rule.get("Transitions", [])
+        ]
+        or None,
+        noncurrent_version_transitions=[
+            s3.NoncurrentVersionTransition(
+                storage_class=s3.StorageClass(t["StorageClass"]), transition_after=days(t["NoncurrentDays"])
+            )
+            for t in rule.get("NoncurrentVersionTransitions", [])
+        ]
+        or None,
+    )

@@ -80,7 +80,7 @@ class SessionRecordingsStorage(Construct):
         self.key: kms.Key = self.recordings_key.key
 
         self.recordings_bucket = RecordingsBucket(
-            self, "Bucket", bucket_name=self.bucket_name, encryption_key=self.key, settings=settings
+            self, "Bucket", bucket_name=self.bucket_name, encryption_key=self.key, settings=settings, retention=settings
         )
         self.bucket: s3.Bucket = self.recordings_bucket.bucket
         self.log_bucket: s3.IBucket = self.recordings_bucket.access_logs_bucket

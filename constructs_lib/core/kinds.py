@@ -151,19 +151,22 @@ class Days(Kind):
 
     python_type = "a whole number (int)"
 
-    def __init__(self, low: int, high: int) -> None:
+    def __init__(self, low: int, high: int, *, optional: bool = False) -> None:
         self.low, self.high = low, high
+        self.optional = optional
         self.doc = f"integer {low}..{high}"
 
     def parse(self, raw: object) -> object:
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
+        if self.optional and isinstance(raw, str) and raw.strip() == "":
+            return None
         if isinstance(raw, str) and re.fullmatch(r"\s*[0-9]+\s*", raw, re.ASCII):
             return int(raw)
         raise KindError("a whole number")
 
     def admits(self, value: object) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return (isinstance(value, int) and not isinstance(value, bool)) or (self.optional and value is None)
 
     def check(self, setting: str, value: object, env: Environment) -> list[Problem]:
         if env.is_unresolved(value) or not isinstance(value, int) or self.low <= value <= self.high:

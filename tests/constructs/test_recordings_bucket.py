@@ -10,6 +10,10 @@ from constructs_lib.core import policies
 from constructs_lib.core.settings import AppSettings
 from tests.conftest import resources_of_type, statements_by_sid
 
+#: The default stack's logical ids of the two buckets: a contract with users who deployed.
+RECORDINGS_BUCKET_ID = "StorageBucketE81A0E79"
+ACCESS_LOGS_BUCKET_ID = "StorageBucketAccessLogsEC45E26E"
+
 BLOCK_ALL = {
     "BlockPublicAcls": True,
     "BlockPublicPolicy": True,
@@ -68,7 +72,10 @@ def test_recordings_bucket_is_private_owner_enforced_versioned_and_retained(defa
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert bucket["DeletionPolicy"] == "Retain"
     assert bucket["UpdateReplacePolicy"] == "Retain"
-    assert "LifecycleConfiguration" not in props, "expiring versions would break Teleport's playback"
+    for rule in props["LifecycleConfiguration"]["Rules"]:
+        assert not {"ExpirationInDays", "NoncurrentVersionExpiration"} & set(rule), (
+            "by default nothing expires: the version Teleport plays is kept"
+        )
 
 
 def test_bucket_name_is_known_at_synth_time(default_template: dict[str, Any], synth: Any) -> None:
@@ -184,3 +191,77 @@ def test_strict_mode_denies_puts_without_encryption_header(strict_template: dict
     assert statement["Effect"] == "Deny"
     assert statement["Action"] == "s3:PutObject"
     assert statement["Condition"] == {"Null": {"s3:x-amz-server-side-encryption": "true"}}
+
+
+# --- retention -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retained_template(synth: Any) -> dict[str, Any]:
+    settings = AppSettings.from_context(
+        {
+            "objectLockMode": "governance",
+            "objectLockRetentionDays": "400",
+            "retentionDays": "730",
+            "transitionStorageClass": "GLACIER_IR",
+            "transitionDays": "90",
+            "incompleteUploadAbortDays": "14",
+            "accessLogRetentionDays": "400",
+        }
+    )
+    return synth(settings)
+
+
+def test_object_lock_with_a_default_retention(retained_template: dict[str, Any]) -> None:
+    recordings = retained_template["Resources"][RECORDINGS_BUCKET_ID]["Properties"]
+    assert recordings["ObjectLockEnabled"] is True
+    assert recordings["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Days": 400, "Mode": "GOVERNANCE"}},
+    }
+    assert recordings["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_lifecycle_rules_are_the_cores_rules_on_the_prefix(retained_template: dict[str, Any]) -> None:
+    rules = {
+        r["Id"]: r
+        for r in retained_template["Resources"][RECORDINGS_BUCKET_ID]["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert rules["AbortIncompleteRecordingUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 14}
+    assert rules["ExpireRecordings"]["ExpirationInDays"] == 730
+    assert rules["ExpireRecordings"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 730}
+    assert rules["RemoveExpiredDeleteMarkers"]["ExpiredObjectDeleteMarker"] is True
+    assert rules["TransitionRecordings"]["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}]
+    assert {r["Prefix"] for r in rules.values()} == {"records/"}
+
+
+def test_the_created_log_bucket_expires_logs(
+    retained_template: dict[str, Any], default_template: dict[str, Any]
+) -> None:
+    for template, days in ((retained_template, 400), (default_template, 365)):
+        logs = template["Resources"][ACCESS_LOGS_BUCKET_ID]["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert logs[0]["ExpirationInDays"] == days
+
+
+def test_default_recordings_never_expire_and_uploads_abort_after_a_month(default_template: dict[str, Any]) -> None:
+    props = default_template["Resources"][RECORDINGS_BUCKET_ID]["Properties"]
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 30}
+    assert "ObjectLockEnabled" not in props
+
+
+def test_turning_object_lock_on_updates_a_deployed_bucket_in_place() -> None:
+    """The CloudFormation schema cfn-lint ships (AWS::S3::Bucket) lists which properties force a replacement.
+
+    ObjectLockEnabled used to be create-only; since S3 can enable Object Lock on an existing versioned
+    bucket it is not, so turning it on for a deployed stack updates the retained bucket instead of
+    replacing (and orphaning) it. If a future schema makes it create-only again, this fails.
+    """
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::S3::Bucket").schema
+    create_only = set(schema.get("createOnlyProperties", []))
+    assert "/properties/ObjectLockEnabled" not in create_only
+    assert "/properties/ObjectLockConfiguration" not in create_only
+    assert "/properties/LifecycleConfiguration" not in create_only
+    assert "/properties/BucketName" in create_only, "the schema still lists what does replace a bucket"

@@ -29,6 +29,16 @@ CONFIGS: dict[str, tuple[dict[str, Any], cdk.Environment | None]] = {
     "principal": ({"authTrust": "principal", "authPrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/ops"}, TEST_ENV),
     "existing-role": ({"existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:role/teleport/auth"}, TEST_ENV),
     "literal-rfd": ({"scopeKeyToS3": "false", "keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"}, TEST_ENV),
+    "retention": (
+        {
+            "objectLockMode": "compliance",
+            "objectLockRetentionDays": "400",
+            "retentionDays": "730",
+            "transitionStorageClass": "GLACIER_IR",
+            "transitionDays": "90",
+        },
+        TEST_ENV,
+    ),
     "readers": (
         {"readerArns": f"arn:aws:iam::{ACCOUNT}:role/ReadOnlyCluster,arn:aws:iam::444455556666:role/Auditors"},
         TEST_ENV,
