@@ -1,0 +1,191 @@
+"""Organization guardrails for the recordings as plain data (pure): the SCP and the RCP documents.
+
+A key policy cannot stop an IAM administrator from becoming the auth role (rewriting its trust or
+policies, or passing it to another service), and a bucket policy can never protect itself from the
+account's root. An SCP attached to the recordings account (or its OU, or the root) can: it denies the
+changes below to every principal of the account except the break-glass principals and the role
+CloudFormation deploys with (a deploy must still be able to update the stack). An RCP keeps the key
+and the bucket away from principals outside the organization.
+
+The guardrails stack lives in the management account and cannot read the recordings stack's
+generated names, so everything here is named: the auth role by name, the key by its alias
+(``kms:ResourceAliases``), the bucket by name. The action lists follow AWS's published SCP examples
+(aws-samples/service-control-policy-examples) and the IAM action names of each API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Statement = dict[str, Any]
+Document = dict[str, Any]
+
+#: Organizations' limit for a service control policy and for a resource control policy (characters).
+POLICY_SIZE_LIMIT = 5120
+
+#: Changes to the auth role that would let someone become it or give it other permissions.
+AUTH_ROLE_CHANGES = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+#: Changes to the recordings key that change who can decrypt, or destroy every recording.
+KEY_CHANGES = (
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ReplicateKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:UpdateAlias",
+    "kms:UpdatePrimaryRegion",
+)
+#: Changes to the recordings bucket's configuration (IAM action names, not API names:
+#: PutBucketEncryption is s3:PutEncryptionConfiguration, and so on).
+BUCKET_CHANGES = (
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration",
+)
+#: Deleting recordings (every version) or bypassing an Object Lock in governance mode.
+RECORDING_DELETES = ("s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion")
+
+SID_AUTH_ROLE = "ProtectTeleportAuthRole"
+SID_PASS_ROLE = "PassTeleportAuthRoleOnlyToItsService"  # noqa: S105 (a statement id)
+SID_KEY = "ProtectRecordingsKey"
+SID_GRANTS = "NoGrantsOnRecordingsKeyExceptForAwsServices"
+SID_BUCKET = "ProtectRecordingsBucket"
+SID_DELETES = "KeepRecordings"
+SID_OUTSIDE_ORG = "RecordingsOnlyForThisOrganization"
+SID_FOREIGN_SERVICES = "RecordingsOnlyForServicesActingForThisAccount"
+
+
+@dataclass(frozen=True)
+class GuardedDesign:
+    """What the guardrails protect and who may still change it; every value concrete."""
+
+    partition: str
+    #: The recordings account.
+    account: str
+    auth_role_arn: str
+    #: The service the auth role's trust names (``ec2.amazonaws.com``...), the one PassRole target left.
+    auth_role_service: str | None
+    key_alias: str
+    bucket_name: str
+    prefix: str
+    #: Break-glass principals and the role CloudFormation deploys the recordings stack with.
+    exempt_principal_arns: tuple[str, ...]
+    organization_id: str
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.bucket_name}"
+
+
+def _exempt(design: GuardedDesign) -> dict[str, Any]:
+    return {"ArnNotLike": {"aws:PrincipalArn": list(design.exempt_principal_arns)}}
+
+
+def _deny(sid: str, actions: Sequence[str], resources: Sequence[str] | str, condition: dict[str, Any]) -> Statement:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": list(actions),
+        "Resource": resources if isinstance(resources, str) else list(resources),
+        "Condition": condition,
+    }
+
+
+def scp_statements(design: GuardedDesign) -> list[Statement]:
+    """The SCP: every protected change denied to all principals of the account but the exempt ones."""
+    exempt = _exempt(design)
+    aliases = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [design.key_alias]}}
+    pass_role_condition: dict[str, Any] = dict(exempt)
+    if design.auth_role_service is not None:
+        pass_role_condition["StringNotEquals"] = {"iam:PassedToService": design.auth_role_service}
+    objects = f"{design.bucket_arn}/{design.prefix.strip('/')}/*"
+    return [
+        _deny(SID_AUTH_ROLE, AUTH_ROLE_CHANGES, [design.auth_role_arn], exempt),
+        _deny(SID_PASS_ROLE, ["iam:PassRole"], [design.auth_role_arn], pass_role_condition),
+        _deny(SID_KEY, KEY_CHANGES, "*", {**exempt, **aliases}),
+        _deny(
+            SID_GRANTS,
+            ["kms:CreateGrant"],
+            "*",
+            {**exempt, **aliases, "Bool": {"kms:GrantIsForAWSResource": "false"}},
+        ),
+        _deny(SID_BUCKET, BUCKET_CHANGES, [design.bucket_arn], exempt),
+        _deny(SID_DELETES, RECORDING_DELETES, [objects], exempt),
+    ]
+
+
+def rcp_statements(design: GuardedDesign) -> list[Statement]:
+    """The RCP: the bucket and the key refuse principals outside the organization, and services acting
+    for another account (the confused deputy)."""
+    resources = [design.bucket_arn, f"{design.bucket_arn}/*"]
+    key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [design.key_alias]}}
+    outside = {
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": design.organization_id},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    }
+    foreign = {
+        "StringNotEqualsIfExists": {"aws:SourceAccount": design.account},
+        "Null": {"aws:SourceAccount": "false"},
+        "Bool": {"aws:PrincipalIsAWSService": "true"},
+    }
+    return [
+        {**_deny(SID_OUTSIDE_ORG, ["s3:*"], resources, outside), "Principal": "*"},
+        {**_deny(SID_OUTSIDE_ORG + "Key", ["kms:*"], "*", {**outside, **key}), "Principal": "*"},
+        {**_deny(SID_FOREIGN_SERVICES, ["s3:*"], resources, foreign), "Principal": "*"},
+        {**_deny(SID_FOREIGN_SERVICES + "Key", ["kms:*"], "*", {**foreign, **key}), "Principal": "*"},
+    ]
+
+
+def size(document: Document) -> int:
+    """The characters Organizations counts: the document without insignificant whitespace."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def documents(statements: Sequence[Statement], limit: int = POLICY_SIZE_LIMIT) -> list[Document]:
+    """The statements packed, in order, into as few documents under ``limit`` as they fit in.
+
+    Raises ``ValueError`` when one statement alone is too large (too many exempt principals).
+    """
+    packed: list[Document] = []
+    current: list[Statement] = []
+    for statement in statements:
+        single = {"Version": "2012-10-17", "Statement": [statement]}
+        if size(single) > limit:
+            raise ValueError(
+                f"statement {statement['Sid']} alone has {size(single)} characters, over the {limit}-character "
+                "limit of an Organizations policy (too many break-glass principals?)"
+            )
+        candidate = {"Version": "2012-10-17", "Statement": [*current, statement]}
+        if current and size(candidate) > limit:
+            packed.append({"Version": "2012-10-17", "Statement": current})
+            current = [statement]
+        else:
+            current.append(statement)
+    if current:
+        packed.append({"Version": "2012-10-17", "Statement": current})
+    return packed
