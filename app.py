@@ -9,7 +9,10 @@ import sys
 import aws_cdk as cdk
 
 from constructs_lib.compliance import enable_compliance_packs
+from constructs_lib.core.alarms import IAM_EVENT_REGION
 from constructs_lib.core.settings import AppSettings, InvalidSettingsError, validate
+from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
+from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME, IamEventsStack
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
 
 
@@ -38,7 +41,11 @@ def main() -> int:
     try:
         validate(settings, settings.environment())  # every error at once, before anything is built
         print(f"teleport-recordings: {where(settings)}", file=sys.stderr)
+        if settings.alarms and settings.region not in (None, IAM_EVENT_REGION):
+            IamEventsStack(app, IAM_EVENTS_STACK_NAME, account=settings.account, target_region=settings.region)
         SessionRecordingsStack(app, DEFAULT_STACK_NAME, settings=settings)
+        if settings.guardrail_target_ids:
+            GuardrailsStack(app, GUARDRAILS_STACK_NAME, settings=settings)
     except InvalidSettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -130,6 +130,7 @@ class AuthNodeRole(Construct):
                 settings.oidc_provider_arn,
                 settings.service_account,
             ),
+            role_name=settings.auth_role_name,
             description="Teleport auth service: writes and plays back session recordings (RFD 42)",
             max_session_duration=cdk.Duration.hours(1),
         )

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
 from constructs_lib import compliance
+from constructs_lib.alarms import IAM_EVENTS_NOT_FORWARDED, TamperAlarms, iam_events_reach
 from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
 from constructs_lib.core import arns, naming, policies
@@ -88,6 +89,9 @@ class SessionRecordingsStorage(Construct):
         self.storage_uri: str = policies.storage_uri(
             bucket_name=self.bucket_name, prefix=self.recordings_prefix, region=stack.region, key_arn=self.key.key_arn
         )
+        self.alarms: TamperAlarms | None = None
+        if settings.alarms:
+            self._alarms(settings)
         self._readers: dict[str, iam.Grant] = {}
         for reader in settings.readers:
             self._grant_reader(reader)
@@ -97,6 +101,25 @@ class SessionRecordingsStorage(Construct):
         if settings.require_encryption_headers:
             compliance.acknowledge(
                 self, f"{compliance.ACCESS_PROOFS}::P5", compliance.REASON_STRICT_MODE_BREAKS_MULTIPART_PROOF
+            )
+
+    def _alarms(self, settings: StorageSettings) -> None:
+        role_name = self.auth_role.role_name if self.auth_role is not None else None
+        self.alarms = TamperAlarms(
+            self,
+            "Alarms",
+            key_arn=self.key.key_arn,
+            bucket_name=self.bucket_name,
+            auth_role_name=role_name,
+            decrypt_allowed=lambda: [self.auth_principal_arn, *self.recordings_key.reader_arns],
+            settings=settings,
+        )
+        if role_name is not None and iam_events_reach(self) is False:
+            cdk.Annotations.of(self).add_warning_v2(
+                IAM_EVENTS_NOT_FORWARDED,
+                "CloudTrail delivers IAM events to EventBridge in us-east-1 only: the auth role's tamper alarm fires "
+                "only once a us-east-1 stack of this account holds an IamEventForwarder for this region (the "
+                "bundled app adds one)",
             )
 
     def _auth_principal(self, settings: StorageSettings) -> str:

@@ -81,6 +81,17 @@ def only_resource(template: Mapping[str, Any], resource_type: str) -> dict[str, 
     return next(iter(found.values()))
 
 
+def recordings_keys(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The recordings CMKs: every KMS key except the tamper alarms' topic key."""
+    return {k: v for k, v in resources_of_type(template, "AWS::KMS::Key").items() if "Alarms" not in k}
+
+
+def recordings_key(template: Mapping[str, Any]) -> dict[str, Any]:
+    found = recordings_keys(template)
+    assert len(found) == 1, f"expected one recordings key, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
 def statements_by_sid(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["Sid"]: s for s in document["Statement"] if "Sid" in s}
 

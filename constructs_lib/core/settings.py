@@ -37,6 +37,7 @@ from constructs_lib.core.kinds import (
     PrincipalInput,
     PrincipalList,
     Text,
+    TextList,
     normalized,
     principal_arn,
     principal_arns,
@@ -211,6 +212,43 @@ def storage_class_rule(value: str) -> str | None:
     why = _REFUSED_STORAGE_CLASSES.get(value.upper())
     allowed = "one of " + ", ".join(f'"{c}"' for c in READABLE_STORAGE_CLASSES) + " (classes Teleport reads at once)"
     return f"{allowed}; {why}" if why else allowed
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", re.ASCII)
+_TARGET_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[0-9]{12}", re.ASCII)
+_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}", re.ASCII)
+
+
+def email_rule(value: str) -> str | None:
+    return None if _EMAIL.fullmatch(value) else "an email address like security@example.com"
+
+
+def target_id_rule(value: str) -> str | None:
+    if _TARGET_ID.fullmatch(value):
+        return None
+    return "an organization root id (r-...), an OU id (ou-...-...) or a 12-digit account id"
+
+
+def organization_id_rule(value: str) -> str | None:
+    return None if _ORGANIZATION_ID.fullmatch(value) else "an AWS Organizations id like o-a1b2c3d4e5"
+
+
+def sns_topic_rule(value: str) -> str | None:
+    arn = arns.parse_arn(value)
+    if (
+        arn is not None
+        and arn.partition in arns.PARTITIONS
+        and arn.service == "sns"
+        and arns.is_region(arn.region)
+        and arns.is_account(arn.account)
+        and re.fullmatch(r"[A-Za-z0-9_-]{1,256}(?:\.fifo)?", arn.resource, re.ASCII)
+    ):
+        return None
+    return "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:security-alarms"
+
+
+def role_name_rule(value: str) -> str | None:
+    return None if arns.IAM_NAME.fullmatch(value) else "an IAM role name: 1-64 of A-Z a-z 0-9 +=,.@_-"
 
 
 def region_rule(value: str) -> str | None:
@@ -568,6 +606,17 @@ class AuthSettings(_Settings):
             default_doc="a new role (see `authTrust`)",
         ),
     )
+    auth_role_name: str | None = setting(
+        None,
+        Spec(
+            "authRoleName",
+            Text("IAM role name", role_name_rule, optional=True),
+            "The name of the created auth role. The organization guardrails name the role in the management "
+            "account, so they need it (or `existingAuthRoleArn`); setting it on a deployed stack replaces the "
+            "role (not its recordings).",
+            default_doc="a name CloudFormation generates",
+        ),
+    )
     auth_trust: AuthTrust | str = setting(
         AuthTrust.EC2,
         Spec(
@@ -685,7 +734,44 @@ class RetentionSettings(_Settings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StorageSettings(BucketSettings, KeySettings, AuthSettings, RetentionSettings):
+class AlarmSettings(_Settings):
+    """Tamper alarms: EventBridge rules on CloudTrail events for the key, the bucket and the auth role."""
+
+    alarms: bool = setting(
+        True,
+        Spec(
+            "alarms",
+            Bool(),
+            "EventBridge rules that publish to SNS when someone changes the key (policy, grants, state, rotation, "
+            "aliases), the bucket (policy, encryption, versioning, Object Lock, lifecycle, replication, public "
+            "access, ownership, deletion) or the auth role (trust, policies, boundary), and when anyone but the "
+            "auth role and the readers decrypts with the key. They only fire while a CloudTrail trail logs "
+            "management events in the region (`recordings-kms verify` checks).",
+        ),
+    )
+    alarm_emails: Sequence[str] = setting(
+        (),
+        Spec(
+            "alarmEmails",
+            TextList("list of email addresses", email_rule),
+            "Email addresses subscribed to the created alarm topic (each must confirm the subscription).",
+            default_doc="none",
+        ),
+    )
+    alarm_topic_arn: str | None = setting(
+        None,
+        Spec(
+            "alarmTopicArn",
+            Text("SNS topic ARN", sns_topic_rule, optional=True),
+            "Publish to this existing SNS topic instead of creating one (its policy, and its KMS key's, must let "
+            "`events.amazonaws.com` publish).",
+            default_doc="a new topic, encrypted with its own KMS key",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageSettings(BucketSettings, KeySettings, AuthSettings, RetentionSettings, AlarmSettings):
     """Everything one ``SessionRecordingsStorage`` takes (``StorageSettings(key_admins=[role], ...)``)."""
 
 
@@ -724,7 +810,51 @@ class StackSettings(_Settings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AppSettings(StorageSettings, StackSettings):
+class GuardrailSettings(_Settings):
+    """Organization guardrails (SCP and RCP), deployed by the bundled app to the management account."""
+
+    guardrail_target_ids: Sequence[str] = setting(
+        (),
+        Spec(
+            "guardrailTargetIds",
+            TextList("list of root/OU/account ids", target_id_rule),
+            "Creates the `TeleportSessionRecordingsGuardrails` stack: an SCP and an RCP attached to these targets "
+            "(the recordings account, its OU or the organization root).",
+            default_doc="none (no guardrails stack)",
+        ),
+    )
+    management_account: str | None = setting(
+        None,
+        Spec(
+            "managementAccount",
+            Text("12-digit account id", account_rule, optional=True),
+            "The Organizations management account (or a delegated administrator) the guardrails stack deploys to.",
+            default_doc="none",
+        ),
+    )
+    organization_id: str | None = setting(
+        None,
+        Spec(
+            "organizationId",
+            Text("organization id", organization_id_rule, optional=True),
+            "The organization whose principals alone may use the key and the bucket (the RCP's aws:PrincipalOrgID).",
+            default_doc="none",
+        ),
+    )
+    break_glass_principals: Sequence[PrincipalInput] = setting(
+        (),
+        Spec(
+            "breakGlassPrincipalArns",
+            PrincipalList(),
+            "Roles or users the guardrails leave able to change the auth role, the key and the bucket (with the role "
+            "CloudFormation deploys with). Keep them few, and alarm on their use.",
+            default_doc="none",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppSettings(StorageSettings, StackSettings, GuardrailSettings):
     """The bundled app's settings: one storage, and where its stack deploys."""
 
     def storage(self) -> StorageSettings:
@@ -886,7 +1016,7 @@ def _auth_role_in_this_account(s: StorageSettings, env: Environment) -> Iterator
         )
 
 
-_TRUST_SETTINGS = ("auth_trust", "auth_principal", "oidc_provider_arn", "service_account")
+_TRUST_SETTINGS = ("auth_trust", "auth_principal", "oidc_provider_arn", "service_account", "auth_role_name")
 
 
 @rule(StorageSettings, "auth_role", *_TRUST_SETTINGS)
@@ -1054,6 +1184,65 @@ def _log_retention_only_for_a_created_log_bucket(s: StorageSettings, env: Enviro
         )
 
 
+@rule(AlarmSettings, "alarms", "alarm_emails", "alarm_topic_arn")
+def _alarm_targets(s: AlarmSettings, env: Environment) -> Iterator[Problem]:
+    if not s.alarms:
+        for name in ("alarm_emails", "alarm_topic_arn"):
+            if s.given(name):
+                yield Problem(name, getattr(s, name), "unset when {alarms} is false")
+        return
+    if s.alarm_topic_arn is not None and s.alarm_emails:
+        yield Problem(
+            "alarm_emails",
+            s.alarm_emails,
+            "unset with {alarm_topic_arn} (subscribe them to your topic where it is managed)",
+        )
+    topic = (
+        arns.parse_arn(s.alarm_topic_arn) if s.alarm_topic_arn and not env.is_unresolved(s.alarm_topic_arn) else None
+    )
+    if topic is not None and env.region is not None and topic.region != env.region:
+        yield Problem(
+            "alarm_topic_arn",
+            s.alarm_topic_arn,
+            f"a topic in the stack's region {env.region} (EventBridge rules publish to topics of their own region)",
+        )
+
+
+@rule(AppSettings, *[d.name for d in specs(GuardrailSettings)], "account", "region", "auth_role", "auth_role_name")
+def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    if not s.guardrail_target_ids:
+        for name in ("management_account", "organization_id", "break_glass_principals"):
+            if s.given(name):
+                yield Problem(name, getattr(s, name), "unset unless {guardrail_target_ids} is set")
+        return
+    needs = "set with {guardrail_target_ids} (the guardrails stack names it in the management account)"
+    for name in ("management_account", "organization_id", "account", "region"):
+        if getattr(s, name) is None:
+            yield Problem(name, None, needs)
+    if s.auth_role is None and s.auth_role_name is None:
+        yield Problem(
+            "auth_role_name",
+            None,
+            "set with {guardrail_target_ids} when the auth role is created (or use {auth_role}): the guardrails "
+            "stack names it in the management account",
+        )
+    if s.management_account is not None and s.management_account == s.account:
+        yield Problem(
+            "management_account",
+            s.management_account,
+            "another account than {account}: SCPs and RCPs never apply to the management account's own "
+            "principals and resources",
+        )
+    if not s.break_glass_principals:
+        yield warning(
+            "break_glass_principals",
+            s.break_glass_principals,
+            "no break-glass principal: only the role CloudFormation deploys with may change the auth role, the key "
+            "and the bucket once the guardrails are attached",
+            code="teleport-recordings:noBreakGlass",
+        )
+
+
 # --- checking ------------------------------------------------------------------------------------------
 
 
@@ -1115,6 +1304,8 @@ DOCUMENTED_GROUPS: tuple[tuple[str, type[_Settings]], ...] = (
     ("Key", KeySettings),
     ("Auth service", AuthSettings),
     ("Retention", RetentionSettings),
+    ("Tamper alarms", AlarmSettings),
+    ("Organization guardrails", GuardrailSettings),
 )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from constructs_lib.core import policies
 from constructs_lib.core.settings import AppSettings
-from tests.conftest import resources_of_type, statements_by_sid
+from tests.conftest import recordings_keys, resources_of_type, statements_by_sid
 
 #: The default stack's logical ids of the two buckets: a contract with users who deployed.
 RECORDINGS_BUCKET_ID = "StorageBucketE81A0E79"
@@ -49,7 +49,7 @@ def strict_template(synth: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def key_id(default_template: dict[str, Any]) -> str:
-    [logical_id] = resources_of_type(default_template, "AWS::KMS::Key")
+    [logical_id] = recordings_keys(default_template)
     return logical_id
 
 

@@ -18,6 +18,7 @@ from tests.conftest import (
     DENIED_USER,
     make_app,
     only_resource,
+    recordings_key,
     statements_by_sid,
     template_of,
 )
@@ -38,12 +39,12 @@ def _principals(statement: dict[str, Any]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def default_key(synth: Any) -> dict[str, Any]:
-    return only_resource(synth(), "AWS::KMS::Key")
+    return recordings_key(synth())
 
 
 @pytest.fixture(scope="module")
 def configured_key(synth: Any, full_config: AppSettings) -> dict[str, Any]:
-    return only_resource(synth(full_config), "AWS::KMS::Key")
+    return recordings_key(synth(full_config))
 
 
 def test_standard_spec_symmetric_rotating_key(default_key: dict[str, Any]) -> None:
@@ -145,7 +146,7 @@ def _auth_role_id(key: dict[str, Any]) -> str:
 
 
 def test_unscoped_auth_statement_is_the_rfd_literal(synth: Any) -> None:
-    key = only_resource(synth(AppSettings(scope_key_to_s3=False)), "AWS::KMS::Key")
+    key = recordings_key(synth(AppSettings(scope_key_to_s3=False)))
     statements = statements_by_sid(key["Properties"]["KeyPolicy"])
     assert policies.SID_AUTH_DESCRIBE not in statements
     auth = statements[policies.SID_AUTH]
@@ -156,7 +157,7 @@ def test_unscoped_auth_statement_is_the_rfd_literal(synth: Any) -> None:
 
 
 def test_rfd_mode_admins_get_kms_star(synth: Any) -> None:
-    key = only_resource(synth(AppSettings(key_admins=(ADMIN_ROLE, ADMIN_USER))), "AWS::KMS::Key")
+    key = recordings_key(synth(AppSettings(key_admins=(ADMIN_ROLE, ADMIN_USER))))
     admin = statements_by_sid(key["Properties"]["KeyPolicy"])[policies.SID_KEY_ADMIN]
     assert admin["Effect"] == "Allow"
     assert admin["Action"] == "kms:*"
@@ -206,7 +207,7 @@ def test_standalone_key_with_explicit_deploy_role() -> None:
             deploy_role=f"arn:aws:iam::{ACCOUNT}:role/deployer", key_admin_mode=KeyAdminMode.SEPARATED
         ),
     )
-    key = only_resource(template_of(stack), "AWS::KMS::Key")
+    key = recordings_key(template_of(stack))
     statements = statements_by_sid(key["Properties"]["KeyPolicy"])
     assert statements[policies.SID_DEPLOY_ROLE]["Principal"]["AWS"] == f"arn:aws:iam::{ACCOUNT}:role/deployer"
     assert statements[policies.SID_AUTH]["Principal"]["AWS"] == f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"

@@ -21,14 +21,23 @@ from aws_cdk.assertions import Annotations, Match
 from constructs_lib import SessionRecordingsStorage, StorageSettings
 from constructs_lib.core import naming, policies
 from constructs_lib.core.settings import InvalidSettingsError
-from tests.conftest import ACCOUNT, REGION, TEST_ENV, make_app, resources_of_type, statements_by_sid, template_of
+from tests.conftest import (
+    ACCOUNT,
+    REGION,
+    TEST_ENV,
+    make_app,
+    recordings_keys,
+    resources_of_type,
+    statements_by_sid,
+    template_of,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 OTHER_ACCOUNT = "444455556666"
 
 
 def key_policy(template: dict[str, Any]) -> dict[str, Any]:
-    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    (key,) = recordings_keys(template).values()
     policy: dict[str, Any] = key["Properties"]["KeyPolicy"]
     return policy
 

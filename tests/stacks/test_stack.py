@@ -13,7 +13,16 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from constructs_lib import SessionRecordingsStorage
 from constructs_lib.core.settings import AppSettings, StorageSettings
-from tests.conftest import ACCOUNT, make_app, only_resource, resources_of_type, synth_stack, template_of
+from tests.conftest import (
+    ACCOUNT,
+    make_app,
+    only_resource,
+    recordings_key,
+    recordings_keys,
+    resources_of_type,
+    synth_stack,
+    template_of,
+)
 
 EXISTING_ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport/auth-nodes"
 
@@ -39,7 +48,7 @@ def test_termination_protection(default_stack: cdk.Stack) -> None:
 
 def test_stateful_resources_are_retained_and_counted(default_stack: cdk.Stack) -> None:
     template = Template.from_stack(default_stack)
-    for resource_type, count in (("AWS::KMS::Key", 1), ("AWS::S3::Bucket", 2)):
+    for resource_type, count in (("AWS::KMS::Key", 2), ("AWS::S3::Bucket", 2)):
         template.resource_count_is(resource_type, count)
         template.all_resources(resource_type, {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
     template.has_resource_properties(
@@ -82,7 +91,7 @@ def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
         "AccessDesign",
     }
     assert all(output["Description"] for output in outputs.values())
-    [key_id] = resources_of_type(default_template, "AWS::KMS::Key")
+    [key_id] = recordings_keys(default_template)
     [role_id] = resources_of_type(default_template, "AWS::IAM::Role")
     [profile_id] = resources_of_type(default_template, "AWS::IAM::InstanceProfile")
     assert outputs["StorageUri"]["Value"] == {
@@ -118,7 +127,7 @@ def test_existing_role_is_used_not_created(synth: Any) -> None:
     assert not resources_of_type(template, "AWS::IAM::InstanceProfile")
     policy = only_resource(template, "AWS::IAM::ManagedPolicy")
     assert policy["Properties"]["Roles"] == ["auth-nodes"]
-    key_policy = only_resource(template, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    key_policy = recordings_key(template)["Properties"]["KeyPolicy"]
     auth = next(s for s in key_policy["Statement"] if s["Sid"] == "Teleport CMK Auth")
     assert auth["Principal"] == {"AWS": EXISTING_ROLE}
     assert template["Outputs"]["AuthRoleArn"]["Value"] == EXISTING_ROLE
@@ -129,13 +138,15 @@ def test_composite_with_scope_and_id_only() -> None:
     storage = SessionRecordingsStorage(stack, "Recordings")
     template = template_of(stack)
     for resource_type, count in (
-        ("AWS::KMS::Key", 1),
+        ("AWS::KMS::Key", 2),  # the recordings key and the alarm topic's key
         ("AWS::KMS::Alias", 1),
         ("AWS::S3::Bucket", 2),
         ("AWS::S3::BucketPolicy", 2),
         ("AWS::IAM::Role", 1),
         ("AWS::IAM::ManagedPolicy", 1),
         ("AWS::IAM::InstanceProfile", 1),
+        ("AWS::SNS::Topic", 1),
+        ("AWS::Events::Rule", 4),
     ):
         assert len(resources_of_type(template, resource_type)) == count, resource_type
     assert "Outputs" not in template, "constructs never create outputs"

@@ -8,7 +8,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs_lib import SessionRecordingsStorage
 from constructs_lib.core.settings import AppSettings, InvalidSettingsError, StorageSettings
-from tests.conftest import ACCOUNT, REGION, TEST_ENV, make_app, synth_stack, template_of
+from tests.conftest import ACCOUNT, REGION, TEST_ENV, make_app, recordings_key, synth_stack, template_of
 
 BOOTSTRAP_EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
 
@@ -40,7 +40,7 @@ def test_deploy_role_setting_is_the_role_cloudformation_deploys_with() -> None:
     stack = synth_stack(AppSettings.from_context({"deployRoleArn": role}))
     assembly = cdk.App.of(stack).synth()  # type: ignore[union-attr]
     assert assembly.get_stack_artifact(stack.artifact_id).cloud_formation_execution_role_arn == role
-    key_policy = next(iter(r for r in template_of(stack)["Resources"].values() if r["Type"] == "AWS::KMS::Key"))
+    key_policy = recordings_key(template_of(stack))
     principals = [s["Principal"]["AWS"] for s in key_policy["Properties"]["KeyPolicy"]["Statement"]]
     assert role in principals
     assert not any("cfn-exec-role" in str(p) for p in principals)

@@ -1,0 +1,202 @@
+"""Tamper alarms: EventBridge rules on CloudTrail events that publish to an encrypted SNS topic.
+
+The event patterns are ``constructs_lib.core.alarms``; this module makes them rules, with a message
+that names the event, the principal and the resource, and a topic encrypted with its own KMS key
+(never the recordings key: EventBridge must be able to use it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from constructs_lib.core import alarms
+from constructs_lib.core.settings import AlarmSettings, InvalidSettingsError, Problem
+from constructs_lib.environment import check_settings, environment_of, settings_of
+
+IAM_EVENTS_NOT_FORWARDED = "teleport-recordings:iamEventsNotForwarded"
+
+
+def event_pattern(pattern: alarms.Pattern) -> events.EventPattern:
+    """A CDK event pattern from the plain pattern of ``core/alarms.py``."""
+    return events.EventPattern(
+        source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern.get("detail")
+    )
+
+
+@jsii.implements(cdk.IStableListProducer)
+class _Produced:
+    def __init__(self, produce: Callable[[], list[str]]) -> None:
+        self._produce = produce
+
+    def produce(self) -> list[str]:
+        return self._produce()
+
+
+class TamperAlarms(Construct):
+    """Rules for changes to the key, the bucket and the auth role, and for anyone else's decryption."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        key_arn: str,
+        bucket_name: str,
+        auth_role_name: str | None,
+        decrypt_allowed: Callable[[], list[str]],
+        settings: AlarmSettings | None = None,
+    ) -> None:
+        """
+        :param key_arn: the recordings key.
+        :param bucket_name: the recordings bucket.
+        :param auth_role_name: the auth role's name (no rule for its changes when the auth principal is a user).
+        :param decrypt_allowed: the ARNs allowed to decrypt (auth role, readers), read at synthesis.
+        :param settings: ``alarm_emails`` or ``alarm_topic_arn`` (see ``AlarmSettings``). Default: a new topic.
+        """
+        super().__init__(scope, id)
+        settings = settings_of(settings, AlarmSettings)
+        check_settings(self, settings, environment_of(self))
+        self.topic: sns.ITopic = self._topic(settings)
+        self.rules: dict[str, events.Rule] = {}
+        self._rule("KeyChanges", alarms.key_pattern(key_arn), "key", "$.detail.resources[0].ARN")
+        self._rule(
+            "BucketChanges", alarms.bucket_pattern(bucket_name), "bucket", "$.detail.requestParameters.bucketName"
+        )
+        if auth_role_name is not None:
+            self._rule(
+                "AuthRoleChanges",
+                alarms.role_pattern(auth_role_name),
+                "auth role",
+                "$.detail.requestParameters.roleName",
+            )
+        allowed = cdk.Lazy.list(_Produced(decrypt_allowed))
+        decrypt = self._rule(
+            "DecryptByOthers", alarms.decrypt_pattern(key_arn, allowed), "decryption", "$.detail.resources[0].ARN"
+        )
+        cfn = decrypt.node.default_child
+        if not isinstance(cfn, events.CfnRule):
+            raise TypeError("an events.Rule without its CfnRule")
+        # kms:Decrypt is a read-only management event: only this state matches it.
+        cfn.state = alarms.ALL_MANAGEMENT_EVENTS_STATE
+
+    def _topic(self, settings: AlarmSettings) -> sns.ITopic:
+        if settings.alarm_topic_arn is not None:
+            return sns.Topic.from_topic_arn(self, "Topic", settings.alarm_topic_arn)
+        stack = cdk.Stack.of(self)
+        topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description="Teleport session recordings tamper alarms: encrypts the alarm topic (not the recordings)",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgePublishesAlarms",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "Topic",
+            display_name="Teleport session recordings tamper alarm",
+            master_key=topic_key,
+            enforce_ssl=True,
+        )
+        for email in settings.alarm_emails:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
+
+    def _rule(self, id: str, pattern: alarms.Pattern, what: str, resource_path: str) -> events.Rule:
+        rule = events.Rule(
+            self,
+            id,
+            description=f"Teleport session recordings tamper alarm: {what}",
+            event_pattern=event_pattern(pattern),
+        )
+        field = events.EventField.from_path
+        message = (
+            f"Teleport session recordings tamper alarm ({what}): {field('$.detail.eventName')} by "
+            f"{field('$.detail.userIdentity.arn')} on {field(resource_path)} in account {field('$.account')}, "
+            f"region {field('$.region')}, at {field('$.time')}"
+        )
+        rule.add_target(targets.SnsTopic(self.topic, message=events.RuleTargetInput.from_text(message)))
+        self.rules[id] = rule
+        return rule
+
+
+class IamEventForwarder(Construct):
+    """In a us-east-1 stack: forwards IAM role changes to the default event bus of other regions.
+
+    IAM is a global service: CloudTrail delivers its events to EventBridge in us-east-1 only, so a
+    tamper-alarm rule for the auth role in any other region never fires unless the events come over.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, target_regions: Sequence[str]) -> None:
+        super().__init__(scope, id)
+        stack = cdk.Stack.of(self)
+        if stack.region != alarms.IAM_EVENT_REGION:
+            raise InvalidSettingsError(
+                [Problem("stack region", stack.region, f"{alarms.IAM_EVENT_REGION}, where IAM's events arrive")]
+            )
+        buses = [
+            f"arn:{stack.partition}:events:{region}:{stack.account}:event-bus/default"
+            for region in target_regions
+            if region != alarms.IAM_EVENT_REGION
+        ]
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Forwards the auth role's IAM events to the recordings region's event bus",
+        )
+        iam.ManagedPolicy(
+            self,
+            "PutEvents",
+            statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=buses)],
+            roles=[self.role],
+        )
+        self.rule = events.Rule(
+            self,
+            "RoleChanges",
+            description="IAM role changes, forwarded to the Teleport session recordings region",
+            event_pattern=event_pattern(alarms.role_pattern()),
+        )
+        for bus in buses:
+            self.rule.add_target(
+                targets.EventBus(
+                    events.EventBus.from_event_bus_arn(self, f"Bus{bus.split(':')[3]}", bus),
+                    role=self.role.without_policy_updates(),
+                )
+            )
+        self.target_regions = tuple(target_regions)
+
+
+def forwarded_regions(scope: Construct) -> set[str]:
+    """The regions an ``IamEventForwarder`` of this app forwards to."""
+    found: set[str] = set()
+    for construct in scope.node.root.node.find_all():
+        if isinstance(construct, IamEventForwarder):
+            found.update(construct.target_regions)
+    return found
+
+
+def iam_events_reach(scope: Construct) -> bool | None:
+    """Whether the auth role's IAM events reach the stack's region; ``None`` when the region is unknown."""
+    region = cdk.Stack.of(scope).region
+    if cdk.Token.is_unresolved(region):
+        return None
+    return region == alarms.IAM_EVENT_REGION or region in forwarded_regions(scope)

@@ -1,0 +1,102 @@
+"""The organization guardrails stack: an SCP and an RCP, deployed to the management account.
+
+It names what the recordings stack created (auth role, key alias, bucket) from the same settings, since
+it cannot read another account's stack outputs. Deploy the recordings stack first (README: Organization
+guardrails).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_organizations as organizations
+from constructs import Construct
+
+from constructs_lib.core import guardrails, naming
+from constructs_lib.core.kinds import principal_arn, principal_arns
+from constructs_lib.core.settings import AppSettings, AuthTrust, InvalidSettingsError, Problem
+
+GUARDRAILS_STACK_NAME = "TeleportSessionRecordingsGuardrails"
+
+#: The one service the auth role may still be passed to, by its trust.
+_TRUSTED_SERVICE = {AuthTrust.EC2: "ec2.amazonaws.com", AuthTrust.POD_IDENTITY: "pods.eks.amazonaws.com"}
+
+
+def guarded_design(settings: AppSettings, qualifier: str) -> guardrails.GuardedDesign:
+    """What the guardrails protect, named from the settings alone (they are validated: all concrete)."""
+    env = settings.environment()
+    account, region = settings.account or "", settings.region or ""
+    partition = env.partition or "aws"
+    existing = principal_arn(settings.auth_role, env)
+    auth_role = existing or f"arn:{partition}:iam::{account}:role/{settings.auth_role_name}"
+    deploy_role = principal_arn(settings.deploy_role, env) or (
+        cdk.DefaultStackSynthesizer.DEFAULT_CLOUDFORMATION_ROLE_ARN.replace("${Qualifier}", qualifier)
+        .replace("${AWS::Partition}", partition)
+        .replace("${AWS::AccountId}", account)
+        .replace("${AWS::Region}", region)
+    )
+    service = None if existing else _TRUSTED_SERVICE.get(AuthTrust(settings.auth_trust))
+    if existing and settings.auth_trust == AuthTrust.EC2:
+        service = "ec2.amazonaws.com"  # an existing role's trust is unknown: EC2 is the common case (README)
+    return guardrails.GuardedDesign(
+        partition=partition,
+        account=account,
+        auth_role_arn=auth_role,
+        auth_role_service=service,
+        key_alias=settings.key_alias or naming.KEY_ALIAS,
+        bucket_name=settings.bucket_name or naming.default_bucket_name(account, region),
+        prefix=settings.recordings_prefix,
+        exempt_principal_arns=(*principal_arns(settings.break_glass_principals, env), deploy_role),
+        organization_id=settings.organization_id or "",
+    )
+
+
+class GuardrailsStack(cdk.Stack):
+    """An SCP (as many documents as the 5,120-character limit needs) and an RCP, attached to the targets."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: AppSettings, **kwargs: Any) -> None:
+        kwargs.setdefault("env", cdk.Environment(account=settings.management_account, region=settings.region))
+        kwargs.setdefault("termination_protection", True)
+        kwargs.setdefault(
+            "description", "Teleport session recordings: organization guardrails for the recordings account (SCP, RCP)"
+        )
+        super().__init__(scope, id, **kwargs)
+        qualifier = self.node.try_get_context("@aws-cdk/core:bootstrapQualifier")
+        self.design = guarded_design(
+            settings, qualifier if isinstance(qualifier, str) else cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
+        )
+        targets = list(settings.guardrail_target_ids)
+        try:
+            scps = guardrails.documents(guardrails.scp_statements(self.design))
+            rcps = guardrails.documents(guardrails.rcp_statements(self.design))
+        except ValueError as error:
+            raise InvalidSettingsError(
+                [Problem("break_glass_principals", list(settings.break_glass_principals), str(error))],
+                settings.label(),
+                settings.spelling,
+            ) from None
+        self.policies = [
+            *self._policies("ProtectRecordings", "SERVICE_CONTROL_POLICY", scps, targets),
+            *self._policies("RecordingsPerimeter", "RESOURCE_CONTROL_POLICY", rcps, targets),
+        ]
+
+    def _policies(
+        self, id: str, kind: str, documents: list[guardrails.Document], targets: list[str]
+    ) -> list[organizations.CfnPolicy]:
+        made = []
+        for index, document in enumerate(documents, start=1):
+            suffix = "" if len(documents) == 1 else str(index)
+            made.append(
+                organizations.CfnPolicy(
+                    self,
+                    f"{id}{suffix}",
+                    name=f"teleport-recordings-{id.lower()}{suffix}",
+                    type=kind,
+                    content=document,
+                    target_ids=targets,
+                    description=f"Teleport session recordings: {id} ({guardrails.size(document)} characters)",
+                )
+            )
+            cdk.CfnOutput(self, f"{id}{suffix}Id", value=made[-1].attr_id)
+        return made
