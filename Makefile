@@ -65,9 +65,12 @@ test: lint $(NODE_STAMP)
 bench: $(PY_DEV_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python scripts/bench.py
 
-## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account); settings in ARGS
+## deploy: cdk deploy for users with AWS credentials (and a bootstrapped account); settings in ARGS.
+## STACKS: the recordings stack (and the us-east-1 IAM events stack it depends on) by default; the
+## guardrails stack deploys with the management account's credentials: STACKS=TeleportSessionRecordingsGuardrails
+STACKS ?= TeleportSessionRecordings
 deploy: $(PY_STAMP) $(NODE_STAMP)
-	$(CDK) deploy $(ARGS) $(CDK_DEPLOY_ARGS)
+	$(CDK) deploy $(STACKS) $(ARGS) $(CDK_DEPLOY_ARGS)
 
 ## docs: regenerate the README's settings tables from the settings model
 docs: $(PY_STAMP)

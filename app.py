@@ -34,6 +34,24 @@ def where(settings: AppSettings) -> str:
     return "; ".join(parts)
 
 
+def build(app: cdk.App, settings: AppSettings) -> list[cdk.Stack]:
+    """The app's stacks for ``settings``: IAM events (us-east-1), recordings, guardrails (management account)."""
+    stacks: list[cdk.Stack] = []
+    forwarder = None
+    auth_is_a_role = not (isinstance(settings.auth_role, str) and ":user/" in settings.auth_role)
+    if settings.alarms and auth_is_a_role and settings.region not in (None, IAM_EVENT_REGION):
+        forwarder = IamEventsStack(app, IAM_EVENTS_STACK_NAME, account=settings.account, target_region=settings.region)
+        stacks.append(forwarder)
+    recordings = SessionRecordingsStack(app, DEFAULT_STACK_NAME, settings=settings)
+    if forwarder is not None:
+        # `cdk deploy TeleportSessionRecordings` deploys the forwarder too (same account, us-east-1).
+        recordings.add_stack_dependency(forwarder, reason="the auth role's IAM events reach its tamper alarm")
+    stacks.append(recordings)
+    if settings.guardrail_target_ids:
+        stacks.append(GuardrailsStack(app, GUARDRAILS_STACK_NAME, settings=settings))
+    return stacks
+
+
 def main() -> int:
     app = cdk.App()
     enable_compliance_packs(app)
@@ -41,11 +59,7 @@ def main() -> int:
     try:
         validate(settings, settings.environment())  # every error at once, before anything is built
         print(f"teleport-recordings: {where(settings)}", file=sys.stderr)
-        if settings.alarms and settings.region not in (None, IAM_EVENT_REGION):
-            IamEventsStack(app, IAM_EVENTS_STACK_NAME, account=settings.account, target_region=settings.region)
-        SessionRecordingsStack(app, DEFAULT_STACK_NAME, settings=settings)
-        if settings.guardrail_target_ids:
-            GuardrailsStack(app, GUARDRAILS_STACK_NAME, settings=settings)
+        build(app, settings)
     except InvalidSettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

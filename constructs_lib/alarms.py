@@ -88,11 +88,11 @@ class TamperAlarms(Construct):
             raise TypeError("an events.Rule without its CfnRule")
         # kms:Decrypt is a read-only management event: only this state matches it.
         cfn.state = alarms.ALL_MANAGEMENT_EVENTS_STATE
+        self._let_the_rules_publish()
 
     def _topic(self, settings: AlarmSettings) -> sns.ITopic:
         if settings.alarm_topic_arn is not None:
             return sns.Topic.from_topic_arn(self, "Topic", settings.alarm_topic_arn)
-        stack = cdk.Stack.of(self)
         topic_key = kms.Key(
             self,
             "TopicKey",
@@ -100,13 +100,14 @@ class TamperAlarms(Construct):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        # As AWS documents for EventBridge and encrypted topics: SNS uses the key for the publishing
+        # service. Only this topic uses the key, and its policy lets only these rules publish.
         topic_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="EventBridgePublishesAlarms",
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
         topic = sns.Topic(
@@ -133,9 +134,36 @@ class TamperAlarms(Construct):
             f"{field('$.detail.userIdentity.arn')} on {field(resource_path)} in account {field('$.account')}, "
             f"region {field('$.region')}, at {field('$.time')}"
         )
-        rule.add_target(targets.SnsTopic(self.topic, message=events.RuleTargetInput.from_text(message)))
+        rule.add_target(_PublishTo(self.topic, events.RuleTargetInput.from_text(message)))
         self.rules[id] = rule
         return rule
+
+    def _let_the_rules_publish(self) -> None:
+        """The created topic's policy: only these rules publish (not any account's EventBridge rule)."""
+        if not isinstance(self.topic, sns.Topic):
+            return  # an existing topic's policy is managed where the topic is
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TamperAlarmRulesPublish",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in self.rules.values()]}},
+            )
+        )
+
+
+@jsii.implements(events.IRuleTarget)
+class _PublishTo:
+    """An SNS target that, unlike ``targets.SnsTopic``, leaves the topic's policies to ``TamperAlarms``
+    (which names its rules instead of letting every EventBridge rule publish)."""
+
+    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
+        self._topic = topic
+        self._message = message
+
+    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
 
 
 class IamEventForwarder(Construct):

@@ -77,8 +77,12 @@ def role_pattern(role_name: str | None = None) -> Pattern:
     return _cloudtrail("aws.iam", "iam.amazonaws.com", ROLE_EVENTS, **detail)
 
 
+#: The calls that turn the key's ciphertext into plaintext for their caller (ReEncrypt decrypts first).
+DECRYPT_EVENTS = ("Decrypt", "ReEncrypt")
+
+
 def decrypt_pattern(key_arn: str, allowed_arns: Sequence[str]) -> Pattern:
-    """``kms:Decrypt`` with this key by anyone but ``allowed_arns`` (role sessions by their role's ARN).
+    """Decryption with this key by anyone but ``allowed_arns`` (role sessions by their role's ARN).
 
     A role session's ``userIdentity.arn`` names the session; its role is
     ``sessionContext.sessionIssuer.arn``. Every other identity type (root, another account, a service,
@@ -88,7 +92,7 @@ def decrypt_pattern(key_arn: str, allowed_arns: Sequence[str]) -> Pattern:
     return _cloudtrail(
         "aws.kms",
         "kms.amazonaws.com",
-        ["Decrypt"],
+        DECRYPT_EVENTS,
         resources={"ARN": [key_arn]},
         **{
             "$or": [

@@ -1226,6 +1226,14 @@ def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) 
             "set with {guardrail_target_ids} when the auth role is created (or use {auth_role}): the guardrails "
             "stack names it in the management account",
         )
+    existing = principal_arn(s.auth_role, env)
+    if existing is not None and not env.is_unresolved(existing) and ":user/" in existing:
+        yield Problem(
+            "auth_role",
+            existing,
+            "a role when {guardrail_target_ids} is set (the guardrails protect a role's trust and policies; a user's "
+            "access keys are outside them)",
+        )
     if s.management_account is not None and s.management_account == s.account:
         yield Problem(
             "management_account",

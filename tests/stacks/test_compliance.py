@@ -13,9 +13,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from cfnlint.api import ManualArgs, lint
 
+from app import build as build_app
 from constructs_lib import SessionRecordingsStorage, compliance
 from constructs_lib.core.settings import AppSettings, StorageSettings
-from stacks.recordings_stack import SessionRecordingsStack
+from stacks.guardrails_stack import GUARDRAILS_STACK_NAME
+from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME
+from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
 from tests.conftest import ACCOUNT, FULL_CONTEXT, TEST_ENV, cdk_json_context
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -43,6 +46,23 @@ CONFIGS: dict[str, tuple[dict[str, Any], cdk.Environment | None]] = {
         {"readerArns": f"arn:aws:iam::{ACCOUNT}:role/ReadOnlyCluster,arn:aws:iam::444455556666:role/Auditors"},
         TEST_ENV,
     ),
+    "alarm-emails": ({"alarmEmails": "security@example.com,oncall@example.com"}, TEST_ENV),
+    "alarm-topic": ({"alarmTopicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:security-alarms"}, TEST_ENV),
+    "no-alarms": ({"alarms": "false"}, TEST_ENV),
+}
+#: Whole apps as app.py builds them (every stack: IAM events in us-east-1, recordings, guardrails).
+APP_CONFIGS: dict[str, dict[str, Any]] = {
+    "organization": {
+        "account": ACCOUNT,
+        "region": "eu-west-1",
+        "guardrailTargetIds": "ou-ab12-cdef3456",
+        "managementAccount": "999988887777",
+        "organizationId": "o-a1b2c3d4e5",
+        "authRoleName": "teleport-auth",
+        "breakGlassPrincipalArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass",
+        "keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins",
+        "alarmEmails": "security@example.com",
+    },
 }
 
 
@@ -69,10 +89,22 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[st
             out,
         )
         results[name] = (report, sorted(out.glob("*.template.json")))
+    for name, context in APP_CONFIGS.items():
+        out = tmp_path_factory.mktemp(name)
+        settings = AppSettings.from_context(context)
+        report = synth_with_packs(lambda app, settings=settings: build_app(app, settings), out)
+        results[name] = (report, sorted(out.glob("*.template.json")))
     return results
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+def test_the_organization_app_has_its_three_stacks(reports: dict[str, tuple[dict[str, Any], list[Path]]]) -> None:
+    _, templates = reports["organization"]
+    assert sorted(t.name for t in templates) == sorted(
+        f"{name}.template.json" for name in (GUARDRAILS_STACK_NAME, DEFAULT_STACK_NAME, IAM_EVENTS_STACK_NAME)
+    )
+
+
+@pytest.mark.parametrize("name", [*CONFIGS, *APP_CONFIGS])
 def test_every_pack_passes(name: str, reports: dict[str, tuple[dict[str, Any], list[Path]]]) -> None:
     report, templates = reports[name]
     conclusions = {r["pluginName"]: r["conclusion"] for r in report["pluginReports"]}
@@ -81,7 +113,7 @@ def test_every_pack_passes(name: str, reports: dict[str, tuple[dict[str, Any], l
     assert templates
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("name", [*CONFIGS, *APP_CONFIGS])
 def test_cfn_lint_finds_nothing(name: str, reports: dict[str, tuple[dict[str, Any], list[Path]]]) -> None:
     _, templates = reports[name]
     for template in templates:
