@@ -64,6 +64,11 @@ class SessionRecordingsStack(cdk.Stack):
                 profile.instance_profile_name,
                 "Instance profile to attach to the Teleport auth EC2 instances",
             )
+        if self.storage.alarms is not None:
+            values[outputs.ALARM_TOPIC_ARN] = (
+                self.storage.alarms.topic.topic_arn,
+                "SNS topic of the tamper alarms (subscribe your security team's endpoints)",
+            )
         for output_id, (value, description) in values.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)
 

@@ -11,3 +11,6 @@ INSTANCE_PROFILE = "AuthInstanceProfileName"
 #: JSON: who the design lets do what (``SessionRecordingsStorage.access_design``): authPrincipalArn, readers,
 #: admins, adminMode, deployRole, scopeKeyToS3, prefix. ``recordings-kms verify`` proves the live policies against it.
 ACCESS_DESIGN = "AccessDesign"
+#: The SNS topic the tamper alarms publish to (only when alarms are on). ``recordings-kms verify`` finds the
+#: alarm rules by it (ListRuleNamesByTarget).
+ALARM_TOPIC_ARN = "AlarmTopicArn"

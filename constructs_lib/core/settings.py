@@ -1345,7 +1345,8 @@ def readme_table() -> str:
             if declared.name not in own:
                 continue
             spec = declared.spec
-            python = f"`{declared.name}`" if group is not StackSettings else f"`{declared.name}` (`AppSettings`)"
+            app_only = not issubclass(StorageSettings, group)
+            python = f"`{declared.name}` (`AppSettings`)" if app_only else f"`{declared.name}`"
             cli = f"`{spec.cli}`" if spec.cli else ""
             effect = spec.doc.replace("|", "\\|")
             lines.append(

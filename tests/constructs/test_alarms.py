@@ -235,3 +235,10 @@ def test_tamper_alarms_can_be_used_alone() -> None:
     assert alarms.key_pattern(key) in patterns
     assert alarms.bucket_pattern("existing-recordings") in patterns
     assert alarms.decrypt_pattern(key, [f"arn:aws:iam::{ACCOUNT}:role/teleport"]) in patterns
+
+
+def test_the_stack_outputs_the_alarm_topic_only_with_alarms(synth: Any) -> None:
+    (topic_id,) = resources_of_type(synth(), "AWS::SNS::Topic")
+    assert synth()["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
+    assert synth(AppSettings(alarm_topic_arn=TOPIC))["Outputs"]["AlarmTopicArn"]["Value"] == TOPIC
+    assert "AlarmTopicArn" not in synth(AppSettings(alarms=False))["Outputs"]

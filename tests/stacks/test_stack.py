@@ -89,6 +89,7 @@ def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
         "AuthRoleArn",
         "AuthInstanceProfileName",
         "AccessDesign",
+        "AlarmTopicArn",
     }
     assert all(output["Description"] for output in outputs.values())
     [key_id] = recordings_keys(default_template)
