@@ -5,6 +5,10 @@
 - synthesis: the gated app against a bare one-bucket app, through the same Python, CDK CLI and
   Node 22, alternately, so that machine noise falls on both (median of ``BENCH_RUNS``; the figure is
   the ratio of medians);
+- the access prover: P1-P6 on the default and the fully configured templates, and single-request
+  decisions per second (``scripts/bench_prover.py``);
+- ``recordings-kms migrate`` against ``aws s3 cp --recursive`` on the same objects of a moto server
+  (``scripts/bench_migrate.py``; ``BENCH_MIGRATE_OBJECTS``, default 1000);
 - the test suite's wall time on this checkout.
 
 Set ``BENCH_SKIP_FRESH_CLONE=1`` to skip the clone (it takes a few minutes).
@@ -93,12 +97,24 @@ def test_suite() -> tuple[list[str], bool]:
     return [line], tests.returncode == 0
 
 
+def script(name: str, *args: str) -> list[str]:
+    """The result lines of one of the other benchmark scripts (their progress chatter left out)."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / name), *args], cwd=REPO, capture_output=True, text=True
+    )
+    if result.returncode not in (0, 1):
+        return [f"{name}: failed ({result.returncode}): {result.stderr.strip().splitlines()[-1:]}"]
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
 def main() -> int:
     runs = int(os.environ.get("BENCH_RUNS", "5"))
     lines: list[str] = []
     if not os.environ.get("BENCH_SKIP_FRESH_CLONE"):
         lines += fresh_clone_setup()
     lines += synthesis(runs)
+    lines += script("bench_prover.py", "--runs", str(max(runs, 5)))
+    lines += script("bench_migrate.py", "--objects", os.environ.get("BENCH_MIGRATE_OBJECTS", "1000"), "--runs", "3")
     suite, passed = test_suite()
     lines += suite
     print("\n".join(lines))
