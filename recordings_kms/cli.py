@@ -32,32 +32,60 @@ def _command(module: str, function: str = "run") -> Handler:
 
 # --- parser --------------------------------------------------------------------------------------
 
+_EXITS = (
+    "Exit 0: every property and check passed; 1: one failed, could not be proven (CANNOT-PROVE) or warned (with "
+    "--warnings-ok only failures and CANNOT-PROVE count); 2: the command could not run."
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Teleport RFD 42 session recordings storage: verify a deployment, print its policies "
-        "and the teleport.yaml snippet.",
+
+def _design_options(parser: argparse.ArgumentParser, *, auth_required: bool) -> None:
+    """The design's options, each made from the settings model (value rules and messages included)."""
+    add_setting(
+        parser,
+        "auth_role",
+        required=auth_required,
+        help="the IAM role or user of the Teleport auth service" + ("" if auth_required else " (with --bucket/--key)"),
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_setting(parser, "readers", help="decrypt-only readers (IAM roles or users)")
+    add_setting(parser, "key_admins", help="key administrators (IAM roles or users)")
+    add_setting(
+        parser,
+        "key_admin_mode",
+        help="rfd: key administrators may decrypt (kms:*); separated: administration only (default: rfd)",
+    )
+    add_setting(parser, "recordings_prefix", help="the key prefix Teleport writes under (default: records)")
 
+
+def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verify = commands.add_parser(
         "verify",
-        help="check a live bucket and key against RFD 42 (read-only unless --probe)",
-        description="Read-only checks of the live key and bucket. Exit 0: every check passed; 1: a check "
-        "failed or warned (with --warnings-ok only failures count); 2: the checks could not run.",
+        help="check a live bucket and key against RFD 42 and prove P1-P6 on its policies (read-only unless --probe)",
+        description="Read-only checks of the live key and bucket; the key policy, every grant, the bucket policy "
+        "and the auth principal's identity policies go to the access prover (P1-P6 for every request). " + _EXITS,
     )
     verify.add_argument(
-        "--stack-name", help="read BucketName, KeyArn, StorageUri and AuthRoleArn from the stack outputs"
+        "--stack-name",
+        help="read BucketName, KeyArn, StorageUri, AuthRoleArn and the design (AccessDesign) from the stack outputs, "
+        "and the role it last deployed with (RoleARN)",
     )
-    verify.add_argument("--bucket", help="the recordings bucket (with --key, instead of --stack-name)")
+    verify.add_argument("--bucket", help="the recordings bucket (with --key and --auth, instead of --stack-name)")
     verify.add_argument("--key", help="the recordings key: ARN, ID or alias (with --bucket)")
+    _design_options(verify, auth_required=False)
+    add_setting(
+        verify,
+        "deploy_role",
+        help="the role the next deploy uses, checked for kms:PutKeyPolicy on the live key (default with --stack-name: "
+        "the stack's RoleARN); with --bucket/--key also the design's deploy role",
+    )
     verify.add_argument(
         "--region",
         help="AWS region (default: the region of a key ARN given to --key, then AWS_REGION, AWS_DEFAULT_REGION, "
         "then the AWS config profile's region)",
     )
-    verify.add_argument("--endpoint-url", help="another endpoint for S3, KMS and CloudFormation (e.g. a moto server)")
+    verify.add_argument(
+        "--endpoint-url",
+        help="another endpoint for S3, KMS, CloudFormation and IAM (e.g. a moto server)",
+    )
     verify.add_argument(
         "--probe",
         action="store_true",
@@ -71,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(handler=_command("verify"))
 
+
+def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy = commands.add_parser(
         "policy",
         help="print the RFD 42 key policy for your ARNs",
@@ -110,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bucket_policy.set_defaults(handler=_command("policy_commands", "run_bucket_policy"))
 
+
+def _add_teleport_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     teleport_config = commands.add_parser(
         "teleport-config",
         help="print the teleport.yaml storage snippet",
@@ -126,20 +158,55 @@ def build_parser() -> argparse.ArgumentParser:
     teleport_config.add_argument("--endpoint-url", help="another CloudFormation endpoint, with --stack-name")
     teleport_config.set_defaults(handler=_command("teleport_config"))
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Teleport RFD 42 session recordings storage: verify a deployment, print its policies "
+        "and the teleport.yaml snippet.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_verify(commands)
+    _add_policy_commands(commands)
+    _add_teleport_config(commands)
+
     from recordings_kms import migrate  # boto3 loads only when the command runs
 
     migrate.register(commands)
     return parser
 
 
+def _check_verify_mode(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--stack-name (the design is its AccessDesign output) or --bucket/--key with the design options."""
+    if args.stack_name and (args.bucket or args.key):
+        parser.error("verify: use --stack-name, or --bucket and --key, not both")
+    if not args.stack_name and not (args.bucket and args.key):
+        parser.error("verify: needs --stack-name, or both --bucket and --key")
+    given = [
+        option
+        for option, dest in (
+            ("--auth", "auth_role"),
+            ("--reader", "readers"),
+            ("--admin", "key_admins"),
+            ("--admin-mode", "key_admin_mode"),
+            ("--prefix", "recordings_prefix"),
+        )
+        if getattr(args, dest) not in (None, [])
+    ]
+    if args.stack_name and given:
+        parser.error(
+            f"verify: {', '.join(given)} describe the design with --bucket/--key; with --stack-name the design is "
+            "the stack's AccessDesign output (--deploy-role still names the role the next deploy uses)"
+        )
+    if not args.stack_name and args.auth_role is None:
+        parser.error("verify: --bucket/--key need --auth (and the rest of the design: --admin, --deploy-role, ...)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "verify":
-        if args.stack_name and (args.bucket or args.key):
-            parser.error("verify: use --stack-name, or --bucket and --key, not both")
-        if not args.stack_name and not (args.bucket and args.key):
-            parser.error("verify: needs --stack-name, or both --bucket and --key")
+        _check_verify_mode(parser, args)
     code: int = args.handler(args)
     return code
 

@@ -1,86 +1,153 @@
 """``recordings-kms verify``: read the live key and bucket, judge them, optionally probe like Teleport.
 
-The boto3 calls live in ``recordings_kms.aws``, the judgements in ``recordings_kms.checks`` and the
-wording in ``recordings_kms.render``; this module runs them in order and picks the exit code.
+Who can do what is answered by the access prover (P1-P6 over every request) on what AWS returns:
+the key policy, every grant (``ListGrants``), the bucket policy, and best effort the auth
+principal's identity policies. The design it judges against is the stack's ``AccessDesign`` output
+(``--stack-name``) or the design options (``--bucket``/``--key`` with ``--auth`` ...). The boto3
+calls live in ``recordings_kms.aws``, the judgements in ``recordings_kms.checks`` and the wording in
+``recordings_kms.render``; this module runs them in order and picks the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from constructs_lib.core.outputs import AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.outputs import ACCESS_DESIGN, AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
 from recordings_kms import render
+from recordings_kms.access import (
+    DESIGN_SETTINGS,
+    DesignParameters,
+    InputError,
+    parameters_from_access_design,
+    parameters_from_settings,
+)
 from recordings_kms.options import (
     EXIT_FAILED,
     EXIT_OK,
     PROG,
     endpoint_url_problem,
     existing_bucket_problem,
+    problems_of,
     region_problem,
+    settings_from,
 )
-from recordings_kms.teleport import StorageUriError, parse_storage_uri
+
+if TYPE_CHECKING:
+    from recordings_kms import aws
+
+#: The design options, refused with --stack-name (whose AccessDesign output is the design).
+DESIGN_OPTIONS = ("--auth", "--reader", "--admin", "--admin-mode", "--prefix")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to verify: the bucket, the key, the design, and the role the next deploy uses."""
+
+    bucket: str
+    key: str
+    parameters: DesignParameters
+    deploy_role: str | None
+    #: Where ``deploy_role`` came from, or why there is none.
+    deploy_role_source: str
+    storage_uri: str | None = None
+
+
+def _option_problem(args: argparse.Namespace) -> str | None:
+    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
+        return problem
+    if args.region is not None and (problem := region_problem(args.region)):
+        return problem
+    if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
+        return problem
+    names = DESIGN_SETTINGS if not args.stack_name else ("deploy_role",)
+    problems = problems_of(settings_from(args, names))
+    return "; ".join(problems) if problems else None
+
+
+def _target_from_options(args: argparse.Namespace) -> Target:
+    parameters = parameters_from_settings(settings_from(args, DESIGN_SETTINGS))
+    source = (
+        "--deploy-role" if parameters.deploy_role_arn else "no --deploy-role: name the role CloudFormation deploys with"
+    )
+    return Target(args.bucket, args.key, parameters, parameters.deploy_role_arn, source)
+
+
+def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target:
+    from recordings_kms import aws
+
+    stack = aws.describe_stack(clients, args.stack_name)
+    bucket, key, design_text = aws.require_outputs(stack.outputs, args.stack_name, BUCKET_NAME, KEY_ARN, ACCESS_DESIGN)
+    parameters = parameters_from_access_design(design_text, source=f"stack {args.stack_name} output {ACCESS_DESIGN}")
+    auth = stack.outputs.get(AUTH_ROLE_ARN)
+    if auth is not None and auth != parameters.auth_role_arn:
+        raise InputError(
+            f"stack {args.stack_name} outputs disagree: {AUTH_ROLE_ARN} is {auth}, {ACCESS_DESIGN} names "
+            f"{parameters.auth_role_arn}"
+        )
+    if args.deploy_role is not None:
+        deploy_role, source = args.deploy_role, "--deploy-role"
+    elif stack.role_arn is not None:
+        deploy_role, source = stack.role_arn, "the stack's RoleARN, the role CloudFormation last deployed with"
+    else:
+        deploy_role = None
+        source = (
+            "the stack has no RoleARN (CloudFormation deployed it with the caller's credentials): pass --deploy-role "
+            "with the role the next deploy uses"
+        )
+    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI))
 
 
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from recordings_kms import aws
-    from recordings_kms.checks import Expectations, Status, verify
+    from recordings_kms.checks import LiveFacts, design_for, exit_ok, verify
     from recordings_kms.probe import ProbeTarget, run_probe
 
-    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
-        return render.error(problem, as_json=args.json)
-    if args.region is not None and (problem := region_problem(args.region)):
-        return render.error(problem, as_json=args.json)
-    if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
+    if problem := _option_problem(args):
         return render.error(problem, as_json=args.json)
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
-        expect = Expectations()
-        bucket, key = args.bucket, args.key
-        if args.stack_name:
-            outputs = aws.stack_outputs(clients, args.stack_name)
-            bucket, key = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN)
-            expect = Expectations(auth_principal_arn=outputs.get(AUTH_ROLE_ARN), storage_uri=outputs.get(STORAGE_URI))
-        key_facts = aws.gather_key(clients, key)
-        bucket_facts = aws.gather_bucket(clients, bucket)
-        results = verify(key_facts, bucket_facts, expect)
+        target = _target_from_stack(args, clients) if args.stack_name else _target_from_options(args)
+        key_facts = aws.gather_key(clients, target.key)
+        bucket_facts = aws.gather_bucket(clients, target.bucket)
+        identity = aws.gather_identity(clients, target.parameters.auth_role_arn)
+        facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri)
+        design = design_for(target.parameters, facts)
+        results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
         if args.probe:
-            sse_kms_key = key_facts.arn
-            if expect.storage_uri:
-                # A bad StorageUri is reported by the stack.storage-uri check; the probe then uses the key ARN.
-                with contextlib.suppress(StorageUriError):
-                    sse_kms_key = parse_storage_uri(expect.storage_uri).sse_kms_key
-            target = ProbeTarget(
-                bucket=bucket,
+            probe = ProbeTarget(
+                bucket=target.bucket,
                 key_arn=key_facts.arn,
                 key_id=key_facts.key_id,
-                sse_kms_key=sse_kms_key,
+                sse_kms_key=design.teleport_key_id,
                 enforces_policies=clients.enforces_policies,
                 endpoint=args.endpoint_url or f"AWS {clients.region}",
             )
-            with aws.translated("s3", bucket):
-                results += run_probe(clients.s3, target)
-    except aws.AwsError as failure:
+            with aws.translated("s3", target.bucket):
+                results += run_probe(clients.s3, probe)
+    except (aws.AwsError, InputError) as failure:
         return render.error(str(failure), as_json=args.json)
     except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError
         return render.error(f"AWS call failed: {failure}", as_json=args.json)
 
-    failed = any(r.status == Status.FAIL for r in results)
-    warned = any(r.status == Status.WARN for r in results)
-    ok = not failed and not (warned and not args.warnings_ok)
+    ok = exit_ok(results, warnings_ok=args.warnings_ok)
     if args.json:
         about = {
-            "bucket": bucket,
+            "bucket": target.bucket,
             "key": key_facts.arn,
             "region": clients.region,
             "stack_name": args.stack_name,
             "endpoint_url": args.endpoint_url,
             "probe": args.probe,
+            "design": render.design_json(design),
+            "deploy_role": target.deploy_role,
         }
         print(render.document(results, ok=ok, about=about))
     else:
         where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
-        print(render.text(results, f"{PROG} verify: bucket {bucket}, key {key_facts.arn} ({where})"))
+        header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
+        print(render.text(results, header, render.design_line(design)))
     return EXIT_OK if ok else EXIT_FAILED
