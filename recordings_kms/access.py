@@ -136,3 +136,32 @@ def parameters_from_settings(settings: AppSettings) -> DesignParameters:
         scope_key_to_s3=settings.scope_key_to_s3,
         prefix=settings.recordings_prefix,
     )
+
+
+# --- evidence as AWS returns it ---------------------------------------------------------------------
+
+
+def policy_document(value: Any, what: str) -> dict[str, Any]:
+    """A policy from a ``GetKeyPolicy``/``GetBucketPolicy`` response (``{"Policy": "<JSON>"}``) or bare.
+
+    Only the shape is checked here; the prover judges the statements (``PolicyFormatError``).
+    """
+    if isinstance(value, Mapping) and "Policy" in value and "Statement" not in value:
+        value = value["Policy"]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as error:
+                raise InputError(f"{what}: its Policy string is not JSON ({error.msg})") from None
+    if not isinstance(value, Mapping):
+        raise InputError(f"{what} is neither a policy document nor a response with a Policy")
+    return dict(value)
+
+
+def grant_list(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """The grants of a ``ListGrants`` response (``{"Grants": [...]}``) or a bare list of them."""
+    if isinstance(value, Mapping) and "Grants" in value:
+        value = value["Grants"]
+    if not isinstance(value, list) or not all(isinstance(g, Mapping) for g in value):
+        raise InputError(f"{what} is neither a list of grants nor a ListGrants response with Grants")
+    return list(value)

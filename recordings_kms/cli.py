@@ -100,6 +100,26 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     verify.set_defaults(handler=_command("verify"))
 
 
+def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    prove = commands.add_parser(
+        "prove",
+        help="prove P1-P6 on saved policies, without AWS (for teams and CI without a stack)",
+        description="Prove P1-P6 for every request on a key policy, its grants and a bucket policy saved as "
+        "GetKeyPolicy, ListGrants and GetBucketPolicy return them (or as bare documents). Exit 0: every "
+        "property holds; 1: one fails or cannot be proven; 2: unusable input.",
+    )
+    prove.add_argument("--key-policy", required=True, metavar="FILE", help="the key policy (GetKeyPolicy's JSON)")
+    prove.add_argument("--bucket-policy", metavar="FILE", help="the bucket policy (GetBucketPolicy's JSON)")
+    prove.add_argument("--grants", metavar="FILE", help="the key's grants (ListGrants' JSON)")
+    add_setting(prove, "bucket_name", required=True, metavar="NAME", help="the recordings bucket")
+    prove.add_argument("--key-arn", required=True, metavar="ARN", help="the recordings key's ARN (names the region)")
+    _design_options(prove, auth_required=True)
+    add_setting(prove, "deploy_role", help="the role CloudFormation deploys with (key administration)")
+    add_setting(prove, "region", help="the bucket's region (default: the key ARN's; S3 needs a key of its region)")
+    prove.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    prove.set_defaults(handler=_command("prove"))
+
+
 def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy = commands.add_parser(
         "policy",
@@ -162,11 +182,12 @@ def _add_teleport_config(commands: argparse._SubParsersAction[argparse.ArgumentP
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Teleport RFD 42 session recordings storage: verify a deployment, print its policies "
-        "and the teleport.yaml snippet.",
+        description="Teleport RFD 42 session recordings storage: verify a deployment, prove its policies, print "
+        "its policies and the teleport.yaml snippet.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_verify(commands)
+    _add_prove(commands)
     _add_policy_commands(commands)
     _add_teleport_config(commands)
 

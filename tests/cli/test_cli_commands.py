@@ -190,7 +190,7 @@ def test_console_script_and_module_run(tmp_path: Path) -> None:
     for command in commands:
         result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
         assert result.returncode == 0, result.stderr
-        for subcommand in ("verify", "policy", "bucket-policy", "teleport-config", "migrate"):
+        for subcommand in ("verify", "prove", "policy", "bucket-policy", "teleport-config", "migrate"):
             assert subcommand in result.stdout
 
 
