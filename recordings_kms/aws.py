@@ -29,9 +29,11 @@ from botocore.exceptions import (
 )
 
 from constructs_lib.core import arns
+from recordings_kms.access_analyzer import AnalyzerAnswer, AnalyzerQuestion
 from recordings_kms.checks import BucketFacts, IdentityFacts, KeyFacts
 
 if TYPE_CHECKING:
+    from mypy_boto3_accessanalyzer.client import AccessAnalyzerClient
     from mypy_boto3_cloudformation.client import CloudFormationClient
     from mypy_boto3_iam.client import IAMClient
     from mypy_boto3_kms.client import KMSClient
@@ -154,7 +156,7 @@ class Clients:
     cloudformation: CloudFormationClient
     region: str
     endpoint_url: str | None
-    #: Where ``iam_client`` makes its client, only when a command needs it.
+    #: Where ``iam_client`` and ``access_analyzer_client`` make their clients, only when a command needs them.
     session: boto3.session.Session | None = field(default=None, compare=False, repr=False)
     config: Config | None = field(default=None, compare=False, repr=False)
 
@@ -244,6 +246,15 @@ def iam_client(clients: Clients) -> IAMClient:
     with translated("iam", clients.endpoint_url or clients.region):
         return session.client(
             "iam", region_name=clients.region, endpoint_url=clients.endpoint_url, config=clients.config
+        )
+
+
+def access_analyzer_client(clients: Clients) -> AccessAnalyzerClient:
+    """IAM Access Analyzer in the verified region (``verify --access-analyzer`` only)."""
+    session = clients.session or boto3.session.Session()
+    with translated("accessanalyzer", clients.endpoint_url or clients.region):
+        return session.client(
+            "accessanalyzer", region_name=clients.region, endpoint_url=clients.endpoint_url, config=clients.config
         )
 
 
@@ -508,3 +519,38 @@ def _user_identity(iam: IAMClient, principal: arns.IamPrincipalArn) -> IdentityF
         from_groups=len(from_groups),
         boundary=boundary,
     )
+
+
+# --- IAM Access Analyzer ----------------------------------------------------------------------------
+
+
+def ask_access_analyzer(client: AccessAnalyzerClient, question: AnalyzerQuestion) -> AnalyzerAnswer:
+    """AWS's own verdict on one question; a refused or failed call is an answer with ``error`` set."""
+    try:
+        if question.resource_type is not None:
+            response = client.check_no_public_access(
+                policyDocument=question.policy_document, resourceType=question.resource_type
+            )
+        else:
+            response = client.check_access_not_granted(
+                policyDocument=question.policy_document,
+                access=[{"actions": list(question.actions)}],
+                policyType="RESOURCE_POLICY",
+            )
+    except ClientError as error:
+        code = error_code(error)
+        message = " ".join(str(error.response.get("Error", {}).get("Message", "")).split())
+        needs = f"; needs access-analyzer:{error.operation_name}" if is_access_denied(error) else ""
+        return AnalyzerAnswer(question, error=f"{error.operation_name}: {code}: {message}{needs}")
+    except BotoCoreError as error:
+        return AnalyzerAnswer(question, error=" ".join(str(error).split()))
+    reasons = tuple(
+        _reason_line(r.get("description", ""), r.get("statementIndex"), r.get("statementId"))
+        for r in response.get("reasons", [])
+    )
+    return AnalyzerAnswer(question, result=response["result"], message=response.get("message", ""), reasons=reasons)
+
+
+def _reason_line(description: str, index: int | None, sid: str | None) -> str:
+    where = f"statement {sid!r}" if sid else (f"statement #{index + 1}" if index is not None else "")
+    return f"{where}: {description}" if where else description

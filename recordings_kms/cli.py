@@ -84,7 +84,7 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     verify.add_argument(
         "--endpoint-url",
-        help="another endpoint for S3, KMS, CloudFormation and IAM (e.g. a moto server)",
+        help="another endpoint for S3, KMS, CloudFormation, IAM and Access Analyzer (e.g. a moto server)",
     )
     verify.add_argument(
         "--probe",
@@ -92,6 +92,12 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="also write under recordings-kms-probe/<uuid>/ like Teleport does, try forbidden puts, then remove "
         "everything written (needs s3:PutObject, s3:DeleteObjectVersion, s3:AbortMultipartUpload on the bucket and "
         "encryption with the key through S3: in this design only an rfd-mode key administrator has both)",
+    )
+    verify.add_argument(
+        "--access-analyzer",
+        action="store_true",
+        help="also ask AWS IAM Access Analyzer (CheckNoPublicAccess on both policies, CheckAccessNotGranted for the "
+        "cryptographic actions on the key policy) and report its verdicts beside the prover's",
     )
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     verify.add_argument(

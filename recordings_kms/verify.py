@@ -11,6 +11,8 @@ calls live in ``recordings_kms.aws``, the judgements in ``recordings_kms.checks`
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,7 +37,9 @@ from recordings_kms.options import (
 )
 
 if TYPE_CHECKING:
+    from constructs_lib.core.prover import Design
     from recordings_kms import aws
+    from recordings_kms.checks import BucketFacts, CheckResult, KeyFacts
 
 #: The design options, refused with --stack-name (whose AccessDesign output is the design).
 DESIGN_OPTIONS = ("--auth", "--reader", "--admin", "--admin-mode", "--prefix")
@@ -117,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri)
         design = design_for(target.parameters, facts)
         results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+        if args.access_analyzer:
+            results += _access_analyzer(clients, design, key_facts, bucket_facts, results)
         if args.probe:
             probe = ProbeTarget(
                 bucket=target.bucket,
@@ -142,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
             "stack_name": args.stack_name,
             "endpoint_url": args.endpoint_url,
             "probe": args.probe,
+            "access_analyzer": args.access_analyzer,
             "design": render.design_json(design),
             "deploy_role": target.deploy_role,
         }
@@ -151,3 +158,24 @@ def run(args: argparse.Namespace) -> int:
         header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
         print(render.text(results, header, render.design_line(design)))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _access_analyzer(
+    clients: aws.Clients, design: Design, key: KeyFacts, bucket: BucketFacts, results: Sequence[CheckResult]
+) -> list[CheckResult]:
+    """AWS IAM Access Analyzer's verdicts on the live policies, beside the prover's P1."""
+    from recordings_kms import access_analyzer, aws
+    from recordings_kms.checks import CheckResult, Status
+
+    text = key.policy_text
+    try:
+        key_policy = json.loads(text) if text is not None else None
+    except json.JSONDecodeError:
+        key_policy = None
+    if text is None or not isinstance(key_policy, dict):
+        return [CheckResult(access_analyzer.KEY_PUBLIC, Status.WARN, "not asked: the key policy is not a JSON object")]
+    p1 = next((r for r in results if r.id == "access.P1" and r.status is not Status.INFO), None)
+    client = aws.access_analyzer_client(clients)
+    asked = access_analyzer.questions(design, text, bucket.policy_text)
+    answers = [aws.ask_access_analyzer(client, question) for question in asked]
+    return access_analyzer.judge(answers, design=design, key_policy=key_policy, p1=p1)
