@@ -1,4 +1,7 @@
-"""The checks of ``recordings-kms verify``: pure functions from what AWS reported to PASS/WARN/FAIL.
+"""The checks of ``recordings-kms verify``: pure functions from what AWS reported to check lines.
+
+A line is PASS, WARN (could not be settled), FAIL, CANNOT-PROVE (the prover met something it does
+not model: never a pass) or INFO (a fact of the design that never counts).
 
 Nothing here calls AWS. ``recordings_kms.aws`` gathers the facts (``KeyFacts``, ``BucketFacts``,
 ``IdentityFacts``) with boto3; each function here judges them against Teleport RFD 42 and this

@@ -222,8 +222,8 @@ def _check_verify_mode(parser: argparse.ArgumentParser, args: argparse.Namespace
     ]
     if args.stack_name and given:
         parser.error(
-            f"verify: {', '.join(given)} describe the design with --bucket/--key; with --stack-name the design is "
-            "the stack's AccessDesign output (--deploy-role still names the role the next deploy uses)"
+            f"verify: the design options ({', '.join(given)}) go with --bucket/--key; with --stack-name the design "
+            "is the stack's AccessDesign output (--deploy-role still names the role the next deploy uses)"
         )
     if not args.stack_name and args.auth_role is None:
         parser.error("verify: --bucket/--key need --auth (and the rest of the design: --admin, --deploy-role, ...)")

@@ -41,9 +41,6 @@ if TYPE_CHECKING:
     from recordings_kms import aws
     from recordings_kms.checks import BucketFacts, CheckResult, KeyFacts
 
-#: The design options, refused with --stack-name (whose AccessDesign output is the design).
-DESIGN_OPTIONS = ("--auth", "--reader", "--admin", "--admin-mode", "--prefix")
-
 
 @dataclass(frozen=True)
 class Target:

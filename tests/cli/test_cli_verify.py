@@ -781,7 +781,7 @@ def test_every_read_names_its_action_when_denied(service: str, operation: str, a
         (["verify", "--bucket", "b", "--key", KEY_ARN_EXAMPLE], "--bucket/--key need --auth"),
         (
             ["verify", "--stack-name", "s", "--auth", f"arn:aws:iam::{ACCOUNT}:role/a", "--admin-mode", "separated"],
-            "verify: --auth, --admin-mode describe the design with --bucket/--key",
+            "verify: the design options (--auth, --admin-mode) go with --bucket/--key",
         ),
         (["verify", "--stack-name", "s", "--bucket", "b"], "use --stack-name, or --bucket and --key, not both"),
     ],
