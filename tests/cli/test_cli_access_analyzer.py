@@ -249,3 +249,14 @@ def test_p1_failing_on_the_key_policy_alone_where_aws_passes_is_a_disagreement()
     assert isinstance(line.counterexample, Request)
     assert line.counterexample.principal == f"arn:aws:iam::{ACCOUNT}:role/x"
     assert line.reason.startswith("disagreement: the prover finds arn:aws:iam::111122223333:role/x kms:Decrypt")
+
+
+def test_without_a_bucket_policy_there_is_nothing_to_ask_about_the_bucket() -> None:
+    key_policy = {"Version": "2012-10-17", "Statement": []}
+    asked = questions(_design(), json.dumps(key_policy), None)
+    assert [q.check_id for q in asked] == ["access-analyzer.key-public", "access-analyzer.key-crypto"]
+    answers = [AnalyzerAnswer(q, result="PASS") for q in asked]
+    p1 = CheckResult("access.P1", Status.PASS, "nobody else")
+    lines = {r.id: r for r in judge(answers, design=_design(), key_policy=key_policy, p1=p1)}
+    assert lines["access-analyzer.bucket-public"].status is Status.INFO
+    assert lines["access-analyzer.bucket-public"].reason == "the bucket has no bucket policy: nothing to ask"

@@ -230,3 +230,24 @@ def test_rfd_example_uri_with_a_key_id_parses() -> None:
 def test_bad_storage_uris_are_refused(uri: str, message: str) -> None:
     with pytest.raises(StorageUriError, match=message):
         parse_storage_uri(uri)
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_gather_key_reads_every_page_of_list_grants() -> None:
+    """The grants count (false PASS 1 was a grant): a second page of ListGrants must not be missed."""
+    from botocore.stub import Stubber
+
+    clients = aws.make_clients(region="eu-west-1", endpoint_url=None)
+    grant = {"KeyId": KEY_ARN, "GranteePrincipal": AUTH, "Operations": ["Decrypt"]}
+    metadata = {"KeyId": KEY_ARN.rsplit("/", 1)[1], "Arn": KEY_ARN}
+    with Stubber(clients.kms) as kms:
+        kms.add_response("describe_key", {"KeyMetadata": metadata}, {"KeyId": KEY_ARN})
+        kms.add_response("get_key_policy", {"Policy": "{}"}, {"KeyId": KEY_ARN, "PolicyName": "default"})
+        kms.add_response("get_key_rotation_status", {"KeyRotationEnabled": True}, {"KeyId": KEY_ARN})
+        first = {"Grants": [grant | {"GrantId": "one"}], "Truncated": True, "NextMarker": "page-2"}
+        kms.add_response("list_grants", first, {"KeyId": KEY_ARN})
+        second = {"Grants": [grant | {"GrantId": "two"}], "Truncated": False}
+        kms.add_response("list_grants", second, {"KeyId": KEY_ARN, "Marker": "page-2"})
+        facts = aws.gather_key(clients, KEY_ARN)
+        kms.assert_no_pending_responses()
+    assert [g["GrantId"] for g in facts.grants] == ["one", "two"]
