@@ -6,12 +6,13 @@ an unreachable endpoint) becomes an :class:`AwsError` with one line that says wh
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -28,10 +29,13 @@ from botocore.exceptions import (
 )
 
 from constructs_lib.core import arns
-from recordings_kms.checks import BucketFacts, KeyFacts
+from recordings_kms.access_analyzer import AnalyzerAnswer, AnalyzerQuestion
+from recordings_kms.checks import BucketFacts, IdentityFacts, KeyFacts
 
 if TYPE_CHECKING:
+    from mypy_boto3_accessanalyzer.client import AccessAnalyzerClient
     from mypy_boto3_cloudformation.client import CloudFormationClient
+    from mypy_boto3_iam.client import IAMClient
     from mypy_boto3_kms.client import KMSClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import PublicAccessBlockConfigurationTypeDef, ServerSideEncryptionRuleOutputTypeDef
@@ -66,6 +70,7 @@ READ_ACTIONS = {
     ("kms", "DescribeKey"): "kms:DescribeKey",
     ("kms", "GetKeyPolicy"): "kms:GetKeyPolicy",
     ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
+    ("kms", "ListGrants"): "kms:ListGrants",
     ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
@@ -78,8 +83,9 @@ _KMS_WHO = (
     "in this design the key policy has no account-root statement, so IAM policies cannot grant it: of the "
     "principals it names, "
     "only the key administrators (keyAdminArns) and the CloudFormation execution role have "
-    "kms:DescribeKey, kms:GetKeyPolicy and kms:GetKeyRotationStatus (the auth role has only kms:DescribeKey and "
-    "encryption); run verify as a key administrator or the CloudFormation execution role, or add a key administrator"
+    "kms:DescribeKey, kms:GetKeyPolicy, kms:GetKeyRotationStatus and kms:ListGrants (the auth role has only "
+    "kms:DescribeKey and encryption); run verify as a key administrator or the CloudFormation execution role, "
+    "or add a key administrator"
 )
 _READ_HINTS = {
     "kms": _KMS_WHO,
@@ -150,6 +156,9 @@ class Clients:
     cloudformation: CloudFormationClient
     region: str
     endpoint_url: str | None
+    #: Where ``iam_client`` and ``access_analyzer_client`` make their clients, only when a command needs them.
+    session: boto3.session.Session | None = field(default=None, compare=False, repr=False)
+    config: Config | None = field(default=None, compare=False, repr=False)
 
     @property
     def enforces_policies(self) -> bool:
@@ -220,19 +229,57 @@ def make_clients(*, region: str | None, endpoint_url: str | None, key: str | Non
         raise AwsError(f"--endpoint-url {endpoint_url!r} is not usable: {error}") from error
     except BotoCoreError as error:
         raise AwsError(f"cannot set up the AWS clients: {error}") from error
-    return Clients(s3=s3, kms=kms, cloudformation=cloudformation, region=name, endpoint_url=endpoint_url)
+    return Clients(
+        s3=s3,
+        kms=kms,
+        cloudformation=cloudformation,
+        region=name,
+        endpoint_url=endpoint_url,
+        session=session,
+        config=config,
+    )
 
 
-def stack_outputs(clients: Clients, stack_name: str) -> dict[str, str]:
+def iam_client(clients: Clients) -> IAMClient:
+    """IAM, for the auth principal's identity policies (``verify`` only; IAM is global)."""
+    session = clients.session or boto3.session.Session()
+    with translated("iam", clients.endpoint_url or clients.region):
+        return session.client(
+            "iam", region_name=clients.region, endpoint_url=clients.endpoint_url, config=clients.config
+        )
+
+
+def access_analyzer_client(clients: Clients) -> AccessAnalyzerClient:
+    """IAM Access Analyzer in the verified region (``verify --access-analyzer`` only)."""
+    session = clients.session or boto3.session.Session()
+    with translated("accessanalyzer", clients.endpoint_url or clients.region):
+        return session.client(
+            "accessanalyzer", region_name=clients.region, endpoint_url=clients.endpoint_url, config=clients.config
+        )
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    outputs: dict[str, str]
+    #: ``RoleARN``: the role CloudFormation last deployed the stack with; ``None`` when it used the caller's.
+    role_arn: str | None
+
+
+def describe_stack(clients: Clients, stack_name: str) -> StackFacts:
     with translated("cloudformation", stack_name):
         stacks = clients.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     if not stacks:
         raise AwsError(f"stack {stack_name} not found in {clients.region}")
-    return {
+    outputs = {
         o["OutputKey"]: o["OutputValue"]
         for o in stacks[0].get("Outputs", [])
         if "OutputKey" in o and "OutputValue" in o
     }
+    return StackFacts(outputs=outputs, role_arn=stacks[0].get("RoleARN") or None)
+
+
+def stack_outputs(clients: Clients, stack_name: str) -> dict[str, str]:
+    return describe_stack(clients, stack_name).outputs
 
 
 def require_outputs(outputs: dict[str, str], stack_name: str, *names: str) -> list[str]:
@@ -264,12 +311,17 @@ def gather_key(clients: Clients, key: str) -> KeyFacts:
             if is_access_denied(error):
                 raise
             rotation_error = f"{error_code(error)}: {error.response.get('Error', {}).get('Message', '')}".strip()
+    with translated("kms", key):
+        grants: list[Mapping[str, Any]] = []
+        for page in kms.get_paginator("list_grants").paginate(KeyId=arn):
+            grants += page.get("Grants", [])
     return KeyFacts(
         metadata=metadata,
         rotation_enabled=rotation,
         rotation_period_days=period,
         rotation_error=rotation_error,
         policy_text=policy,
+        grants=tuple(grants),
     )
 
 
@@ -324,3 +376,181 @@ def _resolve_alias(clients: Clients, rules: list[ServerSideEncryptionRuleOutputT
             except (ClientError, BotoCoreError):
                 return None
     return None
+
+
+# --- the auth principal's identity policies (best effort) ----------------------------------------
+
+
+class _UnreadableError(Exception):
+    """An identity policy set that cannot be read completely: the reason, in one line."""
+
+
+def gather_identity(clients: Clients, principal_arn: str) -> IdentityFacts:
+    """Every identity policy of the auth role or user (attached, inline, and a user's groups'), or why not.
+
+    Never raises for IAM's answers: a denied or failed read becomes ``IdentityFacts.problem``, which
+    ``verify`` reports as a WARN (P5 then judges the resource policies only).
+    """
+    principal = arns.parse_iam_principal(principal_arn)
+    if principal is None or principal.kind not in ("role", "user"):
+        return IdentityFacts(principal_arn, problem="not an IAM role or user ARN")
+    try:
+        iam = iam_client(clients)
+        if principal.kind == "role":
+            return _role_identity(iam, principal)
+        return _user_identity(iam, principal)
+    except ClientError as error:
+        return IdentityFacts(principal_arn, problem=_identity_problem(error, principal))
+    except _UnreadableError as error:
+        return IdentityFacts(principal_arn, problem=str(error))
+    except (AwsError, BotoCoreError) as error:
+        return IdentityFacts(principal_arn, problem=" ".join(str(error).split()))
+
+
+def _identity_problem(error: ClientError, principal: arns.IamPrincipalArn) -> str:
+    code = error_code(error)
+    if code == "NoSuchEntity":
+        return f"IAM has no {principal.kind} {principal.name} in the account of these credentials"
+    if is_access_denied(error):
+        return f"access denied: {error.operation_name}"
+    message = str(error.response.get("Error", {}).get("Message", "")).strip()
+    return f"{error.operation_name}: {code}" + (f": {message}" if message else "")
+
+
+def _document(value: object, what: str) -> Mapping[str, Any]:
+    """A policy document: botocore decodes IAM's URL-encoded JSON; decode it here when it did not."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(unquote(value))
+        except json.JSONDecodeError as error:
+            raise _UnreadableError(f"{what} is not JSON ({error.msg})") from None
+    if not isinstance(value, Mapping):
+        raise _UnreadableError(f"{what} is not a JSON object")
+    return value
+
+
+def _same_principal(reported: str, principal: arns.IamPrincipalArn) -> None:
+    # IAM names ignore case; the account and path must be the design's, or this is another principal.
+    if reported.lower() != principal.arn.lower():
+        raise _UnreadableError(
+            f"IAM reports {reported} for the name {principal.name}: these credentials read another account's IAM"
+        )
+
+
+def _managed(iam: IAMClient, policy_arn: str) -> Mapping[str, Any]:
+    version = iam.get_policy(PolicyArn=policy_arn)["Policy"].get("DefaultVersionId")
+    if not version:
+        raise _UnreadableError(f"IAM reports no default version of {policy_arn}")
+    document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"].get("Document")
+    return _document(document, f"policy {policy_arn}")
+
+
+def _role_identity(iam: IAMClient, principal: arns.IamPrincipalArn) -> IdentityFacts:
+    role = iam.get_role(RoleName=principal.name)["Role"]
+    _same_principal(role["Arn"], principal)
+    attached = [
+        _managed(iam, p["PolicyArn"])
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=principal.name)
+        for p in page.get("AttachedPolicies", [])
+        if "PolicyArn" in p
+    ]
+    inline = [
+        _document(
+            iam.get_role_policy(RoleName=principal.name, PolicyName=name)["PolicyDocument"],
+            f"inline policy {name} of {principal.arn}",
+        )
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=principal.name)
+        for name in page.get("PolicyNames", [])
+    ]
+    boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+    return IdentityFacts(
+        principal.arn,
+        documents=(*attached, *inline),
+        attached=len(attached),
+        inline=len(inline),
+        boundary=boundary,
+    )
+
+
+def _user_identity(iam: IAMClient, principal: arns.IamPrincipalArn) -> IdentityFacts:
+    user = iam.get_user(UserName=principal.name)["User"]
+    _same_principal(user["Arn"], principal)
+    attached = [
+        _managed(iam, p["PolicyArn"])
+        for page in iam.get_paginator("list_attached_user_policies").paginate(UserName=principal.name)
+        for p in page.get("AttachedPolicies", [])
+        if "PolicyArn" in p
+    ]
+    inline = [
+        _document(
+            iam.get_user_policy(UserName=principal.name, PolicyName=name)["PolicyDocument"],
+            f"inline policy {name} of {principal.arn}",
+        )
+        for page in iam.get_paginator("list_user_policies").paginate(UserName=principal.name)
+        for name in page.get("PolicyNames", [])
+    ]
+    groups = [
+        g["GroupName"]
+        for page in iam.get_paginator("list_groups_for_user").paginate(UserName=principal.name)
+        for g in page.get("Groups", [])
+    ]
+    from_groups = [
+        _managed(iam, p["PolicyArn"])
+        for group in groups
+        for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=group)
+        for p in page.get("AttachedPolicies", [])
+        if "PolicyArn" in p
+    ]
+    from_groups += [
+        _document(
+            iam.get_group_policy(GroupName=group, PolicyName=name)["PolicyDocument"],
+            f"inline policy {name} of group {group}",
+        )
+        for group in groups
+        for page in iam.get_paginator("list_group_policies").paginate(GroupName=group)
+        for name in page.get("PolicyNames", [])
+    ]
+    boundary = user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+    return IdentityFacts(
+        principal.arn,
+        documents=(*attached, *inline, *from_groups),
+        attached=len(attached),
+        inline=len(inline),
+        from_groups=len(from_groups),
+        boundary=boundary,
+    )
+
+
+# --- IAM Access Analyzer ----------------------------------------------------------------------------
+
+
+def ask_access_analyzer(client: AccessAnalyzerClient, question: AnalyzerQuestion) -> AnalyzerAnswer:
+    """AWS's own verdict on one question; a refused or failed call is an answer with ``error`` set."""
+    try:
+        if question.resource_type is not None:
+            response = client.check_no_public_access(
+                policyDocument=question.policy_document, resourceType=question.resource_type
+            )
+        else:
+            response = client.check_access_not_granted(
+                policyDocument=question.policy_document,
+                access=[{"actions": list(question.actions)}],
+                policyType="RESOURCE_POLICY",
+            )
+    except ClientError as error:
+        code = error_code(error)
+        message = " ".join(str(error.response.get("Error", {}).get("Message", "")).split())
+        needs = f"; needs access-analyzer:{error.operation_name}" if is_access_denied(error) else ""
+        return AnalyzerAnswer(question, error=f"{error.operation_name}: {code}: {message}{needs}")
+    except BotoCoreError as error:
+        return AnalyzerAnswer(question, error=" ".join(str(error).split()))
+    reasons = tuple(
+        _reason_line(r.get("description", ""), r.get("statementIndex"), r.get("statementId"))
+        for r in response.get("reasons", [])
+    )
+    return AnalyzerAnswer(question, result=response["result"], message=response.get("message", ""), reasons=reasons)
+
+
+def _reason_line(description: str, index: int | None, sid: str | None) -> str:
+    where = f"statement {sid!r}" if sid else (f"statement #{index + 1}" if index is not None else "")
+    return f"{where}: {description}" if where else description

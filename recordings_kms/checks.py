@@ -1,20 +1,29 @@
-"""The checks of ``recordings-kms verify``: pure functions from what AWS reported to PASS/WARN/FAIL.
+"""The checks of ``recordings-kms verify``: pure functions from what AWS reported to check lines.
 
-Nothing here calls AWS. ``recordings_kms.aws`` gathers the facts (``KeyFacts``, ``BucketFacts``)
-with boto3; each function here judges them against Teleport RFD 42 and this design (see
-``constructs_lib.core.policies``), and says why in one line.
+A line is PASS, WARN (could not be settled), FAIL, CANNOT-PROVE (the prover met something it does
+not model: never a pass) or INFO (a fact of the design that never counts).
+
+Nothing here calls AWS. ``recordings_kms.aws`` gathers the facts (``KeyFacts``, ``BucketFacts``,
+``IdentityFacts``) with boto3; each function here judges them against Teleport RFD 42 and this
+design, and says why in one line. Who can do what with the key and the bucket is never judged here
+by reading statements: the key policy, the grants, the bucket policy and the auth principal's
+identity policies go to the access prover (``constructs_lib.core.prover``), which answers P1-P6 for
+every request, the one evaluator of the project.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.core import policies
-from recordings_kms import statements as st
+# The KMS action catalogue the prover quantifies over; a test in tests/cli compares it with botocore.
+from constructs_lib.core.prover import KMS_ACTIONS as KMS_ACTIONS
+from constructs_lib.core.prover import Design, Evidence, PolicyFormatError, PropertyResult, Request, Verdict
+from recordings_kms.access import DesignParameters
 from recordings_kms.teleport import StorageUriError, parse_storage_uri
 
 if TYPE_CHECKING:
@@ -26,6 +35,10 @@ class Status(StrEnum):
     PASS = "PASS"  # noqa: S105 (a check status, not a password)
     WARN = "WARN"
     FAIL = "FAIL"
+    #: The prover could not decide: never a pass, and not excused by ``--warnings-ok``.
+    CANNOT_PROVE = "CANNOT-PROVE"
+    #: A fact worth knowing that is not a verdict (the design's own escalation paths): never counted.
+    INFO = "INFO"
 
 
 @dataclass(frozen=True)
@@ -33,9 +46,13 @@ class CheckResult:
     id: str
     status: Status
     reason: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"id": self.id, "status": self.status.value, "reason": self.reason}
+    #: The prover's counterexample: on FAIL the violating request; on CANNOT-PROVE the request that
+    #: would violate the property if what was not modelled went against it.
+    counterexample: Request | None = None
+    #: CANNOT-PROVE: each thing the prover did not model that the answer depends on.
+    not_modelled: tuple[str, ...] = ()
+    #: The property's title, for the prover's lines (``access.P1``...).
+    title: str = ""
 
 
 def _pass(check_id: str, reason: str) -> CheckResult:
@@ -48,6 +65,18 @@ def _warn(check_id: str, reason: str) -> CheckResult:
 
 def _fail(check_id: str, reason: str) -> CheckResult:
     return CheckResult(check_id, Status.FAIL, reason)
+
+
+def _info(check_id: str, reason: str) -> CheckResult:
+    return CheckResult(check_id, Status.INFO, reason)
+
+
+def exit_ok(results: Sequence[CheckResult], *, warnings_ok: bool) -> bool:
+    """Whether a run passed: no FAIL, no CANNOT-PROVE, and no WARN unless warnings are accepted."""
+    statuses = {r.status for r in results}
+    if Status.FAIL in statuses or Status.CANNOT_PROVE in statuses:
+        return False
+    return warnings_ok or Status.WARN not in statuses
 
 
 # --- facts ---------------------------------------------------------------------------------------
@@ -64,6 +93,8 @@ class KeyFacts:
     rotation_error: str | None = None
     #: The key policy as text (``GetKeyPolicy`` returns a JSON string).
     policy_text: str | None = None
+    #: Every grant on the key, as ``ListGrants`` returns them (all pages).
+    grants: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def arn(self) -> str:
@@ -102,11 +133,24 @@ class BucketFacts:
 
 
 @dataclass(frozen=True)
-class Expectations:
-    """What the caller knows beyond the bucket and the key, from stack outputs."""
+class IdentityFacts:
+    """The auth principal's identity policies as IAM reported them, or why they could not be read.
 
-    auth_principal_arn: str | None = None
-    storage_uri: str | None = None
+    All or nothing: a partial set would let P5 miss a Deny (or an Allow), so a principal whose
+    policies could not all be read has ``documents`` ``None`` and the prover treats its identity
+    side as unknown.
+    """
+
+    principal: str
+    documents: tuple[Mapping[str, Any], ...] | None = None
+    #: How many of ``documents`` are attached managed policies, inline policies, and group policies (users).
+    attached: int = 0
+    inline: int = 0
+    from_groups: int = 0
+    #: The permissions boundary, which the prover does not model.
+    boundary: str | None = None
+    #: Why ``documents`` is ``None``.
+    problem: str = ""
 
 
 # --- key -----------------------------------------------------------------------------------------
@@ -164,249 +208,6 @@ def check_key_rotation(key: KeyFacts) -> CheckResult:
     if key.rotation_enabled is None:
         return _fail("key.rotation", f"KMS did not report rotation for this key ({key.rotation_error or 'no status'})")
     return _fail("key.rotation", "automatic key rotation is off (EnableKeyRotation)")
-
-
-#: Every KMS action a key policy can grant: coverage of these is how two action lists are compared.
-#: The KMS API operations (``ReEncrypt`` is authorized as ``ReEncryptFrom`` and ``ReEncryptTo``) and
-#: the permission-only ``SynchronizeMultiRegionKey``; tests compare it with botocore's KMS model.
-KMS_ACTIONS = (
-    "kms:CancelKeyDeletion",
-    "kms:ConnectCustomKeyStore",
-    "kms:CreateAlias",
-    "kms:CreateCustomKeyStore",
-    "kms:CreateGrant",
-    "kms:CreateKey",
-    "kms:Decapsulate",
-    "kms:Decrypt",
-    "kms:DeleteAlias",
-    "kms:DeleteCustomKeyStore",
-    "kms:DeleteImportedKeyMaterial",
-    "kms:DeriveSharedSecret",
-    "kms:DescribeCustomKeyStores",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:DisconnectCustomKeyStore",
-    "kms:EnableKey",
-    "kms:EnableKeyRotation",
-    "kms:Encapsulate",
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyPair",
-    "kms:GenerateDataKeyPairWithoutPlaintext",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GenerateMac",
-    "kms:GenerateRandom",
-    "kms:GetKeyLastUsage",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:GetParametersForImport",
-    "kms:GetPublicKey",
-    "kms:ImportKeyMaterial",
-    "kms:ListAliases",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListKeyRotations",
-    "kms:ListKeys",
-    "kms:ListResourceTags",
-    "kms:ListRetirableGrants",
-    "kms:PutKeyPolicy",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:ReplicateKey",
-    "kms:RetireGrant",
-    "kms:RevokeGrant",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:Sign",
-    "kms:SynchronizeMultiRegionKey",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateCustomKeyStore",
-    "kms:UpdateKeyDescription",
-    "kms:UpdatePrimaryRegion",
-    "kms:Verify",
-    "kms:VerifyMac",
-)
-_CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey")
-
-
-def _covered(patterns: Sequence[str]) -> frozenset[str]:
-    return frozenset(a for a in KMS_ACTIONS if any(st.glob_matches(p, a, ignore_case=True) for p in patterns))
-
-
-def _granted(statement: st.Statement) -> frozenset[str]:
-    return frozenset(a for a in KMS_ACTIONS if st.covers_action(statement, a))
-
-
-_RFD_AUTH_ACTIONS = _covered(policies.AUTH_KMS_ACTIONS)
-
-
-def _allows(statement: st.Statement) -> bool:
-    return statement.get("Effect") == "Allow"
-
-
-def _is_admin(statement: st.Statement) -> bool:
-    return _allows(statement) and st.covers_action(statement, "kms:PutKeyPolicy")
-
-
-def _grants_crypto(statement: st.Statement) -> bool:
-    return _allows(statement) and any(st.covers_action(statement, a) for a in _CRYPTO_ACTIONS)
-
-
-def _short(actions: frozenset[str]) -> str:
-    return ", ".join(sorted(actions))
-
-
-def _parse_policy(text: str | None) -> tuple[dict[str, Any] | None, str]:
-    if text is None:
-        return None, "no policy"
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        return None, f"policy is not JSON ({error.msg})"
-    if not isinstance(document, dict):
-        return None, "policy is not a JSON object"
-    return document, ""
-
-
-def check_key_policy(key: KeyFacts, expect: Expectations) -> list[CheckResult]:
-    document, problem = _parse_policy(key.policy_text)
-    if document is None:
-        return [_fail("key.policy", f"cannot read the key policy: {problem}")]
-    statements = st.statements_of(document)
-    return [
-        _check_no_root_grant(statements),
-        _check_auth_statement(statements, expect.auth_principal_arn),
-        _check_deny_statement(statements, expect.auth_principal_arn),
-        _check_admin_statement(statements),
-    ]
-
-
-def _check_no_root_grant(statements: Sequence[st.Statement]) -> CheckResult:
-    findings = []
-    for index, statement in enumerate(statements):
-        if not _allows(statement):
-            continue
-        for principal in st.aws_principals(statement):
-            if st.is_everyone(principal):
-                findings.append(f"{st.label(statement, index)} allows every AWS principal ('*')")
-            elif st.is_account_root(principal):
-                findings.append(f"{st.label(statement, index)} allows the account root {principal}")
-    if findings:
-        return _fail(
-            "key.policy.no-account-root",
-            "; ".join(findings) + ": IAM policies (AdministratorAccess included) then grant use of the key",
-        )
-    return _pass(
-        "key.policy.no-account-root", "no statement allows the account root: only named principals use the key"
-    )
-
-
-def _check_auth_statement(statements: Sequence[st.Statement], expected: str | None) -> CheckResult:
-    check_id = "key.policy.auth"
-    crypto = [s for s in statements if _grants_crypto(s) and not _is_admin(s)]
-    principals = sorted({p for s in crypto for p in st.aws_principals(s)})
-    if not principals:
-        return _fail(
-            check_id,
-            "no statement grants an auth principal kms:Encrypt/Decrypt/GenerateDataKey* without key administration: "
-            "Teleport cannot write or play back recordings",
-        )
-    if len(principals) > 1:
-        return _fail(
-            check_id,
-            f"cryptographic use is granted to {len(principals)} principals ({', '.join(principals)}); "
-            "RFD 42 grants it to the auth principal only",
-        )
-    principal = principals[0]
-    granted: frozenset[str] = frozenset()
-    scoped = False
-    for statement in statements:
-        if _allows(statement) and principal in st.aws_principals(statement):
-            granted |= _granted(statement)
-            condition = statement.get("Condition") or {}
-            scoped = scoped or "kms:viaservice" in json.dumps(condition).lower()
-    missing, extra = _RFD_AUTH_ACTIONS - granted, granted - _RFD_AUTH_ACTIONS
-    if missing or extra:
-        details = []
-        if missing:
-            details.append(f"missing {_short(missing)}")
-        if extra:
-            details.append(f"extra {_short(extra)}")
-        return _fail(
-            check_id,
-            f"auth principal {principal} is not granted exactly RFD 42's actions ({'; '.join(details)}); "
-            f"expected {', '.join(policies.AUTH_KMS_ACTIONS)}",
-        )
-    if expected is not None and principal != expected:
-        return _fail(check_id, f"the key's auth principal is {principal}, but the stack's auth role is {expected}")
-    scope = (
-        "scoped to S3 for this bucket (kms:ViaService)" if scoped else "not scoped to S3 (RFD 42's literal statement)"
-    )
-    return _pass(check_id, f"auth principal {principal} has exactly RFD 42's actions, {scope}")
-
-
-def _check_deny_statement(statements: Sequence[st.Statement], auth_principal: str | None) -> CheckResult:
-    check_id = "key.policy.deny"
-    denied: list[str] = []
-    for index, statement in enumerate(statements):
-        if statement.get("Effect") != "Deny" or not st.covers_action(statement, "kms:Decrypt"):
-            continue
-        principals = st.aws_principals(statement)
-        conditional = bool(statement.get("Condition"))
-        if not conditional and any(st.is_everyone(p) or st.is_account_root(p) for p in principals):
-            return _fail(
-                check_id,
-                f"{st.label(statement, index)} denies the whole account without a condition: nobody can use the key",
-            )
-        if auth_principal is not None and auth_principal in principals and not conditional:
-            return _fail(check_id, f"{st.label(statement, index)} denies the auth principal {auth_principal}")
-        denied.extend(principals)
-    if not denied:
-        # Without a statement trusting the account root (key.policy.no-root), IAM administrators get
-        # nothing from their identity policies; RFD 42's deny is then defence in depth.
-        return _pass(
-            check_id,
-            "no Deny statement (none configured); IAM administrators are kept out by the absence of an "
-            "account-root grant; RFD 42 also recommends naming them in deniedPrincipalArns",
-        )
-    return _pass(check_id, f"denies kms:* to {', '.join(denied)}")
-
-
-def _check_admin_statement(statements: Sequence[st.Statement]) -> CheckResult:
-    """Who administers the key by name; the account root and ``*`` do not count (key.policy.no-account-root)."""
-    check_id = "key.policy.admin"
-    full: list[str] = []
-    administration_only: list[str] = []
-    unnamed: list[str] = []
-    for statement in statements:
-        if not _is_admin(statement):
-            continue
-        principals = st.aws_principals(statement) + st.other_principals(statement)
-        named = [p for p in principals if not (st.is_everyone(p) or st.is_account_root(p))]
-        unnamed.extend(p for p in principals if p not in named and p not in unnamed)
-        (full if _grants_crypto(statement) else administration_only).extend(named)
-    if not full and not administration_only:
-        if unnamed:
-            return _fail(
-                check_id,
-                f"no named key administrator: only {', '.join(unnamed)} may administer the key, which hands "
-                "administration to IAM policies (see key.policy.no-account-root); name key administrators instead",
-            )
-        return _fail(
-            check_id,
-            "no statement grants key administration (kms:PutKeyPolicy): nobody can change the policy, "
-            "disable or rotate the key",
-        )
-    if full:
-        others = f"; administration only: {', '.join(administration_only)}" if administration_only else ""
-        return _pass(
-            check_id,
-            f"mode rfd: {', '.join(full)} have kms:* and can also decrypt recordings{others}",
-        )
-    return _pass(check_id, f"mode separated: administration without decryption for {', '.join(administration_only)}")
 
 
 # --- bucket --------------------------------------------------------------------------------------
@@ -490,229 +291,11 @@ def check_object_ownership(bucket: BucketFacts) -> CheckResult:
     )
 
 
-# --- bucket policy -------------------------------------------------------------------------------
-
-#: The condition keys the sample requests carry; statements that depend on others cannot be judged.
-_KNOWN_KEYS = (
-    "aws:SecureTransport",
-    "s3:TlsVersion",
-    policies.SSE_HEADER,
-    policies.SSE_KMS_KEY_HEADER,
-    policies.SSE_C_HEADER,
-)
-_SECURE = {"aws:securetransport": "true", "s3:tlsversion": "1.2"}
-#: An action no statement lists by name: only ``s3:*`` (or ``*``) covers it.
-_ANY_OTHER_S3_ACTION = "s3:RecordingsKmsAnyOtherAction"
-
-
-@dataclass(frozen=True)
-class DenyRequirement:
-    """One deny of the design: every sample request must be denied, for every principal."""
-
-    check_id: str
-    what: str
-    samples: Sequence[st.Request] = field(default_factory=tuple)
-
-
-def _put(resource: str, description: str, **headers: str) -> st.Request:
-    context = dict(_SECURE)
-    context.update({name.lower(): value for name, value in headers.items()})
-    return st.Request("s3:PutObject", resource, context, description)
-
-
-def deny_requirements(*, bucket_arn: str, key_arn: str, key_id: str) -> list[DenyRequirement]:
-    """The deny set of DOMAIN.md / ``policies.bucket_policy_statements``, as requests that must be denied."""
-    objects = f"{bucket_arn}/*"
-    _, partition, _, region, account = key_arn.split(":")[:5]
-    other_key_id = "00000000-0000-4000-8000-000000000000"
-    other_key_arn = f"arn:{partition}:kms:{region}:{account}:key/{other_key_id}"
-    aws_s3_alias_arn = f"arn:{partition}:kms:{region}:{account}:alias/aws/s3"
-    actions = ("s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:PutBucketPolicy", _ANY_OTHER_S3_ACTION)
-
-    def everywhere(context: Mapping[str, str], how: str) -> list[st.Request]:
-        return [
-            st.Request(action, resource, context, f"{action} on {resource} {how}")
-            for action in actions
-            for resource in (bucket_arn, objects)
-        ]
-
-    sse, kms_key, sse_c = policies.SSE_HEADER, policies.SSE_KMS_KEY_HEADER, policies.SSE_C_HEADER
-    return [
-        DenyRequirement(
-            "bucket.policy.deny-insecure-transport",
-            "every s3 action over plain HTTP (aws:SecureTransport false) on the bucket and its objects",
-            everywhere({"aws:securetransport": "false"}, "over plain HTTP"),
-        ),
-        DenyRequirement(
-            "bucket.policy.deny-outdated-tls",
-            "every s3 action over TLS older than 1.2 (s3:TlsVersion) on the bucket and its objects",
-            [
-                *everywhere({"aws:securetransport": "true", "s3:tlsversion": "1.0"}, "over TLS 1.0"),
-                *everywhere({"aws:securetransport": "true", "s3:tlsversion": "1.1"}, "over TLS 1.1"),
-            ],
-        ),
-        DenyRequirement(
-            "bucket.policy.deny-non-kms-encryption",
-            f"PutObject with an {sse} header other than aws:kms",
-            [
-                _put(objects, "PutObject with AES256", **{sse: "AES256"}),
-                _put(objects, "PutObject with AES256 naming this key", **{sse: "AES256", kms_key: key_arn}),
-                _put(objects, "PutObject with aws:kms:dsse", **{sse: "aws:kms:dsse", kms_key: key_arn}),
-            ],
-        ),
-        DenyRequirement(
-            "bucket.policy.deny-other-key",
-            "PutObject naming another KMS key",
-            [
-                _put(
-                    objects,
-                    f"PutObject with aws:kms and key {other_key_arn}",
-                    **{sse: "aws:kms", kms_key: other_key_arn},
-                ),
-                _put(
-                    objects,
-                    f"PutObject with aws:kms and key ID {other_key_id}",
-                    **{sse: "aws:kms", kms_key: other_key_id},
-                ),
-                _put(objects, "PutObject with aws:kms and alias/aws/s3", **{sse: "aws:kms", kms_key: "alias/aws/s3"}),
-                _put(
-                    objects,
-                    f"PutObject with aws:kms and {aws_s3_alias_arn}",
-                    **{sse: "aws:kms", kms_key: aws_s3_alias_arn},
-                ),
-            ],
-        ),
-        DenyRequirement(
-            "bucket.policy.deny-kms-without-key",
-            "PutObject with aws:kms and no key id (S3 would use the AWS managed key aws/s3)",
-            [_put(objects, "PutObject with aws:kms and no key id", **{sse: "aws:kms"})],
-        ),
-        DenyRequirement(
-            "bucket.policy.deny-sse-c",
-            "PutObject with a customer-provided key (SSE-C)",
-            [
-                _put(objects, "PutObject with SSE-C", **{sse_c: "AES256"}),
-                _put(
-                    objects, "PutObject with SSE-C and aws:kms", **{sse_c: "AES256", sse: "aws:kms", kms_key: key_arn}
-                ),
-            ],
-        ),
-    ]
-
-
-def _denying(
-    statements: Sequence[st.Statement], request: st.Request, applies: Callable[[st.Statement], bool]
-) -> tuple[list[str], list[str]]:
-    """Labels of the Deny statements that deny ``request``, and of those that cannot be judged."""
-    certain: list[str] = []
-    unknown: list[str] = []
-    for index, statement in enumerate(statements):
-        if statement.get("Effect") != "Deny" or not applies(statement):
-            continue
-        verdict = st.statement_matches(statement, request, _KNOWN_KEYS)
-        if verdict is True:
-            certain.append(st.label(statement, index))
-        elif verdict is None:
-            unknown.append(st.label(statement, index))
-    return certain, unknown
-
-
-def check_bucket_policy(bucket: BucketFacts, key: KeyFacts, expect: Expectations | None = None) -> list[CheckResult]:
-    """Judge the bucket policy by what its Deny statements do to sample requests, not by their Sids."""
-    bucket_arn = f"arn:{key.partition}:s3:::{bucket.name}"
-    document, problem = _parse_policy(bucket.policy_text)
-    requirements = deny_requirements(bucket_arn=bucket_arn, key_arn=key.arn, key_id=key.key_id)
-    if document is None:
-        reason = (
-            "bucket has no bucket policy" if bucket.policy_text is None else f"cannot read the bucket policy: {problem}"
-        )
-        return [_fail(r.check_id, f"{reason}: nothing denies {r.what}") for r in requirements] + [
-            _pass("bucket.policy.teleport-access", "no bucket policy denies Teleport's requests"),
-            _pass("bucket.policy.header-less-puts", "header-less puts are allowed: default encryption applies"),
-        ]
-    statements = st.statements_of(document)
-    results = [judge_deny_requirement(statements, requirement) for requirement in requirements]
-    auth = expect.auth_principal_arn if expect is not None else None
-    results.extend(_check_teleport_access(statements, bucket_arn, key, auth))
-    return results
-
-
-def judge_deny_requirement(statements: Sequence[st.Statement], requirement: DenyRequirement) -> CheckResult:
-    covering: list[str] = []
-    for sample in requirement.samples:
-        certain, unknown = _denying(statements, sample, st.applies_to_everyone)
-        if not certain:
-            note = f" ({', '.join(unknown)} depend on condition keys this check does not model)" if unknown else ""
-            return _fail(
-                requirement.check_id,
-                f"no Deny statement for every principal denies {requirement.what}: "
-                f"{sample.description} is not denied{note}",
-            )
-        covering.extend(label for label in certain if label not in covering)
-    return _pass(requirement.check_id, f"denies {requirement.what} ({', '.join(covering)})")
-
-
-def _check_teleport_access(
-    statements: Sequence[st.Statement], bucket_arn: str, key: KeyFacts, auth: str | None
-) -> list[CheckResult]:
-    """The denies must leave Teleport's own requests alone (key ARN puts, reads, header-less parts)."""
-
-    def applies(statement: st.Statement) -> bool:
-        return st.applies_to(statement, auth) if auth is not None else st.applies_to_everyone(statement)
-
-    sample_object = f"{bucket_arn}/recordings-kms-sample"
-    sse, kms_key = policies.SSE_HEADER, policies.SSE_KMS_KEY_HEADER
-    required = [
-        _put(sample_object, "PutObject with aws:kms and the key ARN", **{sse: "aws:kms", kms_key: key.arn}),
-        st.Request("s3:GetObject", sample_object, _SECURE, "GetObject"),
-        st.Request("s3:GetObjectVersion", sample_object, _SECURE, "GetObjectVersion"),
-        st.Request("s3:ListBucket", bucket_arn, _SECURE, "ListBucket"),
-        st.Request("s3:ListBucketVersions", bucket_arn, _SECURE, "ListBucketVersions"),
-    ]
-    results = []
-    blocked = [(r, _denying(statements, r, applies)[0]) for r in required]
-    blocked = [(r, labels) for r, labels in blocked if labels]
-    by_id = _denying(statements, _put(sample_object, "", **{sse: "aws:kms", kms_key: key.key_id}), applies)[0]
-    if blocked:
-        results.append(
-            _fail(
-                "bucket.policy.teleport-access",
-                "; ".join(f"{r.description} over TLS 1.2 is denied by {', '.join(labels)}" for r, labels in blocked)
-                + ": Teleport cannot write or play back recordings",
-            )
-        )
-    elif by_id:
-        results.append(
-            _warn(
-                "bucket.policy.teleport-access",
-                f"PutObject naming the key by its ID is denied by {', '.join(by_id)}: sse_kms_key must be the key ARN",
-            )
-        )
-    else:
-        results.append(
-            _pass("bucket.policy.teleport-access", "Teleport's puts (key ARN or ID) and reads are not denied")
-        )
-    headerless = _denying(statements, _put(sample_object, "PutObject without encryption headers"), applies)[0]
-    if headerless:
-        results.append(
-            _warn(
-                "bucket.policy.header-less-puts",
-                f"PutObject without encryption headers is denied by {', '.join(headerless)} (strict mode): Teleport's "
-                "UploadPart and CompleteMultipartUpload carry no encryption headers; whether S3 applies this deny "
-                "to them is not documented, so run --probe",
-            )
-        )
-    else:
-        results.append(
-            _pass("bucket.policy.header-less-puts", "header-less puts are allowed: default encryption applies this key")
-        )
-    return results
-
-
 # --- stack ---------------------------------------------------------------------------------------
 
 
-def check_storage_uri(uri: str, bucket: BucketFacts, key: KeyFacts) -> CheckResult:
+def check_storage_uri(uri: str, bucket: BucketFacts, key: KeyFacts, prefix: str | None = None) -> CheckResult:
+    """The stack's ``StorageUri`` names this bucket, key and (with the design's) prefix."""
     try:
         storage = parse_storage_uri(uri)
     except StorageUriError as error:
@@ -722,22 +305,340 @@ def check_storage_uri(uri: str, bucket: BucketFacts, key: KeyFacts) -> CheckResu
         problems.append(f"names bucket {storage.bucket}, not {bucket.name}")
     if storage.sse_kms_key not in (key.arn, key.key_id):
         problems.append(f"names key {storage.sse_kms_key}, not {key.arn}")
+    if prefix is not None and storage.prefix != prefix.strip("/"):
+        problems.append(f"names prefix {storage.prefix or '(none)'}, not the design's {prefix}")
     if problems:
         return _fail("stack.storage-uri", "StorageUri " + " and ".join(problems))
     return _pass("stack.storage-uri", f"StorageUri names this bucket and key: {storage.uri}")
 
 
+# --- the evidence ---------------------------------------------------------------------------------
+
+
+def _policy(text: str | None, what: str) -> tuple[dict[str, Any] | None, str]:
+    if text is None:
+        return None, ""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return None, f"the {what} is not JSON ({error.msg})"
+    if not isinstance(document, dict):
+        return None, f"the {what} is not a JSON object"
+    return document, ""
+
+
+def live_evidence(key: KeyFacts, bucket: BucketFacts, identity: IdentityFacts | None) -> tuple[Evidence | None, str]:
+    """The prover's evidence from what AWS reported, or why there is none."""
+    key_policy, problem = _policy(key.policy_text, "key policy")
+    if key_policy is None:
+        return None, problem or "KMS returned no key policy"
+    bucket_policy, problem = _policy(bucket.policy_text, "bucket policy")
+    if problem:
+        return None, problem
+    identities = {identity.principal: identity.documents} if identity and identity.documents is not None else {}
+    evidence = Evidence(
+        key_policy=key_policy, bucket_policy=bucket_policy, grants=key.grants, identity_policies=identities
+    )
+    return evidence, ""
+
+
+#: The IAM reads that give the prover the auth principal's identity policies.
+IDENTITY_READS = (
+    "iam:GetRole (iam:GetUser), iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy, "
+    "iam:GetPolicy and iam:GetPolicyVersion (for a user: the User and Group variants and iam:ListGroupsForUser)"
+)
+
+
+def check_identity_evidence(identity: IdentityFacts) -> list[CheckResult]:
+    """Whether P5 could see the S3 side of Teleport's requests (the auth principal's IAM policies)."""
+    check_id = "evidence.identity-policies"
+    if identity.documents is None:
+        return [
+            _warn(
+                check_id,
+                f"cannot read the identity policies of {identity.principal} ({identity.problem}): P5 judged the key "
+                "policy, the grants and the bucket policy only, not whether its IAM policies allow Teleport's S3 "
+                f"requests (needs {IDENTITY_READS})",
+            )
+        ]
+    parts = [f"{identity.attached} attached", f"{identity.inline} inline"]
+    if identity.from_groups:
+        parts.append(f"{identity.from_groups} from its groups")
+    results = [
+        _pass(
+            check_id,
+            f"read {len(identity.documents)} identity policies of {identity.principal} ({', '.join(parts)}): P5 also "
+            "checks that they allow Teleport's S3 requests",
+        )
+    ]
+    if identity.boundary:
+        results.append(
+            _warn(
+                "evidence.permissions-boundary",
+                f"{identity.principal} has the permissions boundary {identity.boundary}, which the prover does not "
+                "model: P5 assumes it allows Teleport's requests",
+            )
+        )
+    return results
+
+
+# --- access: the prover's P1-P6 ----------------------------------------------------------------------
+
+_STATUS_OF = {Verdict.PASS: Status.PASS, Verdict.FAIL: Status.FAIL, Verdict.CANNOT_PROVE: Status.CANNOT_PROVE}
+
+
+def property_results(results: Sequence[PropertyResult]) -> list[CheckResult]:
+    """One line per property (``access.P1`` ...) with the prover's summary, and its findings as INFO lines."""
+    lines = []
+    for result in results:
+        check_id = f"access.{result.id}"
+        status = _STATUS_OF[result.verdict]
+        lines.append(
+            CheckResult(check_id, status, result.summary, result.counterexample, tuple(result.reasons), result.title)
+        )
+        lines += [_info(check_id, finding) for finding in result.findings]
+    return lines
+
+
+def _cannot_prove_all(problem: str) -> list[CheckResult]:
+    from constructs_lib.core.prover import ALL_PROPERTIES
+
+    return [
+        CheckResult(f"access.{p}", Status.CANNOT_PROVE, f"cannot prove: {problem}", not_modelled=(problem,))
+        for p in ALL_PROPERTIES
+    ]
+
+
+def check_access(design: Design, evidence: Evidence | None, problem: str = "") -> list[CheckResult]:
+    """P1-P6 on the live evidence; without usable evidence every property is CANNOT-PROVE, never PASS."""
+    from constructs_lib.core.prover import prove
+
+    if evidence is None:
+        return _cannot_prove_all(problem)
+    try:
+        return property_results(prove(design, evidence))
+    except PolicyFormatError as error:
+        return _cannot_prove_all(f"the live policies are not in a form the prover reads: {error}")
+
+
+# --- deploy safety: can the next deploy update the key policy? ---------------------------------------
+
+#: IAM unique ids (``AROA...`` roles, ``AIDA...`` users): how a resource policy shows a principal
+#: that was deleted after the policy was set.
+_UNIQUE_ID = re.compile(r"A[A-Z0-9]{15,}", re.ASCII)
+README_BREAK_GLASS = "README: Key administration and break-glass"
+
+
+def deleted_principals(key_policy: Mapping[str, Any]) -> list[str]:
+    """The unique ids in the key policy's ``Principal``/``NotPrincipal`` elements, in order.
+
+    KMS, like every AWS resource policy, shows a principal deleted after the policy was set by its
+    unique id; a role re-created under the same name (a re-bootstrap re-creates the execution role)
+    is a new principal with a new id, which the statement does not name.
+    """
+    found: list[str] = []
+    for value in _aws_principal_values(key_policy):
+        if _UNIQUE_ID.fullmatch(value) and value not in found:
+            found.append(value)
+    return found
+
+
+def _aws_principal_values(policy: Mapping[str, Any]) -> list[str]:
+    statements = policy.get("Statement", [])
+    values: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for element in ("Principal", "NotPrincipal"):
+            principal = statement.get(element) if isinstance(statement, Mapping) else None
+            if isinstance(principal, Mapping):
+                named = principal.get("AWS", [])
+                values += [v for v in (named if isinstance(named, list) else [named]) if isinstance(v, str)]
+    return values
+
+
+def _deleted_principals_as_roles(key_policy: Mapping[str, Any], design: Design) -> dict[str, Any]:
+    """The key policy with each deleted principal's unique id replaced by a stand-in role no one else is.
+
+    The prover reads a unique id as "some principal it cannot identify" (CANNOT-PROVE). For the
+    question "can this existing role update the key policy?" the unique id is known to name none
+    of the living principals (``deleted_principals``), so a role of its own that nobody else is
+    keeps the answer exact.
+    """
+
+    def stand_in(value: Any) -> Any:
+        if isinstance(value, str) and _UNIQUE_ID.fullmatch(value):
+            return f"arn:{design.partition}:iam::{design.account}:role/deleted-principal/{value}"
+        return value
+
+    copied = json.loads(json.dumps(key_policy))
+    statements = copied.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for element in ("Principal", "NotPrincipal"):
+            principal = statement.get(element) if isinstance(statement, dict) else None
+            if isinstance(principal, dict) and "AWS" in principal:
+                named = principal["AWS"]
+                principal["AWS"] = [stand_in(v) for v in named] if isinstance(named, list) else stand_in(named)
+    result: dict[str, Any] = copied
+    return result
+
+
+def check_deploy_role(design: Design, evidence: Evidence, deploy_role: str | None, *, source: str) -> list[CheckResult]:
+    """Before an update: can ``deploy_role`` (the role the next deploy uses) still ``kms:PutKeyPolicy``?
+
+    That is P4 with ``deploy_role`` as the deploy role. KMS refuses a key policy its caller could not
+    change again, so a role that cannot update the key policy cannot deploy the stack any more. The
+    answer also names the break-glass key administrators, who can repair that, and what to do.
+    ``source`` says where ``deploy_role`` came from, or, without one, why none is known.
+    """
+    from constructs_lib.core.prover import prove
+
+    check_id = "deploy.put-key-policy"
+    deleted = deleted_principals(evidence.key_policy)
+    question = replace(evidence, key_policy=_deleted_principals_as_roles(evidence.key_policy, design))
+
+    def can_update(role: str) -> PropertyResult:
+        (result,) = prove(replace(design, deploy_role_arn=role), question, ["P4"])
+        return result
+
+    try:
+        admins = {admin: can_update(admin) for admin in design.admin_arns}
+        current = can_update(deploy_role) if deploy_role is not None else None
+        previous = design.deploy_role_arn
+        previous_can = (
+            previous is not None
+            and previous != deploy_role
+            and current is not None
+            and current.verdict is not Verdict.PASS
+            and can_update(previous).verdict is Verdict.PASS
+        )
+    except PolicyFormatError as error:
+        problem = f"the live policies are not in a form the prover reads: {error}"
+        return [CheckResult(check_id, Status.CANNOT_PROVE, f"cannot prove: {problem}", not_modelled=(problem,))]
+    able = [admin for admin, result in admins.items() if result.verdict is Verdict.PASS]
+    results: list[CheckResult] = []
+    if deploy_role is None or current is None:
+        results.append(_info(check_id, f"not checked: {source}"))
+    elif current.verdict is Verdict.PASS:
+        results.append(
+            _pass(
+                check_id,
+                f"{deploy_role} ({source}) can call kms:PutKeyPolicy on the live key: the next deploy passes KMS's "
+                "lockout check",
+            )
+        )
+    elif current.verdict is Verdict.FAIL:
+        what_to_do = _lockout_remedy(deploy_role, previous if previous_can else None, able)
+        why = ""
+        if deleted:
+            why = (
+                f" The key policy names {', '.join(deleted)}: KMS shows a principal deleted after the policy was set "
+                "by its unique id, and a role re-created under the same name (as a re-bootstrap does) is a new "
+                "principal that the policy does not name."
+            )
+        example = f" ({current.counterexample.describe()} is refused)" if current.counterexample is not None else ""
+        results.append(
+            CheckResult(
+                check_id,
+                Status.FAIL,
+                f"{deploy_role} ({source}) cannot call kms:PutKeyPolicy on the live key{example}: the next deploy "
+                f"fails KMS's lockout check (MalformedPolicyDocumentException) and the stack cannot be updated.{why} "
+                f"{what_to_do}",
+                current.counterexample,
+            )
+        )
+    else:
+        results.append(
+            CheckResult(
+                check_id,
+                Status.CANNOT_PROVE,
+                f"cannot prove that {deploy_role} ({source}) can call kms:PutKeyPolicy on the live key: "
+                f"{current.summary}",
+                current.counterexample,
+                tuple(current.reasons),
+            )
+        )
+    results.append(_break_glass(admins, able))
+    return results
+
+
+def _lockout_remedy(deploy_role: str, previous: str | None, able: Sequence[str]) -> str:
+    if able:
+        return (
+            f"Before deploying, as key administrator {able[0]} add {deploy_role} to the key policy's deploy-role "
+            f"statement (aws kms put-key-policy), then deploy ({README_BREAK_GLASS})."
+        )
+    if previous is not None:
+        return (
+            f"Deploy once more as {previous}, which still can, with {deploy_role} added to keyAdminArns; then switch "
+            f"deployRoleArn to {deploy_role} and remove it from keyAdminArns ({README_BREAK_GLASS})."
+        )
+    return (
+        "Nobody the design names can update the key policy any more: the key can no longer be administered "
+        "(KMS calls such a key unmanageable; AWS Support can restore access). Do not deploy the stack until then; "
+        f"Teleport keeps working with the key as it is ({README_BREAK_GLASS})."
+    )
+
+
+def _break_glass(admins: Mapping[str, PropertyResult], able: Sequence[str]) -> CheckResult:
+    check_id = "deploy.break-glass"
+    if not admins:
+        return _info(
+            check_id,
+            "no key administrator (keyAdminArns): only the deploy role can update the key policy; if it changes "
+            "(deployRoleArn, or a re-bootstrap after the bootstrap stack was deleted) nobody can "
+            f"({README_BREAK_GLASS})",
+        )
+    unable = [f"{admin} ({result.summary})" for admin, result in admins.items() if admin not in able]
+    if unable:
+        return _warn(
+            check_id,
+            f"key administrator {'; '.join(unable)}: the design names it, but the live key policy does not let it "
+            f"update the key policy, so it is no break-glass" + (f"; break-glass: {', '.join(able)}" if able else ""),
+        )
+    return _info(check_id, f"break-glass key administrators who can update the key policy: {', '.join(able)}")
+
+
 # --- all of it -----------------------------------------------------------------------------------
 
 
-def verify(key: KeyFacts, bucket: BucketFacts, expect: Expectations | None = None) -> list[CheckResult]:
+@dataclass(frozen=True)
+class LiveFacts:
+    """Everything ``verify`` read from AWS."""
+
+    key: KeyFacts
+    bucket: BucketFacts
+    identity: IdentityFacts
+    #: The stack's ``StorageUri`` output (``--stack-name`` only).
+    storage_uri: str | None = None
+
+
+def design_for(parameters: DesignParameters, facts: LiveFacts) -> Design:
+    """The prover's design for the live key and bucket; Teleport's ``SSEKMSKeyId`` is the StorageUri's key."""
+    sse_kms_key = None
+    if facts.storage_uri is not None:
+        try:
+            sse_kms_key = parse_storage_uri(facts.storage_uri).sse_kms_key
+        except StorageUriError:
+            sse_kms_key = None  # stack.storage-uri reports it; the design then assumes the key ARN
+    return parameters.design(key_arn=facts.key.arn, bucket=facts.bucket.name, sse_kms_key=sse_kms_key)
+
+
+def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_role_source: str) -> list[CheckResult]:
     """Every read-only check, in the order they are reported."""
-    expect = expect or Expectations()
+    key, bucket = facts.key, facts.bucket
     results = [*check_key_state(key), *check_key_spec(key), check_key_rotation(key)]
-    results += check_key_policy(key, expect)
     results += check_default_encryption(bucket, key)
-    results += check_bucket_policy(bucket, key, expect)
     results += [check_public_access_block(bucket), check_versioning(bucket), check_object_ownership(bucket)]
-    if expect.storage_uri is not None:
-        results.append(check_storage_uri(expect.storage_uri, bucket, key))
+    if facts.storage_uri is not None:
+        results.append(check_storage_uri(facts.storage_uri, bucket, key, design.prefix))
+    results += check_identity_evidence(facts.identity)
+    evidence, problem = live_evidence(key, bucket, facts.identity)
+    results += check_access(design, evidence, problem)
+    if evidence is not None:
+        results += check_deploy_role(design, evidence, deploy_role, source=deploy_role_source)
+    else:
+        results.append(
+            CheckResult(
+                "deploy.put-key-policy", Status.CANNOT_PROVE, f"cannot prove: {problem}", not_modelled=(problem,)
+            )
+        )
     return results

@@ -1,307 +1,91 @@
-"""``recordings-kms``: verify a live RFD 42 deployment; print its policies and the teleport.yaml snippet.
+"""``recordings-kms``: argument parsing and dispatch; each command lives in its own module.
 
 Exit codes: 0 every check passed, 1 a check failed or warned (``--warnings-ok``: only failures count),
 2 the command could not run (bad arguments, no credentials, a missing resource, AccessDenied).
-boto3 is imported only by the commands that call AWS, and CDK never: the policy commands print
-``constructs_lib.core.policies`` documents, the same builders the constructs use.
+A command's module is imported only when it runs: boto3 loads only for the commands that call AWS,
+and CDK never (the policy commands print ``constructs_lib.core.policies`` documents, the same
+builders the constructs use).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import re
+import importlib
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from collections.abc import Callable, Sequence
 
-from constructs_lib.core import arns, policies
-from constructs_lib.core.kinds import principal_arn, principal_arns
-from constructs_lib.core.outputs import AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
-from constructs_lib.core.problems import Problem
-from constructs_lib.core.settings import KeyAdminMode, region_rule
-from recordings_kms.options import (
-    EXIT_ERROR,
-    EXIT_FAILED,
-    EXIT_OK,
-    PROG,
-    add_setting,
-    problem_line,
-    problems_of,
-    report,
-    settings_from,
-)
-from recordings_kms.teleport import StorageUri, StorageUriError, parse_storage_uri, teleport_config_snippet
+from recordings_kms.options import PROG, add_setting
+from recordings_kms.options import endpoint_url_problem as endpoint_url_problem  # migrate imports it from here
 
-if TYPE_CHECKING:
-    from recordings_kms.checks import CheckResult
+Handler = Callable[[argparse.Namespace], int]
 
 
-def _error(message: str, *, as_json: bool = False) -> int:
-    message = " ".join(message.split())  # one line, whatever the message (botocore's may span several)
-    if as_json:
-        print(json.dumps({"ok": False, "error": message}, indent=2))
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+def _command(module: str, function: str = "run") -> Handler:
+    """The handler ``recordings_kms.<module>.<function>``, imported when the command runs."""
 
+    def handler(args: argparse.Namespace) -> int:
+        code: int = getattr(importlib.import_module(f"recordings_kms.{module}"), function)(args)
+        return code
 
-#: What S3 accepts as an existing bucket's name (older buckets may have upper case and underscores).
-_ANY_BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
-
-
-def endpoint_url_problem(url: str) -> str | None:
-    """Why ``--endpoint-url`` is unusable (boto3 needs an http or https URL with a host), or ``None``."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (reading it validates the port)
-    except ValueError as error:
-        return f"--endpoint-url {url!r} is not a valid URL ({error})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"--endpoint-url {url!r} must be an http:// or https:// URL with a host, such as http://127.0.0.1:5000"
-    return None
-
-
-# --- verify --------------------------------------------------------------------------------------
-
-
-def _report_text(results: Sequence[CheckResult], header: str) -> str:
-    width = max((len(r.id) for r in results), default=0)
-    lines = [header]
-    lines += [f"{r.status.value:<4}  {r.id:<{width}}  {r.reason}" for r in results]
-    counts = {status: sum(1 for r in results if r.status.value == status) for status in ("PASS", "WARN", "FAIL")}
-    warnings = f"{counts['WARN']} warning{'' if counts['WARN'] == 1 else 's'}"
-    lines.append(f"{counts['PASS']} passed, {warnings}, {counts['FAIL']} failed")
-    return "\n".join(lines)
-
-
-def _verify(args: argparse.Namespace) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from recordings_kms import aws
-    from recordings_kms.checks import Expectations, Status, verify
-    from recordings_kms.probe import ProbeTarget, run_probe
-
-    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
-        return _error(problem, as_json=args.json)
-    if args.region is not None and (problem := _region_problem(args.region)):
-        return _error(problem, as_json=args.json)
-    if args.bucket is not None and not _ANY_BUCKET_NAME.match(args.bucket):
-        return _error(
-            f"--bucket {args.bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)",
-            as_json=args.json,
-        )
-    try:
-        clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
-        expect = Expectations()
-        bucket, key = args.bucket, args.key
-        if args.stack_name:
-            outputs = aws.stack_outputs(clients, args.stack_name)
-            bucket, key = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN)
-            expect = Expectations(auth_principal_arn=outputs.get(AUTH_ROLE_ARN), storage_uri=outputs.get(STORAGE_URI))
-        key_facts = aws.gather_key(clients, key)
-        bucket_facts = aws.gather_bucket(clients, bucket)
-        results = verify(key_facts, bucket_facts, expect)
-        if args.probe:
-            sse_kms_key = key_facts.arn
-            if expect.storage_uri:
-                # A bad StorageUri is reported by the stack.storage-uri check; the probe then uses the key ARN.
-                with contextlib.suppress(StorageUriError):
-                    sse_kms_key = parse_storage_uri(expect.storage_uri).sse_kms_key
-            target = ProbeTarget(
-                bucket=bucket,
-                key_arn=key_facts.arn,
-                key_id=key_facts.key_id,
-                sse_kms_key=sse_kms_key,
-                enforces_policies=clients.enforces_policies,
-                endpoint=args.endpoint_url or f"AWS {clients.region}",
-            )
-            with aws.translated("s3", bucket):
-                results += run_probe(clients.s3, target)
-    except aws.AwsError as error:
-        return _error(str(error), as_json=args.json)
-    except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
-        return _error(f"AWS call failed: {error}", as_json=args.json)
-
-    failed = any(r.status == Status.FAIL for r in results)
-    warned = any(r.status == Status.WARN for r in results)
-    ok = not failed and not (warned and not args.warnings_ok)
-    if args.json:
-        summary = {status.value: sum(1 for r in results if r.status == status) for status in Status}
-        document = {
-            "ok": ok,
-            "bucket": bucket,
-            "key": key_facts.arn,
-            "region": clients.region,
-            "stack_name": args.stack_name,
-            "endpoint_url": args.endpoint_url,
-            "probe": args.probe,
-            "summary": summary,
-            "checks": [r.as_json() for r in results],
-        }
-        print(json.dumps(document, indent=2))
-    else:
-        where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
-        header = f"{PROG} verify: bucket {bucket}, key {key_facts.arn} ({where})"
-        print(_report_text(results, header))
-    return EXIT_OK if ok else EXIT_FAILED
-
-
-# --- policies ------------------------------------------------------------------------------------
-
-
-_POLICY_SETTINGS = (
-    "auth_role",
-    "key_admins",
-    "denied_principals",
-    "readers",
-    "key_admin_mode",
-    "bucket_name",
-    "region",
-)
-
-
-def _policy(args: argparse.Namespace) -> int:
-    if args.bucket_name is not None and args.region is None:
-        # No boto3 here (the policy commands never import it): the environment only, not the AWS config file.
-        args.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if not args.region:
-            return report(
-                [
-                    "'--region' must be set with --bucket, or AWS_REGION or AWS_DEFAULT_REGION set (kms:ViaService "
-                    "names the region's S3 endpoint; the AWS config file is not read)"
-                ]
-            )
-    settings = settings_from(args, _POLICY_SETTINGS)
-    problems = problems_of(settings)
-    if problems:
-        return report(problems)
-    env = settings.environment()
-    auth = principal_arn(settings.auth_role, env) or ""
-    partition = env.partition or auth.split(":")[1]
-    bucket = settings.bucket_name
-    document = policies.key_policy(
-        auth_principal_arn=auth,
-        deploy_role_arn=None,
-        key_admin_arns=principal_arns(settings.key_admins, env),
-        denied_principal_arns=principal_arns(settings.denied_principals, env),
-        key_admin_mode=KeyAdminMode(settings.key_admin_mode),
-        bucket_arn=arns.bucket_arn(partition, bucket) if bucket is not None else None,
-        region=settings.region if bucket is not None else None,
-        reader_arns=principal_arns(settings.readers, env),
-    )
-    print(json.dumps(document, indent=2))
-    if not settings.key_admins:
-        print(
-            f"{PROG}: note: no --admin: nobody could manage this key, and KMS refuses a key policy that does not "
-            "let the caller call kms:PutKeyPolicy again (name yourself or your deploy role with --admin)",
-            file=sys.stderr,
-        )
-    return EXIT_OK
-
-
-def _bucket_policy(args: argparse.Namespace) -> int:
-    settings = settings_from(args, ("bucket_name", "require_encryption_headers"))
-    problems = problems_of(settings)
-    parsed = arns.parse_key_arn(args.key)
-    if parsed is None:
-        problems.append(
-            problem_line(
-                Problem(
-                    "key", args.key, "a KMS key ARN like arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (the policy names both)"
-                ),
-                "--key",
-            )
-        )
-    if problems or parsed is None or settings.bucket_name is None:
-        return report(problems)
-    key_arn, key_id = parsed
-    document = policies.bucket_policy(
-        bucket_arn=arns.bucket_arn(key_arn.partition, settings.bucket_name),
-        key_arn=args.key,
-        key_id=key_id,
-        require_encryption_headers=settings.require_encryption_headers,
-    )
-    print(json.dumps(document, indent=2))
-    if settings.require_encryption_headers:
-        print(
-            f"{PROG}: note: --strict also denies puts without encryption headers; Teleport's multipart UploadPart "
-            "requests carry none, so test with 'verify --probe' before relying on it",
-            file=sys.stderr,
-        )
-    return EXIT_OK
-
-
-def _region_problem(region: str) -> str | None:
-    allowed = region_rule(region)
-    return None if allowed is None else f"'--region' must be {allowed}, got {json.dumps(region)}"
-
-
-# --- teleport-config -----------------------------------------------------------------------------
-
-
-def _teleport_config(args: argparse.Namespace) -> int:
-    storage: StorageUri
-    try:
-        if args.uri is not None:
-            storage = parse_storage_uri(args.uri)
-        else:
-            if args.region is not None and (problem := _region_problem(args.region)):
-                return _error(problem)
-            if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
-                return _error(problem)
-            from botocore.exceptions import BotoCoreError, ClientError
-
-            from recordings_kms import aws
-
-            try:
-                clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url)
-                (uri,) = aws.require_outputs(aws.stack_outputs(clients, args.stack_name), args.stack_name, STORAGE_URI)
-            except aws.AwsError as error:
-                return _error(str(error))
-            except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
-                return _error(f"AWS call failed: {error}")
-            storage = parse_storage_uri(uri)
-    except StorageUriError as error:
-        return _error(str(error))
-    print(teleport_config_snippet(storage), end="")
-    if not storage.names_key_by_arn:
-        print(f"{PROG}: note: sse_kms_key is a key ID; the key ARN also works across accounts", file=sys.stderr)
-    if storage.region is None:
-        print(f"{PROG}: note: no region= in the URI: Teleport uses its own default region", file=sys.stderr)
-    return EXIT_OK
+    return handler
 
 
 # --- parser --------------------------------------------------------------------------------------
 
+_EXITS = (
+    "Exit 0: every property and check passed; 1: one failed, could not be proven (CANNOT-PROVE) or warned (with "
+    "--warnings-ok only failures and CANNOT-PROVE count); 2: the command could not run."
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Teleport RFD 42 session recordings storage: verify a deployment, print its policies "
-        "and the teleport.yaml snippet.",
+
+def _design_options(parser: argparse.ArgumentParser, *, auth_required: bool) -> None:
+    """The design's options, each made from the settings model (value rules and messages included)."""
+    add_setting(
+        parser,
+        "auth_role",
+        required=auth_required,
+        help="the IAM role or user of the Teleport auth service" + ("" if auth_required else " (with --bucket/--key)"),
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_setting(parser, "readers", help="decrypt-only readers (IAM roles or users)")
+    add_setting(parser, "key_admins", help="key administrators (IAM roles or users)")
+    add_setting(
+        parser,
+        "key_admin_mode",
+        help="rfd: key administrators may decrypt (kms:*); separated: administration only (default: rfd)",
+    )
+    add_setting(parser, "recordings_prefix", help="the key prefix Teleport writes under (default: records)")
 
+
+def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verify = commands.add_parser(
         "verify",
-        help="check a live bucket and key against RFD 42 (read-only unless --probe)",
-        description="Read-only checks of the live key and bucket. Exit 0: every check passed; 1: a check "
-        "failed or warned (with --warnings-ok only failures count); 2: the checks could not run.",
+        help="check a live bucket and key against RFD 42 and prove P1-P6 on its policies (read-only unless --probe)",
+        description="Read-only checks of the live key and bucket; the key policy, every grant, the bucket policy "
+        "and the auth principal's identity policies go to the access prover (P1-P6 for every request). " + _EXITS,
     )
     verify.add_argument(
-        "--stack-name", help="read BucketName, KeyArn, StorageUri and AuthRoleArn from the stack outputs"
+        "--stack-name",
+        help="read BucketName, KeyArn, StorageUri, AuthRoleArn and the design (AccessDesign) from the stack outputs, "
+        "and the role it last deployed with (RoleARN)",
     )
-    verify.add_argument("--bucket", help="the recordings bucket (with --key, instead of --stack-name)")
+    verify.add_argument("--bucket", help="the recordings bucket (with --key and --auth, instead of --stack-name)")
     verify.add_argument("--key", help="the recordings key: ARN, ID or alias (with --bucket)")
+    _design_options(verify, auth_required=False)
+    add_setting(
+        verify,
+        "deploy_role",
+        help="the role the next deploy uses, checked for kms:PutKeyPolicy on the live key (default with --stack-name: "
+        "the stack's RoleARN); with --bucket/--key also the design's deploy role",
+    )
     verify.add_argument(
         "--region",
         help="AWS region (default: the region of a key ARN given to --key, then AWS_REGION, AWS_DEFAULT_REGION, "
         "then the AWS config profile's region)",
     )
-    verify.add_argument("--endpoint-url", help="another endpoint for S3, KMS and CloudFormation (e.g. a moto server)")
+    verify.add_argument(
+        "--endpoint-url",
+        help="another endpoint for S3, KMS, CloudFormation, IAM and Access Analyzer (e.g. a moto server)",
+    )
     verify.add_argument(
         "--probe",
         action="store_true",
@@ -309,12 +93,40 @@ def build_parser() -> argparse.ArgumentParser:
         "everything written (needs s3:PutObject, s3:DeleteObjectVersion, s3:AbortMultipartUpload on the bucket and "
         "encryption with the key through S3: in this design only an rfd-mode key administrator has both)",
     )
+    verify.add_argument(
+        "--access-analyzer",
+        action="store_true",
+        help="also ask AWS IAM Access Analyzer (CheckNoPublicAccess on both policies, CheckAccessNotGranted for the "
+        "cryptographic actions on the key policy) and report its verdicts beside the prover's",
+    )
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     verify.add_argument(
         "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
     )
-    verify.set_defaults(handler=_verify)
+    verify.set_defaults(handler=_command("verify"))
 
+
+def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    prove = commands.add_parser(
+        "prove",
+        help="prove P1-P6 on saved policies, without AWS (for teams and CI without a stack)",
+        description="Prove P1-P6 for every request on a key policy, its grants and a bucket policy saved as "
+        "GetKeyPolicy, ListGrants and GetBucketPolicy return them (or as bare documents). Exit 0: every "
+        "property holds; 1: one fails or cannot be proven; 2: unusable input.",
+    )
+    prove.add_argument("--key-policy", required=True, metavar="FILE", help="the key policy (GetKeyPolicy's JSON)")
+    prove.add_argument("--bucket-policy", metavar="FILE", help="the bucket policy (GetBucketPolicy's JSON)")
+    prove.add_argument("--grants", metavar="FILE", help="the key's grants (ListGrants' JSON)")
+    add_setting(prove, "bucket_name", required=True, metavar="NAME", help="the recordings bucket")
+    prove.add_argument("--key-arn", required=True, metavar="ARN", help="the recordings key's ARN (names the region)")
+    _design_options(prove, auth_required=True)
+    add_setting(prove, "deploy_role", help="the role CloudFormation deploys with (key administration)")
+    add_setting(prove, "region", help="the bucket's region (default: the key ARN's; S3 needs a key of its region)")
+    prove.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    prove.set_defaults(handler=_command("prove"))
+
+
+def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy = commands.add_parser(
         "policy",
         help="print the RFD 42 key policy for your ARNs",
@@ -338,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the bucket's region, with --bucket (default: AWS_REGION, then AWS_DEFAULT_REGION; the AWS config file "
         "is not read)",
     )
-    policy.set_defaults(handler=_policy)
+    policy.set_defaults(handler=_command("policy_commands", "run_policy"))
 
     bucket_policy = commands.add_parser(
         "bucket-policy",
@@ -352,8 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
         "require_encryption_headers",
         help="also deny puts without encryption headers (see the multipart caveat)",
     )
-    bucket_policy.set_defaults(handler=_bucket_policy)
+    bucket_policy.set_defaults(handler=_command("policy_commands", "run_bucket_policy"))
 
+
+def _add_teleport_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     teleport_config = commands.add_parser(
         "teleport-config",
         help="print the teleport.yaml storage snippet",
@@ -368,7 +182,20 @@ def build_parser() -> argparse.ArgumentParser:
         "region)",
     )
     teleport_config.add_argument("--endpoint-url", help="another CloudFormation endpoint, with --stack-name")
-    teleport_config.set_defaults(handler=_teleport_config)
+    teleport_config.set_defaults(handler=_command("teleport_config"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Teleport RFD 42 session recordings storage: verify a deployment, prove its policies, print "
+        "its policies and the teleport.yaml snippet.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_verify(commands)
+    _add_prove(commands)
+    _add_policy_commands(commands)
+    _add_teleport_config(commands)
 
     from recordings_kms import migrate  # boto3 loads only when the command runs
 
@@ -376,14 +203,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_verify_mode(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--stack-name (the design is its AccessDesign output) or --bucket/--key with the design options."""
+    if args.stack_name and (args.bucket or args.key):
+        parser.error("verify: use --stack-name, or --bucket and --key, not both")
+    if not args.stack_name and not (args.bucket and args.key):
+        parser.error("verify: needs --stack-name, or both --bucket and --key")
+    given = [
+        option
+        for option, dest in (
+            ("--auth", "auth_role"),
+            ("--reader", "readers"),
+            ("--admin", "key_admins"),
+            ("--admin-mode", "key_admin_mode"),
+            ("--prefix", "recordings_prefix"),
+        )
+        if getattr(args, dest) not in (None, [])
+    ]
+    if args.stack_name and given:
+        parser.error(
+            f"verify: the design options ({', '.join(given)}) go with --bucket/--key; with --stack-name the design "
+            "is the stack's AccessDesign output (--deploy-role still names the role the next deploy uses)"
+        )
+    if not args.stack_name and args.auth_role is None:
+        parser.error("verify: --bucket/--key need --auth (and the rest of the design: --admin, --deploy-role, ...)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "verify":
-        if args.stack_name and (args.bucket or args.key):
-            parser.error("verify: use --stack-name, or --bucket and --key, not both")
-        if not args.stack_name and not (args.bucket and args.key):
-            parser.error("verify: needs --stack-name, or both --bucket and --key")
+        _check_verify_mode(parser, args)
     code: int = args.handler(args)
     return code
 

@@ -8,12 +8,15 @@ and Python, and reported with the option's name (``'--admin' must be ...``).
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from constructs_lib.core.problems import Problem
-from constructs_lib.core.settings import AppSettings, Declared, Environment, check, render, specs
+from constructs_lib.core.settings import AppSettings, Declared, Environment, check, region_rule, render, specs
 
 PROG = "recordings-kms"
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -60,3 +63,34 @@ def report(lines: Sequence[str]) -> int:
 def problem_line(problem: Problem, option: str) -> str:
     """A problem of a value that is not a setting (``--key``), worded with its option."""
     return problem.render(lambda _: option)
+
+
+# --- options that are not settings ------------------------------------------------------------------
+
+#: What S3 accepts as an existing bucket's name (older buckets may have upper case and underscores).
+ANY_BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """Why ``--endpoint-url`` is unusable (boto3 needs an http or https URL with a host), or ``None``."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it validates the port)
+    except ValueError as error:
+        return f"--endpoint-url {url!r} is not a valid URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--endpoint-url {url!r} must be an http:// or https:// URL with a host, such as http://127.0.0.1:5000"
+    return None
+
+
+def region_problem(region: str) -> str | None:
+    """Why ``--region`` is unusable, worded like the settings model's rule (checked before any AWS call)."""
+    allowed = region_rule(region)
+    return None if allowed is None else f"'--region' must be {allowed}, got {json.dumps(region)}"
+
+
+def existing_bucket_problem(bucket: str) -> str | None:
+    """Why ``--bucket`` cannot name an existing bucket (a name alone, not an ARN or ``s3://`` URL)."""
+    if ANY_BUCKET_NAME.match(bucket):
+        return None
+    return f"--bucket {bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)"

@@ -1,7 +1,8 @@
-"""A moto server on 127.0.0.1 for the migrate tests, and AWS settings that reach nothing else.
+"""A moto server on 127.0.0.1 for the verify and migrate tests, and AWS settings that reach nothing else.
 
 The migrate modules take ``migrate_aws_env`` and ``botocore_models_parsed_once`` through
-``pytestmark`` (``MIGRATE_FIXTURES``); the other modules of this directory are left as they are.
+``pytestmark`` (``MIGRATE_FIXTURES``); the verify modules take ``aws_env`` and
+``botocore_models_parsed_once`` (``VERIFY_FIXTURES``) and build deployments with ``deploy``.
 
 The command under test talks HTTP to the server (``--endpoint-url``) with boto3 unchanged. The
 tests SEED the source through moto's in-process backend (the server runs in this process and
@@ -20,7 +21,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,14 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.cli.deployment import Deployment, build_deployment
+
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-1"
 #: What every migrate test module uses: ``pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)``.
 MIGRATE_FIXTURES = ("migrate_aws_env", "botocore_models_parsed_once")
+#: What every module running verify against moto uses.
+VERIFY_FIXTURES = ("aws_env", "botocore_models_parsed_once")
 #: The one long test (thousands of versions, three runs): it goes first, followed by the tests without moto.
 LONG_TEST = "test_thousands_of_versions_killed_half_way_resume_then_nothing_left"
 
@@ -103,7 +108,7 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def migrate_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Test credentials only: no profile, no config file, no instance metadata lookups."""
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
@@ -113,6 +118,21 @@ def migrate_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def migrate_aws_env(aws_env: None) -> None:
+    """The migrate modules' name for ``aws_env``."""
+
+
+@pytest.fixture
+def deploy(moto_endpoint: str, aws_env: None) -> Callable[..., Deployment]:
+    """Build the design's key, bucket and auth role on the moto server (``build_deployment``'s options)."""
+
+    def build(**options: Any) -> Deployment:
+        return build_deployment(moto_endpoint, **options)
+
+    return build
 
 
 def s3_backend() -> Any:

@@ -12,7 +12,7 @@ import pytest
 from constructs_lib.core import policies
 from recordings_kms.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"
 AUTH = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"
@@ -175,13 +175,22 @@ def test_teleport_config_refuses_a_uri_without_key(capsys: pytest.CaptureFixture
 # --- the installed command -----------------------------------------------------------------------
 
 
-def test_console_script_and_module_run() -> None:
+def test_console_script_and_module_run(tmp_path: Path) -> None:
+    """``python -m recordings_kms`` in this checkout lists every command; so does the console script when it was
+    installed from this checkout (``pip install -e`` in another work tree of the repository points it there)."""
     script = Path(sys.executable).parent / "recordings-kms"
     assert script.exists(), "make installs the package (pip install -e .), which creates the console script"
-    for command in ([str(script), "--help"], [sys.executable, "-m", "recordings_kms", "--help"]):
+    where = [sys.executable, "-c", "import recordings_kms; print(recordings_kms.__file__)"]
+    installed = subprocess.run(where, capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
+    commands = [[sys.executable, "-m", "recordings_kms", "--help"]]
+    if Path(installed).resolve().is_relative_to(REPO):
+        commands.append([str(script), "--help"])
+    else:
+        assert subprocess.run([str(script), "--help"], capture_output=True, check=False).returncode == 0
+    for command in commands:
         result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
         assert result.returncode == 0, result.stderr
-        for subcommand in ("verify", "policy", "bucket-policy", "teleport-config"):
+        for subcommand in ("verify", "prove", "policy", "bucket-policy", "teleport-config", "migrate"):
             assert subcommand in result.stdout
 
 

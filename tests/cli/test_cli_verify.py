@@ -1,178 +1,48 @@
 """`recordings-kms verify` and `teleport-config --stack-name` against a moto server on 127.0.0.1.
 
 The CLI runs in-process (``main(argv)``) with boto3 unchanged: it talks HTTP to the moto server
-through ``--endpoint-url``. Every test builds its own deployment (a fresh key and bucket), so the
-seeded breakages are independent of each other.
-
-moto 5.2.5 quirks these tests live with (see docs/CLI.md):
-- a Deny statement in a key policy makes moto refuse DescribeKey to everyone, whatever its
-  principal: deployments here have no ``deniedPrincipalArns`` (the stack's default), and the
-  deny statement is covered by the pure tests in test_cli_checks.py;
-- moto does not evaluate the conditions of a bucket policy: with the design's policy (every
-  statement is conditional) it answers 403 to every object write, allowed or not.
+through ``--endpoint-url``. Every test builds its own deployment (``tests/cli/deployment.py``: a
+fresh key, bucket and auth role), so the seeded breakages are independent of each other. The six
+false PASSes of issue 9 are in ``test_cli_false_passes.py``, the deploy-role checks in
+``test_cli_deploy_safety.py``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import re
 import socket
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from constructs_lib.core import policies
+from constructs_lib.core import outputs, policies
 from recordings_kms import aws
 from recordings_kms.cli import main
 from recordings_kms.probe import PROBE_PREFIX, ProbeTarget, run_probe
+from tests.cli.conftest import VERIFY_FIXTURES
+from tests.cli.deployment import (
+    ACCOUNT,
+    ADMIN_ROLE,
+    DEPLOY_ROLE,
+    KEY_ARN_EXAMPLE,
+    PREFIX,
+    REGION,
+    Deployment,
+    assert_error,
+    assert_error_json,
+    checks_of,
+    failures,
+    infos,
+    run,
+    run_as_user,
+    verify_json,
+)
 
-ACCOUNT = "123456789012"  # moto's default account
-REGION = "eu-west-1"
-AUTH_ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
-ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"
-DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
-PREFIX = "records"
-#: A key that need not exist: for errors raised before any AWS call.
-KEY_ARN_EXAMPLE = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """Test credentials only: no profile, no config file, no instance metadata lookups."""
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@dataclass
-class Deployment:
-    endpoint: str
-    bucket: str
-    key_arn: str
-    key_id: str
-    s3: Any
-    kms: Any
-
-    @property
-    def bucket_arn(self) -> str:
-        return f"arn:aws:s3:::{self.bucket}"
-
-    def argv(self, *extra: str) -> list[str]:
-        return ["verify", "--bucket", self.bucket, "--key", self.key_arn, "--endpoint-url", self.endpoint, *extra]
-
-    def key_policy(self) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(
-            self.kms.get_key_policy(KeyId=self.key_id, PolicyName="default")["Policy"]
-        )
-        return document
-
-    def put_key_policy(self, document: dict[str, Any]) -> None:
-        self.kms.put_key_policy(KeyId=self.key_id, PolicyName="default", Policy=json.dumps(document))
-
-    def bucket_policy(self) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"])
-        return document
-
-    def put_encryption(self, algorithm: str = "aws:kms", key: str | None = None, *, bucket_key: bool = True) -> None:
-        default: dict[str, str] = {"SSEAlgorithm": algorithm}
-        if key is not None:
-            default["KMSMasterKeyID"] = key
-        self.s3.put_bucket_encryption(
-            Bucket=self.bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bucket_key}]
-            },
-        )
-
-
+pytestmark = pytest.mark.usefixtures(*VERIFY_FIXTURES)
 Deploy = Callable[..., Deployment]
-
-
-@pytest.fixture
-def deploy(moto_endpoint: str) -> Deploy:
-    """Build the design's key and bucket with boto3, from the same policy builders as the constructs."""
-
-    def build(
-        *, key_spec: str = "SYMMETRIC_DEFAULT", key_usage: str = "ENCRYPT_DECRYPT", bucket_policy: bool = True
-    ) -> Deployment:
-        s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
-        kms = boto3.client("kms", endpoint_url=moto_endpoint, region_name=REGION)
-        bucket = f"teleport-recordings-{uuid.uuid4().hex[:12]}"
-        bucket_arn = f"arn:aws:s3:::{bucket}"
-        key_policy = policies.key_policy(
-            auth_principal_arn=AUTH_ROLE,
-            deploy_role_arn=DEPLOY_ROLE,
-            key_admin_arns=[ADMIN_ROLE],
-            bucket_arn=bucket_arn,
-            region=REGION,
-        )
-        key = kms.create_key(Policy=json.dumps(key_policy), KeySpec=key_spec, KeyUsage=key_usage)["KeyMetadata"]
-        if key_spec == "SYMMETRIC_DEFAULT":
-            kms.enable_key_rotation(KeyId=key["KeyId"], RotationPeriodInDays=365)
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_public_access_block(
-            Bucket=bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-        s3.put_bucket_ownership_controls(
-            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-        )
-        deployment = Deployment(moto_endpoint, bucket, key["Arn"], key["KeyId"], s3, kms)
-        deployment.put_encryption("aws:kms", key["Arn"])
-        if bucket_policy:
-            document = policies.bucket_policy(bucket_arn=bucket_arn, key_arn=key["Arn"], key_id=key["KeyId"])
-            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
-        return deployment
-
-    return build
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def verify_json(
-    deployment: Deployment, capsys: pytest.CaptureFixture[str], *extra: str
-) -> tuple[int, dict[str, dict[str, str]]]:
-    code, out, err = run(deployment.argv("--json", *extra), capsys)
-    assert "Traceback" not in err
-    document = json.loads(out)
-    return code, {check["id"]: check for check in document["checks"]}
-
-
-def failures(checks: dict[str, dict[str, str]]) -> dict[str, str]:
-    return {check_id: c["reason"] for check_id, c in checks.items() if c["status"] == "FAIL"}
+ACCESS = [f"access.P{n}" for n in range(1, 7)]
 
 
 # --- a correct deployment ------------------------------------------------------------------------
@@ -183,13 +53,18 @@ def test_correct_deployment_passes(deploy: Deploy, capsys: pytest.CaptureFixture
     code, out, err = run(deployment.argv(), capsys)
     assert code == 0, out + err
     lines = out.splitlines()
-    check_lines = [line for line in lines if line[:4] in ("PASS", "WARN", "FAIL")]
-    assert len(check_lines) >= 20
-    assert [line for line in check_lines if not line.startswith("PASS")] == []
-    assert "0 failed" in lines[-1]
+    assert lines[1].startswith(f"design: auth {deployment.auth_role}; readers none; key admins {ADMIN_ROLE} (rfd)")
+    statuses = [line.split()[0] for line in lines[2:-1] if line[:1].isupper()]
+    assert set(statuses) == {"PASS", "INFO"}, out
+    for check_id in ACCESS:
+        assert any(line.startswith("PASS") and f"  {check_id}  " in line for line in lines), check_id
+    assert lines[-1].startswith(f"{statuses.count('PASS')} passed, 0 warnings, 0 failed")
+    assert lines[-1].endswith(f"({statuses.count('INFO')} informational)")
 
 
-def test_json_document(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_document_with_the_provers_evidence_and_the_break_glass(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str]
+) -> None:
     deployment = deploy()
     code, out, _ = run(deployment.argv("--json"), capsys)
     document = json.loads(out)
@@ -197,19 +72,60 @@ def test_json_document(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> No
     assert document["ok"] is True
     assert document["bucket"] == deployment.bucket
     assert document["key"] == deployment.key_arn
-    assert document["summary"]["FAIL"] == 0
+    assert document["deploy_role"] == DEPLOY_ROLE
+    assert document["design"]["authPrincipalArn"] == deployment.auth_role
+    assert document["design"]["admins"] == [ADMIN_ROLE]
+    assert document["summary"] == {
+        "PASS": document["summary"]["PASS"],
+        "WARN": 0,
+        "FAIL": 0,
+        "CANNOT-PROVE": 0,
+        "INFO": document["summary"]["INFO"],
+    }
     assert {"id", "status", "reason"} <= set(document["checks"][0])
-
-
-def test_no_deny_statement_passes_with_the_rfd_advice(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
-    code, checks = verify_json(deploy(), capsys)
-    assert checks["key.policy.deny"]["status"] == "PASS"
-    assert "deniedPrincipalArns" in checks["key.policy.deny"]["reason"]
-    assert code == 0
+    checks = checks_of(out)
+    assert checks["access.P1"]["title"].startswith("Only the auth role, the readers")
+    assert checks["evidence.identity-policies"]["status"] == "PASS"
+    assert "(1 attached, 0 inline)" in checks["evidence.identity-policies"]["reason"]
+    assert "identity policies were not supplied" not in checks["access.P5"]["reason"]
+    assert checks["deploy.put-key-policy"]["reason"].startswith(f"{DEPLOY_ROLE} (--deploy-role) can call")
+    found = infos(out)
+    assert f"deploy.break-glass: break-glass key administrators who can update the key policy: {ADMIN_ROLE}" in found
+    assert f"access.P1: key administrator {ADMIN_ROLE} may decrypt recordings (rfd mode: kms:*)" in found
 
 
 def test_warnings_fail_unless_warnings_ok(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
-    """Strict mode leaves one question open (does S3 apply the header deny to UploadPart?): a WARN."""
+    """An auth role IAM does not know: its identity side cannot be read (a WARN), the rest still proves."""
+    deployment = deploy(iam_role=False)
+    code, checks = verify_json(deployment, capsys)
+    warning = checks["evidence.identity-policies"]
+    assert warning["status"] == "WARN"
+    assert f"IAM has no role {deployment.auth_role.rsplit('/', 1)[1]}" in warning["reason"]
+    assert "P5 judged the key policy, the grants and the bucket policy only" in warning["reason"]
+    assert failures(checks) == {}
+    assert code == 1
+    code, _ = verify_json(deployment, capsys, "--warnings-ok")
+    assert code == 0
+
+
+def test_identity_policies_that_do_not_allow_teleport_fail_p5(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The S3 side of Teleport's requests: an inline Deny of s3:PutObject on the auth role."""
+    deployment = deploy()
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}]}
+    name = deployment.auth_role.rsplit("/", 1)[1]
+    deployment.iam.put_role_policy(RoleName=name, PolicyName="no-writes", PolicyDocument=json.dumps(deny))
+    code, checks = verify_json(deployment, capsys)
+    assert code == 1
+    assert "(1 attached, 1 inline)" in checks["evidence.identity-policies"]["reason"]
+    assert checks["access.P5"]["status"] == "FAIL"
+    assert checks["access.P5"]["counterexample"]["action"] == "s3:PutObject"
+    assert checks["access.P5"]["counterexample"]["principal"] == deployment.auth_role
+
+
+def test_strict_bucket_policy_fails_p5_with_upload_part(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    """Strict mode denies puts without encryption headers; Teleport's UploadPart carries none."""
     deployment = deploy()
     strict = policies.bucket_policy(
         bucket_arn=deployment.bucket_arn,
@@ -217,18 +133,20 @@ def test_warnings_fail_unless_warnings_ok(deploy: Deploy, capsys: pytest.Capture
         key_id=deployment.key_id,
         require_encryption_headers=True,
     )
-    deployment.s3.put_bucket_policy(Bucket=deployment.bucket, Policy=json.dumps(strict))
+    deployment.put_bucket_policy(strict)
     code, checks = verify_json(deployment, capsys)
-    assert checks["bucket.policy.header-less-puts"]["status"] == "WARN"
-    assert failures(checks) == {}
     assert code == 1
-    code, _ = verify_json(deployment, capsys, "--warnings-ok")
-    assert code == 0
+    assert set(failures(checks)) == {"access.P5"}
+    assert "Teleport's UploadPart is refused" in checks["access.P5"]["reason"]
+
+
+# --- region, endpoint and bucket options --------------------------------------------------------
 
 
 def test_key_given_by_id_with_region_from_environment(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
     deployment = deploy()
     argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    argv += deployment.design
     code, out, _ = run(argv, capsys)
     assert code == 0, out
 
@@ -241,6 +159,7 @@ def test_region_from_aws_region(
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", REGION)
     argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    argv += deployment.design
     code, out, err = run([*argv, "--json"], capsys)
     assert code == 0, out + err
     assert json.loads(out)["region"] == REGION
@@ -253,6 +172,7 @@ def test_aws_region_comes_before_aws_default_region(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", REGION)
     argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    argv += deployment.design
     code, out, err = run(argv, capsys)
     assert code == 0, out + err
     assert f"({REGION} via " in out.splitlines()[0]
@@ -277,6 +197,7 @@ def test_region_from_the_aws_config_file(
     config.write_text(f"[default]\nregion = {REGION}\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     argv = ["verify", "--bucket", deployment.bucket, "--key", deployment.key_id, "--endpoint-url", deployment.endpoint]
+    argv += deployment.design
     code, out, err = run(argv, capsys)
     assert code == 0, out + err
 
@@ -302,11 +223,6 @@ def test_region_resolution_order(
     assert aws.resolve_region(region=region, key=key, configured="ap-south-1") == expected
 
 
-def _assert_error_json(code: int, out: str, err: str, fragment: str) -> None:
-    _assert_error(code, out, err, fragment)
-    assert json.loads(out) == {"ok": False, "error": err.strip().removeprefix("recordings-kms: error: ")}
-
-
 @pytest.mark.parametrize(
     ("endpoint", "fragment"),
     [
@@ -320,16 +236,26 @@ def _assert_error_json(code: int, out: str, err: str, fragment: str) -> None:
 )
 def test_bad_endpoint_url(endpoint: str, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--endpoint-url", endpoint]
-    _assert_error(*run(argv, capsys), fragment)
-    _assert_error_json(*run([*argv, "--json"], capsys), fragment)
+    argv += ["--auth", f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"]
+    assert_error(*run(argv, capsys), fragment)
+    assert_error_json(*run([*argv, "--json"], capsys), fragment)
     argv = ["teleport-config", "--stack-name", "some-stack", "--endpoint-url", endpoint]
-    _assert_error(*run(argv, capsys), fragment)
+    assert_error(*run(argv, capsys), fragment)
 
 
 @pytest.mark.parametrize("bucket", ["arn:aws:s3:::acme-recordings", "s3://acme-recordings", "bad bucket!"])
 def test_bad_bucket_name(bucket: str, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["verify", "--bucket", bucket, "--key", KEY_ARN_EXAMPLE, "--json"]
-    _assert_error_json(*run(argv, capsys), f"--bucket {bucket!r} is not an S3 bucket name")
+    argv = [
+        "verify",
+        "--bucket",
+        bucket,
+        "--key",
+        KEY_ARN_EXAMPLE,
+        "--json",
+        "--auth",
+        f"arn:aws:iam::{ACCOUNT}:role/a",
+    ]
+    assert_error_json(*run(argv, capsys), f"--bucket {bucket!r} is not an S3 bucket name")
 
 
 def test_endpoint_refused_by_botocore_is_one_line() -> None:
@@ -340,23 +266,25 @@ def test_endpoint_refused_by_botocore_is_one_line() -> None:
 
 def test_bad_region(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--region", "eu west 1", "--json"]
-    _assert_error_json(
+    argv += ["--auth", f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"]
+    assert_error_json(
         *run(argv, capsys),
         "'--region' must be an AWS region name like eu-west-1 (lower case letters, digits and dashes), got \"eu west 1\"",
     )
     monkeypatch.setenv("AWS_REGION", "not a region")
     argv = ["teleport-config", "--stack-name", "some-stack"]
-    _assert_error(*run(argv, capsys), "region 'not a region' (from AWS_REGION) is not a valid AWS region name")
+    assert_error(*run(argv, capsys), "region 'not a region' (from AWS_REGION) is not a valid AWS region name")
 
 
 def test_missing_profile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
-    _assert_error(
+    assert_error(
         *run(["teleport-config", "--stack-name", "some-stack"], capsys),
         "cannot read the AWS configuration: The config profile (no-such-profile) could not be found",
     )
     argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, "--json"]
-    _assert_error_json(*run(argv, capsys), "The config profile (no-such-profile) could not be found")
+    argv += ["--auth", f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"]
+    assert_error_json(*run(argv, capsys), "The config profile (no-such-profile) could not be found")
 
 
 # --- seeded breakages ----------------------------------------------------------------------------
@@ -405,7 +333,7 @@ def _remove_bucket_statement(sid: str) -> Callable[[Deployment], None]:
     def remove(d: Deployment) -> None:
         document = d.bucket_policy()
         document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != sid]
-        d.s3.put_bucket_policy(Bucket=d.bucket, Policy=json.dumps(document))
+        d.put_bucket_policy(document)
 
     return remove
 
@@ -459,30 +387,17 @@ BREAKAGES: list[tuple[str, dict[str, str], Callable[[Deployment], None], str, st
         "root-kms-star",
         {},
         _root_statement_added,
-        "key.policy.no-account-root",
-        r"allows the account root arn:aws:iam::",
+        "access.P1",
+        r"^arn:aws:iam::123456789012:\S+ can call kms:\w+",
     ),
-    ("auth-extra-action", {}, _auth_granted_create_grant, "key.policy.auth", r"extra kms:CreateGrant"),
+    ("auth-create-grant", {}, _auth_granted_create_grant, "access.P1", r"can call kms:CreateGrant and so give itself"),
     (
         "deny-other-key-removed",
         {},
         _remove_bucket_statement(policies.SID_DENY_WRONG_KEY),
-        "bucket.policy.deny-other-key",
-        r"PutObject with aws:kms and key arn:aws:kms:.* is not denied",
-    ),
-    (
-        "tls-deny-removed",
-        {},
-        _remove_bucket_statement(policies.SID_DENY_INSECURE_TRANSPORT),
-        "bucket.policy.deny-insecure-transport",
-        r"over plain HTTP is not denied",
-    ),
-    (
-        "sse-c-deny-removed",
-        {},
-        _remove_bucket_statement(policies.SID_DENY_SSE_C),
-        "bucket.policy.deny-sse-c",
-        r"PutObject with SSE-C is not denied",
+        "access.P6",
+        r"^the bucket policy does not deny: .* s3:PutObject on arn:aws:s3:::\S+/.*"
+        r"s3:x-amz-server-side-encryption-aws-kms-key-id=",
     ),
     ("versioning-suspended", {}, _versioning_suspended, "bucket.versioning", r"versioning is Suspended"),
     ("public-policy-block-off", {}, _public_policy_block_off, "bucket.public-access-block", r"off: BlockPublicPolicy$"),
@@ -534,21 +449,31 @@ def test_text_output_names_the_failure(deploy: Deploy, capsys: pytest.CaptureFix
     code, out, _ = run(deployment.argv(), capsys)
     assert code == 1
     assert any(line.startswith("FAIL  key.rotation") and "rotation is off" in line for line in out.splitlines())
-    assert out.splitlines()[-1].endswith("1 failed")
+    assert "1 failed" in out.splitlines()[-1]
 
 
-def test_missing_bucket_policy_fails_every_deny(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_bucket_policy_fails_p6_only(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
     code, checks = verify_json(deploy(bucket_policy=False), capsys)
     assert code == 1
-    assert sorted(failures(checks)) == [
-        "bucket.policy.deny-insecure-transport",
-        "bucket.policy.deny-kms-without-key",
-        "bucket.policy.deny-non-kms-encryption",
-        "bucket.policy.deny-other-key",
-        "bucket.policy.deny-outdated-tls",
-        "bucket.policy.deny-sse-c",
-    ]
-    assert all(reason.startswith("bucket has no bucket policy") for reason in failures(checks).values())
+    assert list(failures(checks)) == ["access.P6"]
+    assert checks["access.P5"]["status"] == "PASS"
+
+
+def test_moto_default_key_policy_lets_iam_policies_decrypt(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    """moto's default key policy (like AWS's) gives the account root kms:*: every IAM administrator can decrypt."""
+    deployment = deploy()
+    key = deployment.kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    deployment.kms.enable_key_rotation(KeyId=key["KeyId"])
+    deployment.key_arn, deployment.key_id = key["Arn"], key["KeyId"]
+    deployment.put_encryption("aws:kms", key["Arn"])
+    code, checks = verify_json(deployment, capsys)
+    assert code == 1
+    assert checks["access.P1"]["status"] == "FAIL"
+    assert checks["access.P3"]["status"] == "FAIL"
+    counterexample = checks["access.P1"]["counterexample"]
+    # Without identity policies, every IAM principal the key policy delegates to may be allowed kms:*.
+    assert counterexample["principal"] not in (deployment.auth_role, ADMIN_ROLE)
+    assert "its identity policies were not supplied" in checks["access.P1"]["reason"]
 
 
 # --- --probe -------------------------------------------------------------------------------------
@@ -672,74 +597,67 @@ def test_probe_cleanup_denied_names_what_was_left_behind(deploy: Deploy) -> None
     )
 
 
-def test_moto_default_key_policy_has_no_named_administrator(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
-    """moto's default key policy (like AWS's) gives the account root kms:*: that is no named administrator."""
-    deployment = deploy()
-    key = deployment.kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
-    deployment.kms.enable_key_rotation(KeyId=key["KeyId"])
-    deployment.key_arn, deployment.key_id = key["Arn"], key["KeyId"]
-    code, checks = verify_json(deployment, capsys)
-    assert code == 1
-    assert checks["key.policy.no-account-root"]["status"] == "FAIL"
-    admin = checks["key.policy.admin"]
-    assert admin["status"] == "FAIL", admin
-    assert admin["reason"].startswith(f"no named key administrator: only arn:aws:iam::{ACCOUNT}:root")
-    assert "have kms:*" not in admin["reason"]
-
-
 # --- --stack-name and teleport-config ------------------------------------------------------------
 
 
-def _create_stack(d: Deployment, *, auth_role: str = AUTH_ROLE) -> str:
-    cloudformation = boto3.client("cloudformation", endpoint_url=d.endpoint, region_name=REGION)
-    name = f"recordings-{uuid.uuid4().hex[:8]}"
-    outputs = {
-        "StorageUri": policies.storage_uri(bucket_name=d.bucket, prefix=PREFIX, region=REGION, key_arn=d.key_arn),
-        "KeyArn": d.key_arn,
-        "KeyId": d.key_id,
-        "BucketName": d.bucket,
-        "AuthRoleArn": auth_role,
-    }
-    template = {
-        # moto's CloudFormation cannot create the real stack (no AWS::S3::BucketPolicy): a stand-in
-        # resource carries the outputs a deployed SessionRecordingsStack has.
-        "Resources": {
-            "Marker": {
-                "Type": "AWS::SSM::Parameter",
-                "Properties": {"Name": f"/{name}/marker", "Type": "String", "Value": "x"},
-            }
-        },
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
-    return name
+def _verify_stack(deployment: Deployment, stack: str, capsys: pytest.CaptureFixture[str], *extra: str) -> Any:
+    return run(["verify", "--stack-name", stack, "--endpoint-url", deployment.endpoint, "--json", *extra], capsys)
 
 
 def test_verify_by_stack_name(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
     deployment = deploy()
-    stack = _create_stack(deployment)
-    code, out, err = run(["verify", "--stack-name", stack, "--endpoint-url", deployment.endpoint, "--json"], capsys)
-    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    code, out, err = _verify_stack(deployment, deployment.create_stack(), capsys)
+    checks = checks_of(out)
     assert code == 0, err
     assert checks["stack.storage-uri"]["status"] == "PASS"
-    assert checks["key.policy.auth"]["status"] == "PASS"
+    assert all(checks[check_id]["status"] == "PASS" for check_id in ACCESS)
+    assert checks["deploy.put-key-policy"]["reason"].startswith(
+        f"{DEPLOY_ROLE} (the stack's RoleARN, the role CloudFormation last deployed with) can call kms:PutKeyPolicy"
+    )
+    assert json.loads(out)["design"]["admins"] == [ADMIN_ROLE]
 
 
 def test_verify_by_stack_name_finds_another_auth_principal(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    """The key policy serves teleport-auth-...; the stack's design says someone-else: P1 and P5 fail."""
     deployment = deploy()
-    stack = _create_stack(deployment, auth_role=f"arn:aws:iam::{ACCOUNT}:role/someone-else")
-    code, out, _ = run(["verify", "--stack-name", stack, "--endpoint-url", deployment.endpoint, "--json"], capsys)
-    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    someone_else = f"arn:aws:iam::{ACCOUNT}:role/someone-else"
+    design = json.dumps(deployment.access_design(authPrincipalArn=someone_else))
+    stack = deployment.create_stack(**{outputs.ACCESS_DESIGN: design, outputs.AUTH_ROLE_ARN: someone_else})
+    code, out, _ = _verify_stack(deployment, stack, capsys)
+    checks = checks_of(out)
     assert code == 1
-    assert (
-        "but the stack's auth role is arn:aws:iam::123456789012:role/someone-else"
-        in checks["key.policy.auth"]["reason"]
-    )
+    assert checks["access.P1"]["counterexample"]["principal"] == deployment.auth_role
+    assert checks["access.P5"]["counterexample"]["principal"] == someone_else
+
+
+def test_stack_prefix_must_match_the_storage_uri(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    deployment = deploy()
+    stack = deployment.create_stack(**{outputs.ACCESS_DESIGN: json.dumps(deployment.access_design(prefix="other"))})
+    code, out, _ = _verify_stack(deployment, stack, capsys)
+    assert code == 1
+    assert "names prefix records, not the design's other" in checks_of(out)["stack.storage-uri"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({outputs.ACCESS_DESIGN: None}, "has no output AccessDesign"),
+        ({outputs.ACCESS_DESIGN: "{not json"}, "output AccessDesign is not JSON"),
+        ({outputs.ACCESS_DESIGN: json.dumps({"adminMode": "rfd"})}, "has no authPrincipalArn, scopeKeyToS3, prefix"),
+        ({outputs.AUTH_ROLE_ARN: f"arn:aws:iam::{ACCOUNT}:role/other"}, "outputs disagree: AuthRoleArn is"),
+    ],
+    ids=["no-access-design", "not-json", "incomplete", "disagreeing-outputs"],
+)
+def test_unusable_stack_outputs_exit_2(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], changes: dict[str, Any], fragment: str
+) -> None:
+    deployment = deploy()
+    assert_error_json(*_verify_stack(deployment, deployment.create_stack(**changes), capsys), fragment)
 
 
 def test_teleport_config_from_stack(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
     deployment = deploy()
-    stack = _create_stack(deployment)
+    stack = deployment.create_stack()
     code, out, _ = run(["teleport-config", "--stack-name", stack, "--endpoint-url", deployment.endpoint], capsys)
     assert code == 0
     uri = f"s3://{deployment.bucket}/{PREFIX}?region={REGION}&sse_kms_key={deployment.key_arn}"
@@ -750,29 +668,21 @@ def test_teleport_config_from_stack(deploy: Deploy, capsys: pytest.CaptureFixtur
 # --- errors: one line, exit 2, never a traceback -------------------------------------------------
 
 
-def _assert_error(code: int, out: str, err: str, fragment: str) -> None:
-    assert code == 2, out + err
-    assert "Traceback" not in err
-    assert err.startswith("recordings-kms: error: ")
-    assert len(err.strip().splitlines()) == 1, err
-    assert fragment in err, err
-
-
 def test_missing_bucket(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
     deployment = deploy()
     deployment.bucket = "no-such-recordings-bucket"
-    _assert_error(*run(deployment.argv(), capsys), "bucket no-such-recordings-bucket does not exist")
+    assert_error(*run(deployment.argv(), capsys), "bucket no-such-recordings-bucket does not exist")
 
 
 def test_missing_key(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
     deployment = deploy()
     deployment.key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-4333-8444-555555555555"
-    _assert_error(*run(deployment.argv(), capsys), "not found in this region")
+    assert_error(*run(deployment.argv(), capsys), "not found in this region")
 
 
 def test_missing_stack(moto_endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["verify", "--stack-name", "no-such-stack", "--endpoint-url", moto_endpoint]
-    _assert_error(*run(argv, capsys), "stack no-such-stack not found")
+    assert_error(*run(argv, capsys), "stack no-such-stack not found")
 
 
 def test_missing_credentials(
@@ -781,7 +691,7 @@ def test_missing_credentials(
     deployment = deploy()
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    _assert_error(*run(deployment.argv(), capsys), "no AWS credentials found")
+    assert_error(*run(deployment.argv(), capsys), "no AWS credentials found")
 
 
 def test_missing_region(
@@ -789,8 +699,9 @@ def test_missing_region(
 ) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     argv = ["verify", "--bucket", "some-bucket", "--key", "alias/some-key", "--endpoint-url", moto_endpoint]
+    argv += ["--auth", f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"]
     code, out, err = run(argv, capsys)
-    _assert_error(code, out, err, "no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+    assert_error(code, out, err, "no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
     assert "region in the AWS config profile" in err
     assert "(--key alias/some-key is not a key ARN, so it names no region)" in err
 
@@ -801,53 +712,14 @@ def test_unreachable_endpoint(deploy: Deploy, capsys: pytest.CaptureFixture[str]
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     deployment.endpoint = f"http://127.0.0.1:{closed_port}"
-    _assert_error(*run(deployment.argv(), capsys), "cannot reach the kms endpoint")
-
-
-def _set_moto_auth(endpoint: str, initial_no_auth_action_count: str) -> None:
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth",
-        data=initial_no_auth_action_count.encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    with urllib.request.urlopen(request) as response:
-        response.read()
-
-
-def _run_as_user(
-    deployment: Deployment,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    actions: list[str],
-    argv: list[str],
-) -> tuple[int, str, str]:
-    """Run the CLI as a new IAM user allowed ``actions``, with moto's IAM checks on."""
-    iam = boto3.client("iam", endpoint_url=deployment.endpoint, region_name=REGION)
-    user = f"auditor-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=user)
-    iam.put_user_policy(
-        UserName=user,
-        PolicyName="verify",
-        PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
-        ),
-    )
-    access_key = iam.create_access_key(UserName=user)["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access_key["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", access_key["SecretAccessKey"])
-    _set_moto_auth(deployment.endpoint, "0")
-    try:
-        return run(argv, capsys)
-    finally:
-        _set_moto_auth(deployment.endpoint, "inf")
+    assert_error(*run(deployment.argv(), capsys), "cannot reach the kms endpoint")
 
 
 def test_access_denied(deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """An IAM user with S3 rights only: moto (with IAM checks on) denies kms:DescribeKey."""
     deployment = deploy()
-    code, out, err = _run_as_user(deployment, capsys, monkeypatch, ["s3:*"], deployment.argv("--json"))
-    _assert_error_json(code, out, err, f"access denied: DescribeKey on {deployment.key_arn}")
+    code, out, err = run_as_user(deployment, capsys, monkeypatch, ["s3:*"], deployment.argv("--json"))
+    assert_error_json(code, out, err, f"access denied: DescribeKey on {deployment.key_arn}")
     assert "needs kms:DescribeKey" in err
     assert "run verify as a key administrator or the CloudFormation execution role" in err
 
@@ -857,11 +729,25 @@ def test_access_denied_names_the_missing_action(
 ) -> None:
     """The auth role's KMS rights (DescribeKey, no GetKeyPolicy) are not enough: say which action is missing."""
     deployment = deploy()
-    code, out, err = _run_as_user(deployment, capsys, monkeypatch, ["s3:*", "kms:DescribeKey"], deployment.argv())
-    _assert_error(code, out, err, f"access denied: GetKeyPolicy on {deployment.key_arn}")
+    code, out, err = run_as_user(deployment, capsys, monkeypatch, ["s3:*", "kms:DescribeKey"], deployment.argv())
+    assert_error(code, out, err, f"access denied: GetKeyPolicy on {deployment.key_arn}")
     assert "needs kms:GetKeyPolicy" in err
     assert "only the key administrators (keyAdminArns) and the CloudFormation execution role have" in err
     assert "the auth role has only kms:DescribeKey" in err
+
+
+def test_identity_policies_denied_is_a_warning(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller with the KMS and S3 reads but no IAM reads: verify still runs, and says what it could not see."""
+    deployment = deploy()
+    code, out, err = run_as_user(deployment, capsys, monkeypatch, ["s3:*", "kms:*"], deployment.argv("--json"))
+    checks = checks_of(out)
+    assert code == 1, err
+    assert checks["evidence.identity-policies"]["status"] == "WARN"
+    assert "(access denied: GetRole)" in checks["evidence.identity-policies"]["reason"]
+    assert "needs iam:GetRole" in checks["evidence.identity-policies"]["reason"]
+    assert all(checks[check_id]["status"] == "PASS" for check_id in ACCESS)
 
 
 @pytest.mark.parametrize(
@@ -870,6 +756,7 @@ def test_access_denied_names_the_missing_action(
         ("kms", "DescribeKey", "kms:DescribeKey"),
         ("kms", "GetKeyPolicy", "kms:GetKeyPolicy"),
         ("kms", "GetKeyRotationStatus", "kms:GetKeyRotationStatus"),
+        ("kms", "ListGrants", "kms:ListGrants"),
         ("s3", "GetBucketVersioning", "s3:GetBucketVersioning"),
         ("s3", "GetBucketEncryption", "s3:GetEncryptionConfiguration"),
         ("s3", "GetBucketPolicy", "s3:GetBucketPolicy"),
@@ -887,8 +774,38 @@ def test_every_read_names_its_action_when_denied(service: str, operation: str, a
     assert "\n" not in line
 
 
-def test_arguments_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["verify", "--bucket", "only-a-bucket"], "needs --stack-name, or both --bucket and --key"),
+        (["verify", "--bucket", "b", "--key", KEY_ARN_EXAMPLE], "--bucket/--key need --auth"),
+        (
+            ["verify", "--stack-name", "s", "--auth", f"arn:aws:iam::{ACCOUNT}:role/a", "--admin-mode", "separated"],
+            "verify: the design options (--auth, --admin-mode) go with --bucket/--key",
+        ),
+        (["verify", "--stack-name", "s", "--bucket", "b"], "use --stack-name, or --bucket and --key, not both"),
+    ],
+)
+def test_arguments_are_checked(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["verify", "--bucket", "only-a-bucket"])
+        main(argv)
     assert exit_info.value.code == 2
-    assert "needs --stack-name, or both --bucket and --key" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("design", "fragment"),
+    [
+        (["--auth", "teleport-auth"], "'--auth' must be an IAM role or user ARN"),
+        (["--auth", f"arn:aws:iam::{ACCOUNT}:role/a", "--admin", f"arn:aws:iam::{ACCOUNT}:role/a"], "'--admin' must"),
+        (["--auth", f"arn:aws:iam::{ACCOUNT}:role/a", "--admin-mode", "strict"], "'--admin-mode' must be one of"),
+        (["--auth", f"arn:aws:iam::{ACCOUNT}:role/a", "--prefix", "/records"], "'--prefix' must be a key prefix"),
+        (["--auth", f"arn:aws:iam::{ACCOUNT}:role/a", "--deploy-role", f"arn:aws:iam::{ACCOUNT}:user/u"], "IAM role"),
+    ],
+    ids=["auth-not-an-arn", "admin-is-auth", "admin-mode", "prefix", "deploy-role-user"],
+)
+def test_design_options_are_judged_by_the_settings_model(
+    design: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["verify", "--bucket", "some-bucket", "--key", KEY_ARN_EXAMPLE, *design, "--json"]
+    assert_error_json(*run(argv, capsys), fragment)

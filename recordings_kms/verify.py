@@ -1,0 +1,178 @@
+"""``recordings-kms verify``: read the live key and bucket, judge them, optionally probe like Teleport.
+
+Who can do what is answered by the access prover (P1-P6 over every request) on what AWS returns:
+the key policy, every grant (``ListGrants``), the bucket policy, and best effort the auth
+principal's identity policies. The design it judges against is the stack's ``AccessDesign`` output
+(``--stack-name``) or the design options (``--bucket``/``--key`` with ``--auth`` ...). The boto3
+calls live in ``recordings_kms.aws``, the judgements in ``recordings_kms.checks`` and the wording in
+``recordings_kms.render``; this module runs them in order and picks the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from constructs_lib.core.outputs import ACCESS_DESIGN, AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
+from recordings_kms import render
+from recordings_kms.access import (
+    DESIGN_SETTINGS,
+    DesignParameters,
+    InputError,
+    parameters_from_access_design,
+    parameters_from_settings,
+)
+from recordings_kms.options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    PROG,
+    endpoint_url_problem,
+    existing_bucket_problem,
+    problems_of,
+    region_problem,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from constructs_lib.core.prover import Design
+    from recordings_kms import aws
+    from recordings_kms.checks import BucketFacts, CheckResult, KeyFacts
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to verify: the bucket, the key, the design, and the role the next deploy uses."""
+
+    bucket: str
+    key: str
+    parameters: DesignParameters
+    deploy_role: str | None
+    #: Where ``deploy_role`` came from, or why there is none.
+    deploy_role_source: str
+    storage_uri: str | None = None
+
+
+def _option_problem(args: argparse.Namespace) -> str | None:
+    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
+        return problem
+    if args.region is not None and (problem := region_problem(args.region)):
+        return problem
+    if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
+        return problem
+    names = DESIGN_SETTINGS if not args.stack_name else ("deploy_role",)
+    problems = problems_of(settings_from(args, names))
+    return "; ".join(problems) if problems else None
+
+
+def _target_from_options(args: argparse.Namespace) -> Target:
+    parameters = parameters_from_settings(settings_from(args, DESIGN_SETTINGS))
+    source = (
+        "--deploy-role" if parameters.deploy_role_arn else "no --deploy-role: name the role CloudFormation deploys with"
+    )
+    return Target(args.bucket, args.key, parameters, parameters.deploy_role_arn, source)
+
+
+def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target:
+    from recordings_kms import aws
+
+    stack = aws.describe_stack(clients, args.stack_name)
+    bucket, key, design_text = aws.require_outputs(stack.outputs, args.stack_name, BUCKET_NAME, KEY_ARN, ACCESS_DESIGN)
+    parameters = parameters_from_access_design(design_text, source=f"stack {args.stack_name} output {ACCESS_DESIGN}")
+    auth = stack.outputs.get(AUTH_ROLE_ARN)
+    if auth is not None and auth != parameters.auth_role_arn:
+        raise InputError(
+            f"stack {args.stack_name} outputs disagree: {AUTH_ROLE_ARN} is {auth}, {ACCESS_DESIGN} names "
+            f"{parameters.auth_role_arn}"
+        )
+    if args.deploy_role is not None:
+        deploy_role, source = args.deploy_role, "--deploy-role"
+    elif stack.role_arn is not None:
+        deploy_role, source = stack.role_arn, "the stack's RoleARN, the role CloudFormation last deployed with"
+    else:
+        deploy_role = None
+        source = (
+            "the stack has no RoleARN (CloudFormation deployed it with the caller's credentials): pass --deploy-role "
+            "with the role the next deploy uses"
+        )
+    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI))
+
+
+def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from recordings_kms import aws
+    from recordings_kms.checks import LiveFacts, design_for, exit_ok, verify
+    from recordings_kms.probe import ProbeTarget, run_probe
+
+    if problem := _option_problem(args):
+        return render.error(problem, as_json=args.json)
+    try:
+        clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
+        target = _target_from_stack(args, clients) if args.stack_name else _target_from_options(args)
+        key_facts = aws.gather_key(clients, target.key)
+        bucket_facts = aws.gather_bucket(clients, target.bucket)
+        identity = aws.gather_identity(clients, target.parameters.auth_role_arn)
+        facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri)
+        design = design_for(target.parameters, facts)
+        results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+        if args.access_analyzer:
+            results += _access_analyzer(clients, design, key_facts, bucket_facts, results)
+        if args.probe:
+            probe = ProbeTarget(
+                bucket=target.bucket,
+                key_arn=key_facts.arn,
+                key_id=key_facts.key_id,
+                sse_kms_key=design.teleport_key_id,
+                enforces_policies=clients.enforces_policies,
+                endpoint=args.endpoint_url or f"AWS {clients.region}",
+            )
+            with aws.translated("s3", target.bucket):
+                results += run_probe(clients.s3, probe)
+    except (aws.AwsError, InputError) as failure:
+        return render.error(str(failure), as_json=args.json)
+    except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError
+        return render.error(f"AWS call failed: {failure}", as_json=args.json)
+
+    ok = exit_ok(results, warnings_ok=args.warnings_ok)
+    if args.json:
+        about = {
+            "bucket": target.bucket,
+            "key": key_facts.arn,
+            "region": clients.region,
+            "stack_name": args.stack_name,
+            "endpoint_url": args.endpoint_url,
+            "probe": args.probe,
+            "access_analyzer": args.access_analyzer,
+            "design": render.design_json(design),
+            "deploy_role": target.deploy_role,
+        }
+        print(render.document(results, ok=ok, about=about))
+    else:
+        where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
+        header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
+        print(render.text(results, header, render.design_line(design)))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _access_analyzer(
+    clients: aws.Clients, design: Design, key: KeyFacts, bucket: BucketFacts, results: Sequence[CheckResult]
+) -> list[CheckResult]:
+    """AWS IAM Access Analyzer's verdicts on the live policies, beside the prover's P1."""
+    from recordings_kms import access_analyzer, aws
+    from recordings_kms.checks import CheckResult, Status
+
+    text = key.policy_text
+    try:
+        key_policy = json.loads(text) if text is not None else None
+    except json.JSONDecodeError:
+        key_policy = None
+    if text is None or not isinstance(key_policy, dict):
+        return [CheckResult(access_analyzer.KEY_PUBLIC, Status.WARN, "not asked: the key policy is not a JSON object")]
+    p1 = next((r for r in results if r.id == "access.P1" and r.status is not Status.INFO), None)
+    client = aws.access_analyzer_client(clients)
+    asked = access_analyzer.questions(design, text, bucket.policy_text)
+    answers = [aws.ask_access_analyzer(client, question) for question in asked]
+    return access_analyzer.judge(answers, design=design, key_policy=key_policy, p1=p1)
