@@ -52,6 +52,8 @@ _ABSENT = frozenset(
         "ServerSideEncryptionConfigurationNotFoundError",
         "NoSuchPublicAccessBlockConfiguration",
         "OwnershipControlsNotFoundError",
+        "NoSuchLifecycleConfiguration",
+        "ObjectLockConfigurationNotFoundError",
     }
 )
 _BAD_CREDENTIALS = frozenset(
@@ -76,6 +78,8 @@ READ_ACTIONS = {
     ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
     ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
     ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
     ("cloudformation", "DescribeStacks"): "cloudformation:DescribeStacks",
 }
 #: Who has the KMS reads in this design's key policy (``constructs_lib.core.policies.key_policy``).
@@ -90,7 +94,8 @@ _KMS_WHO = (
 _READ_HINTS = {
     "kms": _KMS_WHO,
     "s3": "verify reads the bucket with s3:GetBucketVersioning, s3:GetEncryptionConfiguration, s3:GetBucketPolicy, "
-    "s3:GetBucketPublicAccessBlock and s3:GetBucketOwnershipControls (IAM permissions of the caller)",
+    "s3:GetBucketPublicAccessBlock, s3:GetBucketOwnershipControls, s3:GetLifecycleConfiguration and "
+    "s3:GetBucketObjectLockConfiguration (IAM permissions of the caller)",
     "cloudformation": "verify --stack-name and teleport-config --stack-name need cloudformation:DescribeStacks",
 }
 
@@ -331,6 +336,8 @@ def gather_bucket(clients: Clients, bucket: str) -> BucketFacts:
     policy: str | None = None
     block: PublicAccessBlockConfigurationTypeDef | None = None
     ownership: str | None = None
+    lifecycle: list[Any] | None = None
+    lock: Mapping[str, Any] | None = None
     with translated("s3", bucket):
         versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
         try:
@@ -354,6 +361,16 @@ def gather_bucket(clients: Clients, bucket: str) -> BucketFacts:
         except ClientError as error:
             if error_code(error) not in _ABSENT:
                 raise
+        try:
+            lifecycle = list(s3.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", []))
+        except ClientError as error:
+            if error_code(error) not in _ABSENT:
+                raise
+        try:
+            lock = s3.get_object_lock_configuration(Bucket=bucket).get("ObjectLockConfiguration")
+        except ClientError as error:
+            if error_code(error) not in _ABSENT:
+                raise
     resolved = _resolve_alias(clients, encryption)
     return BucketFacts(
         name=bucket,
@@ -363,6 +380,8 @@ def gather_bucket(clients: Clients, bucket: str) -> BucketFacts:
         versioning_status=versioning,
         object_ownership=ownership,
         default_key_resolved_arn=resolved,
+        lifecycle_rules=lifecycle,
+        object_lock=lock,
     )
 
 

@@ -130,6 +130,10 @@ class BucketFacts:
     object_ownership: str | None
     #: The key ARN default encryption names, when it names the key through an alias.
     default_key_resolved_arn: str | None = None
+    #: ``GetBucketLifecycleConfiguration``'s rules (``None``: the bucket has no lifecycle configuration).
+    lifecycle_rules: Sequence[Mapping[str, Any]] | None = None
+    #: ``GetObjectLockConfiguration``'s ``ObjectLockConfiguration`` (``None``: Object Lock was never enabled).
+    object_lock: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -628,6 +632,9 @@ def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_
     results = [*check_key_state(key), *check_key_spec(key), check_key_rotation(key)]
     results += check_default_encryption(bucket, key)
     results += [check_public_access_block(bucket), check_versioning(bucket), check_object_ownership(bucket)]
+    from recordings_kms.retention_checks import check_retention  # it builds on this module's types
+
+    results += check_retention(bucket, design.prefix)
     if facts.storage_uri is not None:
         results.append(check_storage_uri(facts.storage_uri, bucket, key, design.prefix))
     results += check_identity_evidence(facts.identity)

@@ -77,6 +77,12 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="the role the next deploy uses, checked for kms:PutKeyPolicy on the live key (default with --stack-name: "
         "the stack's RoleARN); with --bucket/--key also the design's deploy role",
     )
+    add_setting(
+        verify,
+        "alarm_topic_arn",
+        help="the tamper alarms' SNS topic: check the rules publishing to it, its subscribers, the CloudTrail trail "
+        "they depend on and the forwarding of IAM events (default with --stack-name: the AlarmTopicArn output)",
+    )
     verify.add_argument(
         "--region",
         help="AWS region (default: the region of a key ARN given to --key, then AWS_REGION, AWS_DEFAULT_REGION, "

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from constructs_lib.core.outputs import ACCESS_DESIGN, AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.outputs import ACCESS_DESIGN, ALARM_TOPIC_ARN, AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
 from recordings_kms import render
 from recordings_kms.access import (
     DESIGN_SETTINGS,
@@ -53,6 +53,8 @@ class Target:
     #: Where ``deploy_role`` came from, or why there is none.
     deploy_role_source: str
     storage_uri: str | None = None
+    #: The tamper alarms' topic (``--alarm-topic``, else the stack's ``AlarmTopicArn`` output).
+    alarm_topic: str | None = None
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
@@ -62,7 +64,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return problem
     if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
         return problem
-    names = DESIGN_SETTINGS if not args.stack_name else ("deploy_role",)
+    names = (*DESIGN_SETTINGS, "alarm_topic_arn") if not args.stack_name else ("deploy_role", "alarm_topic_arn")
     problems = problems_of(settings_from(args, names))
     return "; ".join(problems) if problems else None
 
@@ -72,7 +74,9 @@ def _target_from_options(args: argparse.Namespace) -> Target:
     source = (
         "--deploy-role" if parameters.deploy_role_arn else "no --deploy-role: name the role CloudFormation deploys with"
     )
-    return Target(args.bucket, args.key, parameters, parameters.deploy_role_arn, source)
+    return Target(
+        args.bucket, args.key, parameters, parameters.deploy_role_arn, source, alarm_topic=args.alarm_topic_arn
+    )
 
 
 def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target:
@@ -97,7 +101,8 @@ def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target
             "the stack has no RoleARN (CloudFormation deployed it with the caller's credentials): pass --deploy-role "
             "with the role the next deploy uses"
         )
-    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI))
+    topic = args.alarm_topic_arn or stack.outputs.get(ALARM_TOPIC_ARN)
+    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI), topic)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri)
         design = design_for(target.parameters, facts)
         results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+        results += _alarms(clients, design, target, stack=bool(args.stack_name))
         if args.access_analyzer:
             results += _access_analyzer(clients, design, key_facts, bucket_facts, results)
         if args.probe:
@@ -155,6 +161,23 @@ def run(args: argparse.Namespace) -> int:
         header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
         print(render.text(results, header, render.design_line(design)))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _alarms(clients: aws.Clients, design: Design, target: Target, *, stack: bool) -> list[CheckResult]:
+    """The tamper alarms: the rules, their subscribers, the trail they need, IAM's events (never fatal)."""
+    from recordings_kms import monitoring
+
+    if target.alarm_topic is None:
+        return [
+            monitoring.not_checked(
+                f"the stack has no {ALARM_TOPIC_ARN} output (alarms off?)"
+                if stack
+                else "pass --alarm-topic with the alarms' SNS topic, or use --stack-name"
+            )
+        ]
+    from recordings_kms.aws_monitoring import gather_alarms
+
+    return monitoring.check_alarms(gather_alarms(clients, target.alarm_topic), design)
 
 
 def _access_analyzer(

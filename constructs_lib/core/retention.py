@@ -85,7 +85,7 @@ def access_log_rules(days: int | None) -> list[Rule]:
     ]
 
 
-def _applies_to(rule: Mapping[str, Any], prefix: str) -> bool:
+def applies_to(rule: Mapping[str, Any], prefix: str) -> bool:
     """Whether an enabled rule can act on objects under ``PREFIX/`` (a prefix filter that overlaps it)."""
     if rule.get("Status") != "Enabled":
         return False
@@ -102,10 +102,10 @@ def lifecycle_traps(rules: Sequence[Mapping[str, Any]], prefix: str, lock_days: 
     """
     found: list[str] = []
     current_days = [
-        r["Expiration"]["Days"] for r in rules if _applies_to(r, prefix) and "Days" in r.get("Expiration", {})
+        r["Expiration"]["Days"] for r in rules if applies_to(r, prefix) and "Days" in r.get("Expiration", {})
     ]
     for rule in rules:
-        if not _applies_to(rule, prefix):
+        if not applies_to(rule, prefix):
             continue
         name = rule.get("ID", "a rule")
         noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")

@@ -765,6 +765,7 @@ class AlarmSettings(_Settings):
             Text("SNS topic ARN", sns_topic_rule, optional=True),
             "Publish to this existing SNS topic instead of creating one (its policy, and its KMS key's, must let "
             "`events.amazonaws.com` publish).",
+            cli="--alarm-topic",
             default_doc="a new topic, encrypted with its own KMS key",
         ),
     )

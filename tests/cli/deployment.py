@@ -24,6 +24,8 @@ import boto3
 import pytest
 
 from constructs_lib.core import outputs, policies
+from constructs_lib.core.retention import recording_rules
+from constructs_lib.core.settings import RetentionSettings
 from recordings_kms.cli import main
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -199,6 +201,9 @@ def build_deployment(
     )
     s3.put_bucket_ownership_controls(
         Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": recording_rules(RetentionSettings(), PREFIX)}
     )
     design = ["--auth", auth_role, "--admin", ADMIN_ROLE, "--deploy-role", DEPLOY_ROLE]
     deployment = Deployment(endpoint, bucket, key["Arn"], key["KeyId"], auth_role, s3, kms, iam, design)

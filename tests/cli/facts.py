@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 from constructs_lib.core import policies
+from constructs_lib.core.retention import recording_rules
+from constructs_lib.core.settings import RetentionSettings
 from recordings_kms.access import DesignParameters
 from recordings_kms.checks import (
     BucketFacts,
@@ -66,6 +68,7 @@ def live_facts(key_policy: dict[str, Any] | None = None) -> LiveFacts:
         },
         versioning_status="Enabled",
         object_ownership="BucketOwnerEnforced",
+        lifecycle_rules=recording_rules(RetentionSettings(), PREFIX),
     )
     identity = IdentityFacts(AUTH, documents=(auth_s3_policy(BUCKET_ARN),), attached=1)
     return LiveFacts(key, bucket, identity)

@@ -762,6 +762,8 @@ def test_identity_policies_denied_is_a_warning(
         ("s3", "GetBucketPolicy", "s3:GetBucketPolicy"),
         ("s3", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
         ("s3", "GetBucketOwnershipControls", "s3:GetBucketOwnershipControls"),
+        ("s3", "GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
+        ("s3", "GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration"),
         ("cloudformation", "DescribeStacks", "cloudformation:DescribeStacks"),
     ],
 )

@@ -1,0 +1,94 @@
+"""Whether the live bucket's lifecycle rules and Object Lock keep every recording Teleport needs (pure).
+
+The traps are ``constructs_lib.core.retention.lifecycle_traps``, the same judgement the construct's
+rules are tested against: expiring older versions before the current ones (Teleport plays the
+oldest), aborting a session's open upload too soon, moving recordings to a storage class Teleport
+cannot read, or expiring them inside the Object Lock period. Hand-made rules are judged too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from constructs_lib.core.retention import applies_to, lifecycle_traps
+from recordings_kms.checks import BucketFacts, CheckResult, Status
+
+LIFECYCLE = "bucket.lifecycle"
+OBJECT_LOCK = "bucket.object-lock"
+
+
+def lock_days(lock: Mapping[str, Any] | None) -> int | None:
+    """The default retention of an Object Lock configuration, in days (``None`` without one)."""
+    if lock is None or lock.get("ObjectLockEnabled") != "Enabled":
+        return None
+    retention = lock.get("Rule", {}).get("DefaultRetention", {})
+    if "Days" in retention:
+        return int(retention["Days"])
+    if "Years" in retention:
+        return int(retention["Years"]) * 365
+    return None
+
+
+def check_object_lock(bucket: BucketFacts) -> CheckResult:
+    lock = bucket.object_lock
+    if lock is None or lock.get("ObjectLockEnabled") != "Enabled":
+        return CheckResult(
+            OBJECT_LOCK,
+            Status.INFO,
+            "Object Lock is off: an IAM administrator can delete recordings (THREAT_MODEL R5; README: Retention)",
+        )
+    retention = lock.get("Rule", {}).get("DefaultRetention", {})
+    days = lock_days(lock)
+    if days is None:
+        return CheckResult(
+            OBJECT_LOCK,
+            Status.WARN,
+            "Object Lock is on without a default retention: new recordings are not locked",
+        )
+    mode = str(retention.get("Mode", "")).upper()
+    if mode == "COMPLIANCE":
+        return CheckResult(
+            OBJECT_LOCK,
+            Status.PASS,
+            f"Object Lock in compliance mode for {days} days: nobody, the root user included, can delete a recording "
+            "version or shorten its retention in that time",
+        )
+    return CheckResult(
+        OBJECT_LOCK,
+        Status.PASS,
+        f"Object Lock in {mode.lower() or 'an unknown'} mode for {days} days: principals allowed "
+        "s3:BypassGovernanceRetention can still delete recordings",
+    )
+
+
+def check_lifecycle(bucket: BucketFacts, prefix: str) -> CheckResult:
+    rules = list(bucket.lifecycle_rules or [])
+    traps = lifecycle_traps(rules, prefix, lock_days(bucket.object_lock))
+    if traps:
+        return CheckResult(LIFECYCLE, Status.FAIL, "; ".join(traps))
+    applying = [r for r in rules if applies_to(r, prefix)]
+    aborts = [
+        r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        for r in applying
+        if "DaysAfterInitiation" in r.get("AbortIncompleteMultipartUpload", {})
+    ]
+    expiry = [r["Expiration"]["Days"] for r in applying if "Days" in r.get("Expiration", {})]
+    kept = f"recordings expire after {min(expiry)} days" if expiry else "recordings never expire"
+    if not aborts:
+        return CheckResult(
+            LIFECYCLE,
+            Status.WARN,
+            f"{kept}; no rule aborts incomplete multipart uploads under {prefix}/: the open uploads of crashed auth "
+            "servers are kept, and billed, forever",
+        )
+    return CheckResult(
+        LIFECYCLE,
+        Status.PASS,
+        f"{kept}; incomplete uploads are aborted after {min(aborts)} days; no rule can remove the version Teleport "
+        "plays early",
+    )
+
+
+def check_retention(bucket: BucketFacts, prefix: str) -> list[CheckResult]:
+    return [check_lifecycle(bucket, prefix), check_object_lock(bucket)]
