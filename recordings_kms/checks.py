@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 # The KMS action catalogue the prover quantifies over; a test in tests/cli compares it with botocore.
 from constructs_lib.core.prover import KMS_ACTIONS as KMS_ACTIONS
 from constructs_lib.core.prover import Design, Evidence, PolicyFormatError, PropertyResult, Request, Verdict
+from constructs_lib.core.settings import RetentionSettings
 from recordings_kms.access import DesignParameters
 from recordings_kms.teleport import StorageUriError, parse_storage_uri
 
@@ -613,6 +614,8 @@ class LiveFacts:
     identity: IdentityFacts
     #: The stack's ``StorageUri`` output (``--stack-name`` only).
     storage_uri: str | None = None
+    #: The retention settings of the stack's ``RetentionDesign`` output (``--stack-name`` only).
+    retention: RetentionSettings | None = None
 
 
 def design_for(parameters: DesignParameters, facts: LiveFacts) -> Design:
@@ -634,7 +637,7 @@ def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_
     results += [check_public_access_block(bucket), check_versioning(bucket), check_object_ownership(bucket)]
     from recordings_kms.retention_checks import check_retention  # it builds on this module's types
 
-    results += check_retention(bucket, design.prefix)
+    results += check_retention(bucket, design.prefix, facts.retention)
     if facts.storage_uri is not None:
         results.append(check_storage_uri(facts.storage_uri, bucket, key, design.prefix))
     results += check_identity_evidence(facts.identity)

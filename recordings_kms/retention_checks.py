@@ -8,14 +8,17 @@ cannot read, or expiring them inside the Object Lock period. Hand-made rules are
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_lib.core.retention import applies_to, lifecycle_traps
+from constructs_lib.core.retention import applies_to, lifecycle_traps, recording_rules
+from constructs_lib.core.settings import ObjectLockMode, RetentionSettings
 from recordings_kms.checks import BucketFacts, CheckResult, Status
 
 LIFECYCLE = "bucket.lifecycle"
 OBJECT_LOCK = "bucket.object-lock"
+SETTINGS = "bucket.retention-settings"
 
 
 def lock_days(lock: Mapping[str, Any] | None) -> int | None:
@@ -90,5 +93,46 @@ def check_lifecycle(bucket: BucketFacts, prefix: str) -> CheckResult:
     )
 
 
-def check_retention(bucket: BucketFacts, prefix: str) -> list[CheckResult]:
-    return [check_lifecycle(bucket, prefix), check_object_lock(bucket)]
+def _contains(live: Any, expected: Any) -> bool:
+    """Whether ``live`` has every field of ``expected`` with the same value (S3 may add others)."""
+    if isinstance(expected, Mapping):
+        return isinstance(live, Mapping) and all(_contains(live.get(k), v) for k, v in expected.items())
+    if isinstance(expected, list):
+        return isinstance(live, list) and len(live) == len(expected) and all(map(_contains, live, expected))
+    return bool(live == expected)
+
+
+def check_against_settings(bucket: BucketFacts, settings: RetentionSettings, prefix: str) -> CheckResult:
+    """The live lifecycle rules and Object Lock are the ones the stack's retention settings made."""
+    differences = []
+    live = {r.get("ID"): r for r in bucket.lifecycle_rules or []}
+    for rule in recording_rules(settings, prefix):
+        found = live.get(rule["ID"])
+        if found is None:
+            differences.append(f"lifecycle rule {rule['ID']} is missing")
+        elif not _contains(found, rule):
+            differences.append(f"lifecycle rule {rule['ID']} differs from {json.dumps(rule, sort_keys=True)}")
+    mode = ObjectLockMode(settings.object_lock_mode)
+    lock = bucket.object_lock
+    enabled = lock is not None and lock.get("ObjectLockEnabled") == "Enabled"
+    if mode is not ObjectLockMode.NONE:
+        retention = (lock or {}).get("Rule", {}).get("DefaultRetention", {})
+        live_mode = str(retention.get("Mode", "")).lower() or ("on without a default retention" if enabled else "off")
+        days = lock_days(lock)
+        if live_mode != mode.value or days != settings.object_lock_retention_days:
+            shown = f"{live_mode}, {days} days" if days is not None else live_mode
+            differences.append(
+                f"Object Lock is {shown}, not {mode.value} for {settings.object_lock_retention_days} days"
+            )
+    if differences:
+        return CheckResult(SETTINGS, Status.FAIL, "; ".join(differences) + " (the stack's RetentionDesign)")
+    return CheckResult(
+        SETTINGS, Status.PASS, "the lifecycle rules and Object Lock are the ones the stack's retention settings made"
+    )
+
+
+def check_retention(bucket: BucketFacts, prefix: str, settings: RetentionSettings | None = None) -> list[CheckResult]:
+    results = [check_lifecycle(bucket, prefix), check_object_lock(bucket)]
+    if settings is not None:
+        results.append(check_against_settings(bucket, settings, prefix))
+    return results

@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from constructs_lib.core.outputs import ACCESS_DESIGN, ALARM_TOPIC_ARN, AUTH_ROLE_ARN, BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.outputs import (
+    ACCESS_DESIGN,
+    ALARM_TOPIC_ARN,
+    AUTH_ROLE_ARN,
+    BUCKET_NAME,
+    KEY_ARN,
+    RETENTION_DESIGN,
+    STORAGE_URI,
+)
+from constructs_lib.core.retention import DESIGN_SETTINGS as RETENTION_SETTINGS
+from constructs_lib.core.settings import AppSettings, RetentionSettings, specs
 from recordings_kms import render
 from recordings_kms.access import (
     DESIGN_SETTINGS,
@@ -55,6 +65,8 @@ class Target:
     storage_uri: str | None = None
     #: The tamper alarms' topic (``--alarm-topic``, else the stack's ``AlarmTopicArn`` output).
     alarm_topic: str | None = None
+    #: The stack's retention settings (its ``RetentionDesign`` output).
+    retention: RetentionSettings | None = None
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
@@ -102,7 +114,29 @@ def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target
             "with the role the next deploy uses"
         )
     topic = args.alarm_topic_arn or stack.outputs.get(ALARM_TOPIC_ARN)
-    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI), topic)
+    retention = _retention(stack.outputs.get(RETENTION_DESIGN), args.stack_name)
+    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI), topic, retention)
+
+
+#: The context names a RetentionDesign output may carry (others, from a newer version, are ignored).
+_RETENTION_CONTEXT = frozenset(d.spec.context for d in specs(RetentionSettings) if d.name in RETENTION_SETTINGS)
+
+
+def _retention(text: str | None, stack_name: str) -> RetentionSettings | None:
+    """The stack's retention settings, judged by the settings model (``None`` for a stack without them)."""
+    if text is None:
+        return None
+    where = f"stack {stack_name} output {RETENTION_DESIGN}"
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where} is not JSON ({error.msg})") from None
+    if not isinstance(values, dict):
+        raise InputError(f"{where} is not a JSON object")
+    settings = AppSettings.from_context({k: v for k, v in values.items() if k in _RETENTION_CONTEXT})
+    if problems := problems_of(settings):
+        raise InputError(f"{where}: {'; '.join(problems)}")
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         key_facts = aws.gather_key(clients, target.key)
         bucket_facts = aws.gather_bucket(clients, target.bucket)
         identity = aws.gather_identity(clients, target.parameters.auth_role_arn)
-        facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri)
+        facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri, target.retention)
         design = design_for(target.parameters, facts)
         results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
         results += _alarms(clients, design, target, stack=bool(args.stack_name))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
 from constructs import Construct
 
-from constructs_lib.core import outputs
+from constructs_lib.core import outputs, retention
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
 from constructs_lib.storage import SessionRecordingsStorage
@@ -58,6 +59,10 @@ class SessionRecordingsStack(cdk.Stack):
                 "Who may decrypt or administer the key (JSON), what recordings-kms verify proves policies against",
             ),
         }
+        values[outputs.RETENTION_DESIGN] = (
+            json.dumps(retention.retention_design(self.settings), sort_keys=True),
+            "The retention settings (JSON) recordings-kms verify compares the live lifecycle and Object Lock with",
+        )
         profile = self.storage.instance_profile
         if profile is not None:
             values[outputs.INSTANCE_PROFILE] = (

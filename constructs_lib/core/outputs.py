@@ -14,3 +14,7 @@ ACCESS_DESIGN = "AccessDesign"
 #: The SNS topic the tamper alarms publish to (only when alarms are on). ``recordings-kms verify`` finds the
 #: alarm rules by it (ListRuleNamesByTarget).
 ALARM_TOPIC_ARN = "AlarmTopicArn"
+#: JSON: the retention settings the bucket was deployed with, by their context names (objectLockMode,
+#: objectLockRetentionDays, retentionDays, transitionStorageClass, transitionDays, incompleteUploadAbortDays).
+#: ``recordings-kms verify`` compares the live lifecycle rules and Object Lock with them.
+RETENTION_DESIGN = "RetentionDesign"

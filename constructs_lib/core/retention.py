@@ -21,6 +21,7 @@ from constructs_lib.core.settings import (
     ABORT_INCOMPLETE_UPLOADS_FLOOR_DAYS,
     READABLE_STORAGE_CLASSES,
     RetentionSettings,
+    specs,
 )
 
 Rule = dict[str, Any]
@@ -133,3 +134,25 @@ def lifecycle_traps(rules: Sequence[Mapping[str, Any]], prefix: str, lock_days: 
         if lock_days is not None and expires is not None and expires < lock_days:
             found.append(f"{name} expires recordings after {expires} days, inside the {lock_days}-day Object Lock")
     return found
+
+
+#: The settings ``RETENTION_DESIGN`` carries (the access-log bucket's retention is not the recordings').
+DESIGN_SETTINGS = (
+    "object_lock_mode",
+    "object_lock_retention_days",
+    "retention_days",
+    "transition_storage_class",
+    "transition_days",
+    "incomplete_upload_abort_days",
+)
+
+
+def retention_design(settings: RetentionSettings) -> dict[str, Any]:
+    """The retention settings by context name (unset ones left out), for the stack's output."""
+    names = {d.name: d.spec.context for d in specs(RetentionSettings)}
+    design: dict[str, Any] = {}
+    for name in DESIGN_SETTINGS:
+        value = getattr(settings, name)
+        if value is not None:
+            design[names[name]] = value if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    return design

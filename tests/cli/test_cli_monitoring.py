@@ -430,3 +430,77 @@ def test_live_lifecycle_and_object_lock(deploy: Deploy, capsys: pytest.CaptureFi
     assert checks[retention_checks.LIFECYCLE]["status"] == "FAIL"
     assert "cold moves recordings to DEEP_ARCHIVE" in checks[retention_checks.LIFECYCLE]["reason"]
     assert checks[retention_checks.OBJECT_LOCK]["status"] == "INFO"
+
+
+# --- retention against the stack's settings ---------------------------------------------------------------
+
+
+RETAINED = RetentionSettings(
+    object_lock_mode="compliance",
+    object_lock_retention_days=400,
+    retention_days=730,
+    transition_storage_class="GLACIER_IR",
+    transition_days=90,
+)
+COMPLIANCE_LOCK = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}}}
+
+
+def test_the_settings_rules_and_lock_pass() -> None:
+    live = bucket(lifecycle_rules=recording_rules(RETAINED, PREFIX), object_lock=COMPLIANCE_LOCK)
+    result = retention_checks.check_against_settings(live, RETAINED, PREFIX)
+    assert result.status is Status.PASS, result.reason
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            {"lifecycle_rules": recording_rules(RetentionSettings(), PREFIX)},
+            "lifecycle rule ExpireRecordings is missing",
+        ),
+        (
+            {"lifecycle_rules": recording_rules(dataclasses.replace(RETAINED, incomplete_upload_abort_days=7), PREFIX)},
+            "lifecycle rule AbortIncompleteRecordingUploads differs",
+        ),
+        ({"object_lock": None}, "Object Lock is off, not compliance for 400 days"),
+        (
+            {
+                "object_lock": {
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}},
+                }
+            },
+            "Object Lock is governance, 400 days, not compliance for 400 days",
+        ),
+    ],
+    ids=["expiry-missing", "abort-changed", "lock-off", "lock-governance"],
+)
+def test_drift_from_the_settings_fails(change: dict[str, Any], fragment: str) -> None:
+    live = bucket(**{"lifecycle_rules": recording_rules(RETAINED, PREFIX), "object_lock": COMPLIANCE_LOCK, **change})
+    result = retention_checks.check_against_settings(live, RETAINED, PREFIX)
+    assert result.status is Status.FAIL
+    assert fragment in result.reason
+
+
+def test_the_stacks_retention_design_is_compared_with_the_live_bucket(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployment = deploy()
+    design = {"objectLockMode": "none", "incompleteUploadAbortDays": 30}
+    stack = deployment.create_stack(RetentionDesign=json.dumps(design))
+    argv = ["verify", "--stack-name", stack, "--endpoint-url", deployment.endpoint, "--json"]
+    code, out, _ = run(argv, capsys)
+    assert checks_of(out)[retention_checks.SETTINGS]["status"] == "PASS", out
+    assert code == 0
+    stack = deployment.create_stack(RetentionDesign=json.dumps({**design, "retentionDays": 730}))
+    code, out, _ = run(["verify", "--stack-name", stack, "--endpoint-url", deployment.endpoint, "--json"], capsys)
+    assert code == 1
+    assert "lifecycle rule ExpireRecordings is missing" in checks_of(out)[retention_checks.SETTINGS]["reason"]
+
+
+def test_an_unusable_retention_design_exits_2(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    deployment = deploy()
+    stack = deployment.create_stack(RetentionDesign=json.dumps({"retentionDays": 0}))
+    code, _, err = run(["verify", "--stack-name", stack, "--endpoint-url", deployment.endpoint], capsys)
+    assert code == 2
+    assert "output RetentionDesign: 'retentionDays' must be" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -90,6 +91,7 @@ def test_outputs_with_descriptions(default_template: dict[str, Any]) -> None:
         "AuthInstanceProfileName",
         "AccessDesign",
         "AlarmTopicArn",
+        "RetentionDesign",
     }
     assert all(output["Description"] for output in outputs.values())
     [key_id] = recordings_keys(default_template)
@@ -177,3 +179,16 @@ def test_fully_configured_stack_snapshot(
     synth: Any, full_config: AppSettings, json_snapshot: SnapshotAssertion
 ) -> None:
     assert synth(full_config) == json_snapshot
+
+
+def test_the_retention_design_output_carries_the_settings_verify_compares(full_config: AppSettings, synth: Any) -> None:
+    from constructs_lib.core.retention import retention_design
+
+    for config in (
+        AppSettings(),
+        full_config,
+        AppSettings(object_lock_mode="compliance", object_lock_retention_days=400, retention_days=730),
+    ):
+        value = json.loads(synth(config)["Outputs"]["RetentionDesign"]["Value"])
+        assert value == retention_design(config)
+        assert AppSettings.from_context(value).retention_days == config.retention_days
