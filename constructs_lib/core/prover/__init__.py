@@ -3,7 +3,8 @@
 Public API (docs/PROVER.md describes the supported subset and the semantics):
 
 * ``prove(design, evidence, properties=ALL_PROPERTIES) -> list[PropertyResult]``: P1-P6, each
-  PASS, FAIL with a counterexample ``Request``, or CANNOT-PROVE with the reasons.
+  PASS, FAIL with a counterexample ``Request``, or CANNOT-PROVE with the reasons; the evidence's
+  SCPs and RCPs deny where they apply.
 * ``decide(evidence, request, *, account) -> Decision``: one concrete request.
 * ``new_access(design, before, after) -> Request | None``: a request ``after`` allows and
   ``before`` does not (raises ``CannotProveError`` when that depends on something not modelled).
@@ -30,7 +31,13 @@ from constructs_lib.core.prover.model import (
 
 if TYPE_CHECKING:
     from constructs_lib.core.prover.evaluate import decide
-    from constructs_lib.core.prover.properties import ALL_PROPERTIES, TITLES, CannotProveError, new_access, prove
+    from constructs_lib.core.prover.properties import (
+        ALL_PROPERTIES,
+        TITLES,
+        CannotProveError,
+        new_access,
+        prove,
+    )
 
 _SOLVER_BACKED = {
     "decide": "constructs_lib.core.prover.evaluate",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import z3
 
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
-from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest, condition_keys, isolated
-from constructs_lib.core.prover.evaluate import grant_allows, key_account
+from constructs_lib.core.prover.encode import Bool, Encoder, Facts, SymbolicRequest, condition_keys, isolated
+from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
 from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
 from constructs_lib.core.prover.parse import Parsed, Ref, classify_principal, parse_evidence
@@ -55,12 +55,13 @@ class Universe:
 
 def _universe(design: Design, parsed: Iterable[Parsed]) -> Universe:
     """Every role/user ARN (the design's spelling first), account and service principal named."""
-    names = [design.auth_role_arn, *design.reader_arns, *design.admin_arns]
+    names = [design.auth_role_arn, *design.reader_arns, *design.admin_arns, *design.break_glass_arns]
     if design.deploy_role_arn:
         names.append(design.deploy_role_arn)
     accounts = {design.account, key_account(design.key_arn)}
     services: set[str] = set()
     for evidence in parsed:
+        accounts |= evidence.guardrails.accounts
         policies = [evidence.key_policy, *([evidence.bucket_policy] if evidence.bucket_policy else [])]
         refs = [r for p in policies for s in p.statements for r in s.principals or ()]
         refs += [g.grantee for g in evidence.grants]
@@ -104,6 +105,7 @@ def _query(
         environment_known=environment_known,
         set_slots=max(counts.values(), default=0) + 2,
         resource_value=resource,
+        facts=Facts(design.key_aliases, design.organization_id, design.organization_accounts),
     )
     # Every encryption-context key any policy or grant names must exist before a grant's
     # EncryptionContextEquals says "no other key".
@@ -547,20 +549,8 @@ def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
 
 # --- entry points ----------------------------------------------------------------------------------
 
-_PROVERS = {P1: prove_p1, P2: prove_p2, P3: prove_p3, P4: prove_p4, P5: prove_p5, P6: prove_p6}
-#: Properties a Deny-only guardrail (SCP/RCP) cannot break: it only removes access.
-_NO_ACCESS_PROPERTIES = frozenset({P1, P2, P3, P6})
-
-
-def _with_guardrails(result: PropertyResult) -> PropertyResult:
-    """SCPs and RCPs are not evaluated yet. They only deny: a "nobody can" PASS survives them, a
-    "this still works" PASS and a counterexample might not."""
-    if result.verdict is Verdict.PASS and result.id in _NO_ACCESS_PROPERTIES:
-        return result
-    if result.verdict is Verdict.CANNOT_PROVE:
-        return result
-    reason = "SCPs/RCPs were supplied but are not evaluated yet: they may deny this"
-    return replace(result, verdict=Verdict.CANNOT_PROVE, summary=f"cannot prove: {reason}", reasons=(reason,))
+Prover = Callable[[Design, Parsed], PropertyResult]
+_PROVERS: dict[str, Prover] = {P1: prove_p1, P2: prove_p2, P3: prove_p3, P4: prove_p4, P5: prove_p5, P6: prove_p6}
 
 
 def prove(design: Design, evidence: Evidence, properties: Iterable[str] = ALL_PROPERTIES) -> list[PropertyResult]:
@@ -571,10 +561,7 @@ def prove(design: Design, evidence: Evidence, properties: Iterable[str] = ALL_PR
         raise ValueError(f"unknown properties {unknown}; known: {', '.join(ALL_PROPERTIES)}")
     parsed = parse_evidence(evidence)
     with isolated():
-        results = [_PROVERS[p](design, parsed) for p in wanted]
-    if parsed.guardrails:
-        results = [_with_guardrails(r) for r in results]
-    return results
+        return [_PROVERS[p](design, parsed) for p in wanted]
 
 
 def new_access(design: Design, before: Evidence, after: Evidence) -> Request | None:
@@ -635,8 +622,9 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     service = request.action.split(":", 1)[0].lower()
     if service == "kms" and who.kind.value == "anonymous":
         return Decision.IMPLICIT_DENY  # KMS accepts signed requests only, as ``decide`` says
-    key_arn = request.resource if service == "kms" else None
-    accounts = tuple(a for a in (account, who.account, key_account(key_arn) if key_arn else None) if a)
+    owners: dict[str, Callable[[str], str]] = {"kms": key_account, "iam": iam_account}
+    owner = owners[service](request.resource) if service in owners else account
+    accounts = tuple(a for a in (account, who.account, owner) if a)
     universe = _universe_of(parsed, accounts)
     arns = (*universe.arns, *((who.arn,) if who.kind.value in ("role", "user") else ()))
     services = (*universe.services, *((who.arn,) if who.kind.value == "service" else ()))
@@ -658,8 +646,11 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     for key in sorted(keys):
         if key.startswith(ENCRYPTION_CONTEXT_PREFIX):
             r.key(key)
-    encoder = Encoder(r, parsed, resource_account=account if service == "s3" else key_account(request.resource))
-    allowed, deny = encoder.kms(encoder.resource_account) if service == "kms" else encoder.s3(account)
+    encoder = Encoder(r, parsed, resource_account=owner)
+    sides = {"kms": encoder.kms, "s3": encoder.s3, "iam": encoder.iam}
+    if service not in sides:
+        raise ValueError(f"solver_decide evaluates kms:, s3: and iam: actions, not {request.action}")
+    allowed, deny = sides[service](owner)
     if who.kind.value == "anonymous":
         pinned = [r.is_kind(who.kind)]
     elif who.kind.value == "root":
