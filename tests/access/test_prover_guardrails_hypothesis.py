@@ -270,7 +270,7 @@ def check(e: Evidence, side: Side) -> None:
         assert brute_with_guardrails(e, found, side) is Decision.ALLOWED, found.describe()
 
 
-SETTINGS = settings(derandomize=True, max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(derandomize=True, max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
