@@ -174,6 +174,7 @@ def test_the_packages_scp_leaves_a_grant_without_kms_grant_is_for_aws_resource_u
     assert "kms:grantisforawsresource" not in {k.lower() for k in example.context}
     assert "without" in results[G1].summary
     assert "kms:GrantIsForAWSResource" in results[G1].summary
+    assert "aws:SourceAccount" not in results[G1].summary  # only AWS services carry it: no news
     assert replay_past_guardrails(e, example) is Decision.ALLOWED
     marked = replace(example, context={**example.context, "kms:GrantIsForAWSResource": "false"})
     assert replay_past_guardrails(e, marked) is Decision.EXPLICIT_DENY

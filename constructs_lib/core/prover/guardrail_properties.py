@@ -30,7 +30,7 @@ from constructs_lib.core.prover.evaluate import iam_account, key_account
 from constructs_lib.core.prover.keys import Source, spec_of
 from constructs_lib.core.prover.model import Design, PropertyResult, Verdict
 from constructs_lib.core.prover.organizations import RCP_EXEMPT_ACTIONS
-from constructs_lib.core.prover.parse import Kind, Parsed
+from constructs_lib.core.prover.parse import Kind, Parsed, classify_principal
 from constructs_lib.core.prover.properties import (
     G1,
     G2,
@@ -140,11 +140,14 @@ def _absent(parsed: Parsed, q: Query, found: Found) -> list[str]:
         for statement in policy.statements
         for c in statement.conditions
     }
+    service_principal = classify_principal(example.principal).kind is Kind.SERVICE
     absent = []
     for key, lowered in sorted(named.items()):
         spec = spec_of(lowered)
         if spec is None or spec.source is not Source.REQUEST or spec.service not in ("", r.service):
             continue
+        if lowered == "aws:sourceaccount" and not service_principal:
+            continue  # only AWS services carry it
         if lowered not in {k.lower() for k in example.context}:
             absent.append(key)
     return [f"without {', '.join(absent)}"] if absent else []
