@@ -165,20 +165,30 @@ def test_new_access_raises_when_it_cannot_decide() -> None:
         new_access(design(), before, after)
 
 
-def test_guardrails_are_not_evaluated_yet_and_never_hide_behind_a_pass() -> None:
-    """SCPs/RCPs only deny: "nobody else can" properties keep their PASS; "Teleport still works"
-    and failures become CANNOT-PROVE until the guardrail layer is modelled."""
+def test_an_scp_is_evaluated_where_it_applies_and_needs_its_accounts() -> None:
+    """SCPs used to turn P4/P5 into CANNOT-PROVE; now they are evaluated (docs/PROVER.md,
+    "Organizations guardrails"). A Deny of kms:* applied to the recordings account refuses the
+    deploy role's PutKeyPolicy and Teleport's KMS calls: P4 and P5 FAIL with counterexamples; the
+    "nobody else can" properties keep their PASS. Where SCPs apply must be said, never guessed."""
     scp = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]}
-    results = {r.id: r for r in prove(design(), replace(evidence(), scps=[scp]))}
-    assert {p: r.verdict for p, r in results.items()} == {
+    applied = replace(evidence(), scps=[scp], scp_accounts=[ACCOUNT], management_account="999988887777")
+    results = {r.id: r for r in prove(design(), applied)}
+    verdicts = {p: r.verdict for p, r in results.items() if p.startswith("P")}
+    assert verdicts == {
         "P1": Verdict.PASS,
         "P2": Verdict.PASS,
         "P3": Verdict.PASS,
-        "P4": Verdict.CANNOT_PROVE,
-        "P5": Verdict.CANNOT_PROVE,
+        "P4": Verdict.FAIL,
+        "P5": Verdict.FAIL,
         "P6": Verdict.PASS,
     }
-    assert "SCP" in results["P5"].reasons[0]
+    example = results["P5"].counterexample
+    assert example is not None
+    assert example.action.startswith("kms:")
+    with pytest.raises(PolicyFormatError, match="scp_accounts"):
+        prove(design(), replace(evidence(), scps=[scp], management_account="999988887777"))
+    with pytest.raises(PolicyFormatError, match="management_account"):
+        prove(design(), replace(evidence(), scps=[scp], scp_accounts=[ACCOUNT]))
 
 
 # --- malformed input -------------------------------------------------------------------------------

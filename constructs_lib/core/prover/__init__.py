@@ -2,8 +2,9 @@
 
 Public API (docs/PROVER.md describes the supported subset and the semantics):
 
-* ``prove(design, evidence, properties=ALL_PROPERTIES) -> list[PropertyResult]``: P1-P6, each
-  PASS, FAIL with a counterexample ``Request``, or CANNOT-PROVE with the reasons.
+* ``prove(design, evidence, properties=None) -> list[PropertyResult]``: P1-P6 (and G1-G4 when the
+  evidence has SCPs or RCPs), each PASS, FAIL with a counterexample ``Request``, or CANNOT-PROVE
+  with the reasons.
 * ``decide(evidence, request, *, account) -> Decision``: one concrete request.
 * ``new_access(design, before, after) -> Request | None``: a request ``after`` allows and
   ``before`` does not (raises ``CannotProveError`` when that depends on something not modelled).
@@ -30,11 +31,19 @@ from constructs_lib.core.prover.model import (
 
 if TYPE_CHECKING:
     from constructs_lib.core.prover.evaluate import decide
-    from constructs_lib.core.prover.properties import ALL_PROPERTIES, TITLES, CannotProveError, new_access, prove
+    from constructs_lib.core.prover.properties import (
+        ALL_PROPERTIES,
+        GUARDRAIL_PROPERTIES,
+        TITLES,
+        CannotProveError,
+        new_access,
+        prove,
+    )
 
 _SOLVER_BACKED = {
     "decide": "constructs_lib.core.prover.evaluate",
     "ALL_PROPERTIES": "constructs_lib.core.prover.properties",
+    "GUARDRAIL_PROPERTIES": "constructs_lib.core.prover.properties",
     "TITLES": "constructs_lib.core.prover.properties",
     "CannotProveError": "constructs_lib.core.prover.properties",
     "new_access": "constructs_lib.core.prover.properties",
@@ -45,6 +54,7 @@ __all__ = [
     "ALL_PROPERTIES",
     "CONTROL_ACTIONS",
     "CRYPTO_ACTIONS",
+    "GUARDRAIL_PROPERTIES",
     "KMS_ACTIONS",
     "TITLES",
     "CannotProveError",

@@ -4,10 +4,13 @@
 which a test there compares with botocore's KMS model; ``tests/access`` checks that the two lists
 agree). KMS requests are only ever drawn from this list. S3 requests may use any action name
 ``s3:...``: ``S3_ACTIONS`` only lists well-known ones, so that counterexamples name real actions
-when one exists.
+when one exists. IAM requests (the guardrail properties) are drawn from the actions
+``constructs_lib.core.guardrails`` protects.
 """
 
 from __future__ import annotations
+
+from constructs_lib.core import guardrails
 
 KMS_ACTIONS = (
     "kms:CancelKeyDeletion",
@@ -157,7 +160,13 @@ S3_ACTIONS = (
     "s3:RestoreObject",
 )
 
-_CANONICAL = {a.lower(): a for a in (*KMS_ACTIONS, *S3_ACTIONS)}
+#: IAM actions on a role that the guardrails protect (for readable counterexamples only).
+IAM_ROLE_ACTIONS = (*guardrails.AUTH_ROLE_CHANGES, "iam:PassRole")
+
+_CANONICAL = {
+    a.lower(): a
+    for a in (*KMS_ACTIONS, *S3_ACTIONS, *guardrails.BUCKET_CHANGES, *guardrails.RECORDING_DELETES, *IAM_ROLE_ACTIONS)
+}
 
 
 def canonical_action(action: str) -> str:

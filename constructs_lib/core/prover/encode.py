@@ -11,7 +11,8 @@ leave it free and then fix it to the value that makes a violation hardest (see d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,8 +21,15 @@ from typing import Any
 import z3
 
 from constructs_lib.core.prover.catalog import ENCRYPTION_CONTEXT_OPERATIONS
-from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, KeySpec, Source, Type, spec_of
+from constructs_lib.core.prover.keys import DERIVED_KEYS, ENCRYPTION_CONTEXT_PREFIX, KeySpec, Source, Type, spec_of
 from constructs_lib.core.prover.match import action_match, arn_segments, resource_match
+from constructs_lib.core.prover.organizations import (
+    RCP_EXEMPT_ACTIONS,
+    SERVICE_LINKED_PATH,
+    allow_list,
+    is_service_linked_role,
+    rcps_cover,
+)
 from constructs_lib.core.prover.parse import (
     Condition,
     Effect,
@@ -122,6 +130,8 @@ class Candidate:
     arn: str | None
     #: Stand-ins: the symbolic role/user name (with path) or service principal.
     name: Expr = None
+    #: Stand-in roles, once asked: whether the role is service-linked (``SymbolicRequest._link``).
+    service_linked: Expr = None
 
 
 def literal_re(text: str, *, ignore_case: bool = False) -> Expr:
@@ -177,6 +187,22 @@ def string_matches(value: Expr, pattern: str) -> Bool:
     return z3.InRe(value, glob_re(pattern))
 
 
+def _has_service_linked_path(name: Expr) -> Bool:
+    return z3.PrefixOf(z3.StringVal(SERVICE_LINKED_PATH), name)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the design states about the environment, fixing keys that would otherwise be free (in
+    "can anyone" questions) or unknown (in "does it still work" questions)."""
+
+    #: The key's aliases: ``kms:ResourceAliases`` of every request on the key. None: not stated.
+    key_aliases: tuple[str, ...] | None = None
+    #: The organization and its accounts: ``aws:PrincipalOrgID`` of their principals. None: not stated.
+    organization_id: str | None = None
+    organization_accounts: tuple[str, ...] = ()
+
+
 @dataclass
 class Unknown:
     var: Bool
@@ -219,10 +245,12 @@ class SymbolicRequest:
         environment_known: bool,
         set_slots: int = 3,
         resource_value: str | None = None,
+        facts: Facts | None = None,
     ) -> None:
         self.partition = partition
         self.service = service
         self.environment_known = environment_known
+        self.facts = facts or Facts()
         self.set_slots = set_slots
         self.action = z3.String("action")
         self.resource = z3.String("resource")
@@ -238,6 +266,13 @@ class SymbolicRequest:
         self.candidates = self._candidates()
         self.principal = z3.Int("principal")
         self._strings: tuple[Expr, Expr] | None = None
+        #: Booleans standing for a fact about a stand-in's name or account (a service-linked path,
+        #: membership of the organization), tied to the strings only once some condition reads them:
+        #: until then the fact is free, and the strings (slow for z3) stay out of the query.
+        self._links: list[tuple[Bool, Callable[[], Bool]]] = []
+        self._service_linked: Bool = None
+        self._in_organization: Bool = None
+        self.other_in_organization = z3.Bool("other_account_in_organization")
         self.keys: dict[str, KeyTerm] = {}
         #: Encryption-context keys outside ``keys`` are present (for EncryptionContextEquals).
         self.other_context_keys = z3.Bool("other_encryption_context_keys")
@@ -295,6 +330,49 @@ class SymbolicRequest:
     def is_root_of(self, account: str) -> Bool:
         return z3.And(self.is_kind(Kind.ROOT), self.in_account(account))
 
+    def _link(self, flag: Bool, meaning: Callable[[], Bool]) -> None:
+        """Tie ``flag`` to ``meaning`` (a formula over the principal's strings) once strings are used."""
+        if self._strings is not None:
+            self.constraints.append(flag == meaning())
+        else:
+            self._links.append((flag, meaning))
+
+    def in_organization(self) -> Bool:
+        """A role, user or root user of an account of the organization (``Facts``): a named account
+        by its candidates; the other account may be one of the unnamed members."""
+        if self._in_organization is None:
+            members = self.facts.organization_accounts
+            unnamed = [a for a in members if a not in self.accounts]
+            iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
+            other = self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account is None)
+            if unnamed:
+                self._link(
+                    self.other_in_organization, lambda: z3.Or(*(self.other_account == z3.StringVal(a) for a in unnamed))
+                )
+            else:
+                self.constraints.append(z3.Not(self.other_in_organization))
+            named = [self.in_account(a) for a in members if a in self.accounts]
+            self._in_organization = z3.Or(*named, z3.And(other, self.other_in_organization))
+        return self._in_organization
+
+    def is_service_linked(self) -> Bool:
+        """The request comes from a service-linked role (its path is ``/aws-service-role/``): named
+        roles by their ARN, stand-in roles by a flag tied to their name (``_link``)."""
+        if self._service_linked is None:
+            cases = []
+            for i, c in enumerate(self.candidates):
+                if c.kind is not Kind.ROLE:
+                    continue
+                if c.arn is not None:
+                    if is_service_linked_role(c.arn):
+                        cases.append(self.principal == i)
+                    continue
+                c.service_linked = z3.Bool(f"service_linked[{c.account or 'other'}]")
+                self._link(c.service_linked, functools.partial(_has_service_linked_path, c.name))
+                cases.append(z3.And(self.principal == i, c.service_linked))
+            self._service_linked = z3.Or(*cases) if cases else z3.BoolVal(False)
+        return self._service_linked
+
     def principal_arn_is(self, value: str) -> Bool:
         """``aws:PrincipalArn`` equals ``value`` (exactly: ARN values are case-sensitive), per candidate.
 
@@ -321,6 +399,11 @@ class SymbolicRequest:
                     cases.append(z3.And(chosen, *where))
                 elif c.kind.value == kind and name and c.name is not None:
                     cases.append(z3.And(chosen, *where, c.name == z3.StringVal(name)))
+                else:
+                    continue
+                # A stand-in's name or account is constrained: counterexamples must show it, and
+                # the well-formedness of the strings must hold.
+                self.principal_strings()
         return z3.Or(*cases) if cases else z3.BoolVal(False)
 
     def is_session_of(self, account: str, role: str) -> Bool:
@@ -397,19 +480,38 @@ class SymbolicRequest:
                 z3.Implies(chosen, z3.Not(z3.InRe(full, literal_re(named, ignore_case=True))))
                 for named in self.canonical.values()
             ]
+        for flag, meaning in self._links:
+            self.constraints.append(flag == meaning())
+        self._links = []
         return self._strings
 
-    def placeholder(self, c: Candidate) -> str:
-        """A concrete principal for a stand-in whose name no condition constrains."""
-        account = c.account or next(
-            a for a in (f"{n:012d}" for n in range(999999999999, 0, -1)) if a not in self.accounts
-        )
+    def placeholder(self, c: Candidate, model: Any) -> str:
+        """A concrete principal for a stand-in whose name no condition reads, agreeing with the
+        model's free facts about it (a service-linked role, a member of the organization)."""
+
+        def holds(flag: Bool) -> bool:
+            return bool(z3.is_true(model.eval(flag, model_completion=True)))
+
+        unnamed = [a for a in self.facts.organization_accounts if a not in self.accounts]
+        if c.account is not None:
+            account = c.account
+        elif unnamed and holds(self.other_in_organization):
+            account = unnamed[0]
+        else:
+            members = set(self.facts.organization_accounts)
+            account = next(
+                a
+                for a in (f"{n:012d}" for n in range(999999999999, 0, -1))
+                if a not in self.accounts and a not in members
+            )
         if c.kind is Kind.SERVICE:
             return "some-service.amazonaws.com"
         if c.kind is Kind.ROOT:
             return f"arn:{self.partition}:iam::{account}:root"
         taken = {a.lower() for a in self.canonical}
         name = "AnyOtherRole" if c.kind is Kind.ROLE else "AnyOtherUser"
+        if c.service_linked is not None and holds(c.service_linked):
+            name = f"{SERVICE_LINKED_PATH}some-service.amazonaws.com/AWSServiceRoleForSomeService"
         arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}"
         suffix = 1
         while arn.lower() in taken:
@@ -444,7 +546,12 @@ class SymbolicRequest:
         spec = spec_of(name)
         if spec is None:
             return None
-        if spec.source is Source.ENVIRONMENT and not self.environment_known:
+        stated = self._stated(name)
+        if stated is not None:
+            return stated
+        other_service = bool(spec.service) and spec.service != self.service
+        if spec.source is Source.ENVIRONMENT and not self.environment_known and not other_service:
+            # Unknown in this request; another service's key is simply absent (``_new_key``).
             return None
         if spec.source in (Source.PRINCIPAL, Source.RESOURCE):
             return self._derived(name, spec)
@@ -477,6 +584,11 @@ class SymbolicRequest:
                     self.constraints.append(present == (secure.value == z3.StringVal("true")))
             return KeyTerm(spec.type, present, value)
         value = z3.String(f"{name}")
+        if name == "aws:sourceaccount":
+            # Only an AWS service calling on behalf of a resource owner passes it (IAM User Guide,
+            # "AWS global condition context keys", aws:SourceAccount "Availability").
+            self.constraints.append(z3.Implies(present, self.is_kind(Kind.SERVICE)))
+            self.pretty.append(z3.InRe(value, regexes().account_id))
         if spec.type is Type.BOOL:
             self.constraints.append(z3.Or(value == z3.StringVal("true"), value == z3.StringVal("false")))
             if name == "aws:securetransport":
@@ -485,23 +597,55 @@ class SymbolicRequest:
             self.pretty.append(z3.InRe(value, regexes().printable))
         return KeyTerm(spec.type, present, value)
 
-    def _derived(self, name: str, spec: KeySpec) -> KeyTerm:
+    def _stated(self, name: str) -> KeyTerm | None:
+        """A key whose value the ``Facts`` fix: the key's aliases, the principal's organization."""
+        if name not in ("kms:resourcealiases", "aws:principalorgid"):
+            return None
+        if name in self.keys:
+            return self.keys[name]
+        facts = self.facts
+        if name == "kms:resourcealiases" and facts.key_aliases is not None and self.service == "kms":
+            slots = [(z3.BoolVal(True), z3.StringVal(a)) for a in facts.key_aliases]
+            term = KeyTerm(Type.SET, z3.BoolVal(bool(slots)), slots=slots or [(z3.BoolVal(False), z3.StringVal(""))])
+        elif name == "aws:principalorgid" and facts.organization_id is not None:
+            # A principal of the organization carries its id; a role, user or root user of any other
+            # account may belong to another organization (or none); services and anonymous to none.
+            member = self.in_organization()
+            elsewhere, other_id = z3.Bool("has[aws:principalorgid][outside]"), z3.String("aws:principalorgid[outside]")
+            iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+            own_id = z3.StringVal(facts.organization_id)
+            self.constraints.append(other_id != own_id)
+            self.pretty.append(z3.InRe(other_id, regexes().printable))
+            term = KeyTerm(Type.STRING, z3.Or(member, z3.And(iam, elsewhere)), z3.If(member, own_id, other_id))
+        else:
+            return None
+        self.keys[name] = term
+        return term
+
+    def derived_presence(self, name: str) -> Bool:
+        """Whether a key derived from the principal or the resource is in the request."""
         iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
         service = self.is_kind(Kind.SERVICE)
+        presence = {
+            "aws:resourceaccount": z3.BoolVal(True),
+            "aws:principalisawsservice": z3.Or(iam, service),
+            "aws:principalarn": iam,
+            "aws:principalaccount": iam,
+            "kms:calleraccount": z3.And(iam, z3.BoolVal(self.service == "kms")),
+            "aws:principalservicename": service,
+        }
+        return presence[name]
+
+    def _derived(self, name: str, spec: KeySpec) -> KeyTerm:
+        present = self.derived_presence(name)
         if name == "aws:resourceaccount":
-            return KeyTerm(Type.STRING, z3.BoolVal(True), z3.String("resource_account"))
+            return KeyTerm(Type.STRING, present, z3.String("resource_account"))
         if name == "aws:principalisawsservice":
-            value = z3.If(service, z3.StringVal("true"), z3.StringVal("false"))
-            return KeyTerm(Type.BOOL, z3.Or(iam, service), value)
+            value = z3.If(self.is_kind(Kind.SERVICE), z3.StringVal("true"), z3.StringVal("false"))
+            return KeyTerm(Type.BOOL, present, value)
         arn, account = self.principal_strings()
-        if name == "aws:principalarn":
-            return KeyTerm(Type.STRING, iam, arn)
-        if name == "aws:principalaccount":
-            return KeyTerm(Type.STRING, iam, account)
-        if name == "kms:calleraccount":
-            return KeyTerm(Type.STRING, z3.And(iam, z3.BoolVal(self.service == "kms")), account)
-        assert name == "aws:principalservicename", name
-        return KeyTerm(Type.STRING, service, arn)
+        value = account if name in ("aws:principalaccount", "kms:calleraccount") else arn
+        return KeyTerm(Type.STRING, present, value)
 
     def modelled(self, name: str) -> KeyTerm:
         """A key the caller knows is modelled in this request (a design key, not a policy's)."""
@@ -527,6 +671,7 @@ def condition_keys(parsed: Iterable[Parsed]) -> tuple[set[str], dict[str, int]]:
     for evidence in parsed:
         policies = [evidence.key_policy, *([evidence.bucket_policy] if evidence.bucket_policy else [])]
         policies += [p for ps in evidence.identity.values() for p in ps]
+        policies += [*evidence.guardrails.scps, *evidence.guardrails.rcps]
         for policy in policies:
             for statement in policy.statements:
                 for condition in statement.conditions:
@@ -626,21 +771,22 @@ class Encoder:
         where = f"{statement.label}: {condition.describe()}"
         if condition.unsupported:
             return self.unknown(f"{statement.label}: {condition.unsupported}", effect=effect)
+        if self._principal_arn_equality(condition):
+            # Decided per candidate, without building the principal's ARN as a string.
+            present = self.r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+            hit = z3.Or(*(self.r.principal_arn_is(v) for v in condition.values))
+            matched = z3.Not(hit) if condition.negated else hit
+            return z3.If(present, matched, z3.BoolVal(condition.if_exists or condition.negated))
+        if condition.family is Family.NULL and condition.key_lower in DERIVED_KEYS:
+            # Whether a key derived from the principal exists depends on its kind only.
+            return self._null(condition, self.r.derived_presence(condition.key_lower))
         term = self.r.key(condition.key_lower)
         if term is None:
             return self.unknown(f"{where}: condition key {condition.key} is not modelled", effect=effect)
         if condition.key_lower == "aws:resourceaccount":
             self._fix_resource_account(term)
         if condition.family is Family.NULL:
-            wanted = {v.lower() for v in condition.values}
-            return z3.Or(
-                z3.And(z3.BoolVal("true" in wanted), z3.Not(term.present)),
-                z3.And(z3.BoolVal("false" in wanted), term.present),
-            )
-        if self._principal_arn_equality(condition):
-            hit = z3.Or(*(self.r.principal_arn_is(v) for v in condition.values))
-            matched = z3.Not(hit) if condition.negated else hit
-            return z3.If(term.present, matched, z3.BoolVal(condition.if_exists or condition.negated))
+            return self._null(condition, term.present)
         numeric_key = term.type is Type.NUMERIC
         if (condition.family is Family.NUMERIC) != numeric_key:
             return self.unknown(f"{where}: operator family does not fit the key's type", effect=effect)
@@ -660,6 +806,14 @@ class Encoder:
             some = z3.Or(*(z3.And(p, satisfied(v)) for p, v in slots))
             return z3.Or(some, z3.And(z3.Not(term.present), z3.BoolVal(condition.if_exists)))
         return z3.And(*(z3.Implies(p, satisfied(v)) for p, v in slots))
+
+    @staticmethod
+    def _null(condition: Condition, present: Bool) -> Bool:
+        wanted = {v.lower() for v in condition.values}
+        return z3.Or(
+            z3.And(z3.BoolVal("true" in wanted), z3.Not(present)),
+            z3.And(z3.BoolVal("false" in wanted), present),
+        )
 
     @staticmethod
     def _principal_arn_equality(condition: Condition) -> bool:
@@ -880,7 +1034,7 @@ class Encoder:
             z3.And(iam, z3.Not(same), z3.Or(direct, via_account), identity_allow),
             grants,
         )
-        deny = z3.Or(key_deny_direct, key_deny_account, identity_deny)
+        deny = z3.Or(key_deny_direct, key_deny_account, identity_deny, self.guardrails(key_account))
         return z3.And(z3.Not(deny), allow, z3.Not(r.is_kind(Kind.ANONYMOUS))), deny
 
     def s3_bucket_deny(self) -> Bool:
@@ -912,5 +1066,51 @@ class Encoder:
             z3.And(same, z3.Or(direct, identity_allow)),
             z3.And(iam, z3.Not(same), z3.Or(direct, via_account), identity_allow),
         )
-        deny = z3.Or(z3.And(bucket_deny, z3.Not(root_exempt)), identity_deny)
+        deny = z3.Or(z3.And(bucket_deny, z3.Not(root_exempt)), identity_deny, self.guardrails(bucket_account))
         return z3.And(z3.Not(deny), allow), deny
+
+    def iam(self, role_account: str) -> tuple[Bool, Bool]:
+        """(allowed, explicitly denied) for a request on an IAM role of ``role_account``: IAM has no
+        resource policy, so only the identity policies of that account's principals allow."""
+        r = self.r
+        identity_allow, identity_deny = self.identity()
+        deny = z3.Or(identity_deny, self.guardrails(role_account))
+        return z3.And(z3.Not(deny), r.in_account(role_account), identity_allow), deny
+
+    # -- organizations guardrails -----------------------------------------------------------------
+
+    def guardrails(self, resource_account: str) -> Bool:
+        """The explicit deny of the organization guardrails for a request on a resource of
+        ``resource_account`` (mirror of ``evaluate.guardrails_refuse``)."""
+        return z3.Or(self._scp_refuses(), self._rcp_refuses(resource_account))
+
+    def _scp_refuses(self) -> Bool:
+        r = self.r
+        guardrails = self.parsed.guardrails
+        if not guardrails.scps:
+            return z3.BoolVal(False)
+        governed = z3.And(
+            r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT),
+            z3.Or(*(r.in_account(a) for a in sorted(guardrails.scp_accounts))),
+            z3.Not(r.is_service_linked()),
+        )
+        deny, _ = self.policies(guardrails.scps, Effect.DENY)
+        listed = allow_list(guardrails.scps)
+        if listed:
+            allowed, _ = self.policies(guardrails.scps, Effect.ALLOW)
+            doubt = self.unknown(
+                f"{listed[0].label}: an SCP allow list is not modelled (FullAWSAccess is assumed attached at every "
+                "level)",
+                effect=Effect.DENY,
+            )
+            deny = z3.Or(deny, z3.And(doubt, z3.Not(allowed)))
+        return z3.And(governed, deny)
+
+    def _rcp_refuses(self, resource_account: str) -> Bool:
+        r = self.r
+        guardrails = self.parsed.guardrails
+        if not rcps_cover(guardrails, service=r.service, resource_account=resource_account):
+            return z3.BoolVal(False)
+        deny, _ = self.policies(guardrails.rcps, Effect.DENY)
+        exempt = [r.action == z3.StringVal(a) for a in sorted(RCP_EXEMPT_ACTIONS)]
+        return z3.And(deny, z3.Not(z3.Or(*exempt)), z3.Not(r.is_service_linked()))

@@ -9,7 +9,10 @@ checks the other (tests/access). It follows the same documented semantics as the
   account's principal needs the key policy and its own identity policy; grants allow their
   operations to their grantee whatever the key policy allows, but a Deny still wins;
 * S3: a same-account principal needs the bucket policy or an identity policy; another account's
-  principal needs both; anonymous requests and service principals only the bucket policy.
+  principal needs both; anonymous requests and service principals only the bucket policy;
+* IAM (actions on a role): no resource policy: a principal of the role's account needs its identity
+  policies (the root user needs nothing); nobody else can;
+* the organization guardrails (``organizations.py``) add their explicit denies to every side.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ from constructs_lib.core.prover.match import (
     tri_or,
 )
 from constructs_lib.core.prover.model import ContextValue, Decision, Evidence, PolicyFormatError, Request
+from constructs_lib.core.prover.organizations import (
+    RCP_EXEMPT_ACTIONS,
+    allow_list,
+    is_service_linked_role,
+    rcps_cover,
+)
 from constructs_lib.core.prover.parse import (
     Condition,
     Effect,
@@ -271,6 +280,51 @@ def grant_allows(grant: Grant, who: Identity, action: str, context: Context) -> 
     return tri_and(checks)
 
 
+# --- organizations guardrails ---------------------------------------------------------------------
+
+
+def _service_linked(who: Identity) -> bool:
+    return who.kind is Kind.ROLE and is_service_linked_role(who.arn)
+
+
+def scp_refuses(parsed: Parsed, who: Identity, action: str, resource: str, context: Context) -> Tri:
+    """Whether the SCPs deny the request (see ``organizations``): never for principals they do not govern."""
+    guardrails = parsed.guardrails
+    governed = who.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) and who.account in guardrails.scp_accounts
+    if not guardrails.scps or not governed or _service_linked(who):
+        return False
+    deny, _ = policy_matches(guardrails.scps, Effect.DENY, who, action, resource, context)
+    if not allow_list(guardrails.scps):
+        return deny
+    allowed, _ = policy_matches(guardrails.scps, Effect.ALLOW, who, action, resource, context)
+    # An allow list: a request it does not allow may be refused at another level (not modelled).
+    return tri_or([deny, tri_and([None, tri_not(allowed)])])
+
+
+def rcp_refuses(
+    parsed: Parsed, who: Identity, action: str, resource: str, context: Context, *, resource_account: str
+) -> Tri:
+    """Whether the RCPs deny a request on a resource of ``resource_account`` (see ``organizations``)."""
+    service = action.split(":", 1)[0]
+    covered = rcps_cover(parsed.guardrails, service=service, resource_account=resource_account)
+    if not covered or action in RCP_EXEMPT_ACTIONS or _service_linked(who):
+        return False
+    deny, _ = policy_matches(parsed.guardrails.rcps, Effect.DENY, who, action, resource, context)
+    return deny
+
+
+def guardrails_refuse(
+    parsed: Parsed, who: Identity, action: str, resource: str, context: Context, *, resource_account: str
+) -> Tri:
+    """The organization guardrails' explicit deny: an applicable SCP or RCP denies the request."""
+    return tri_or(
+        [
+            scp_refuses(parsed, who, action, resource, context),
+            rcp_refuses(parsed, who, action, resource, context, resource_account=resource_account),
+        ]
+    )
+
+
 # --- requests --------------------------------------------------------------------------------------
 
 
@@ -310,6 +364,14 @@ def key_account(key_arn: str) -> str:
     return parts[4]
 
 
+def iam_account(arn: str) -> str:
+    """The account of an IAM resource ARN (``arn:aws:iam::ACCOUNT:role/...``)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[2] != "iam" or not parts[4].isdigit() or len(parts[4]) != 12:
+        raise PolicyFormatError(f"not an IAM resource ARN: {arn}")
+    return parts[4]
+
+
 def decide_parsed(parsed: Parsed, request: Request, *, account: str) -> Decision:
     who = classify_principal(request.principal)
     action = request.action.lower()
@@ -330,7 +392,8 @@ def decide_parsed(parsed: Parsed, request: Request, *, account: str) -> Decision
             allow = tri_or([direct, tri_and([via_account, identity_allow]), grants])
         else:
             allow = tri_or([tri_and([tri_or([direct, via_account]), identity_allow]), grants])
-        return _outcome(tri_or([key_deny, identity_deny]), allow)
+        layer = guardrails_refuse(parsed, who, action, request.resource, context, resource_account=owner)
+        return _outcome(tri_or([key_deny, identity_deny, layer]), allow)
     if service == "s3":
         context = request_context(request, who, account)
         policies = [] if parsed.bucket_policy is None else [parsed.bucket_policy]
@@ -345,8 +408,17 @@ def decide_parsed(parsed: Parsed, request: Request, *, account: str) -> Decision
             allow = tri_or([direct, identity_allow])
         else:
             allow = tri_and([tri_or([direct, via_account]), identity_allow])
-        return _outcome(tri_or([bucket_deny, identity_deny]), allow)
-    raise PolicyFormatError(f"decide() evaluates kms: and s3: actions, not {request.action}")
+        layer = guardrails_refuse(parsed, who, action, request.resource, context, resource_account=account)
+        return _outcome(tri_or([bucket_deny, identity_deny, layer]), allow)
+    if service == "iam":
+        owner = iam_account(request.resource)
+        context = request_context(request, who, owner)
+        identity_allow, identity_deny = _identity(parsed, who, action, request.resource, context)
+        # No resource policy: only the identity policies of the role's own account can allow.
+        allow = identity_allow if who.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) and who.account == owner else False
+        layer = guardrails_refuse(parsed, who, action, request.resource, context, resource_account=owner)
+        return _outcome(tri_or([identity_deny, layer]), allow)
+    raise PolicyFormatError(f"decide() evaluates kms:, s3: and iam: actions, not {request.action}")
 
 
 def decide(evidence: Evidence, request: Request, *, account: str) -> Decision:
@@ -354,7 +426,9 @@ def decide(evidence: Evidence, request: Request, *, account: str) -> Decision:
 
     The action's service picks the side: ``kms:`` actions are judged on the key policy, the grants
     and (where the key policy delegates) identity policies, the resource being the key ARN; ``s3:``
-    actions on the bucket policy and identity policies, ``account`` owning the bucket. UNKNOWN when
-    the outcome depends on an unmodelled element or on identity policies that were not supplied.
+    actions on the bucket policy and identity policies, ``account`` owning the bucket; ``iam:``
+    actions on the identity policies, the resource being an IAM ARN (a role's). The SCPs and RCPs
+    of the evidence deny where they apply. UNKNOWN when the outcome depends on an unmodelled
+    element or on identity policies that were not supplied.
     """
     return decide_parsed(parse_evidence(evidence), request, account=account)

@@ -26,7 +26,8 @@ class Source(StrEnum):
     #: A parameter of the request the caller chooses (headers, encryption context, transport).
     REQUEST = "request"
     #: A fact about the principal or the key that the evidence does not hold (tags, organization,
-    #: aliases): any value in "can anyone..." questions, unknown in "does Teleport still work" ones.
+    #: aliases): any value in "can anyone..." questions, unknown in "does Teleport still work" ones,
+    #: unless the design states it (``Design.organization_id``, ``Design.key_aliases``).
     ENVIRONMENT = "environment"
 
 
@@ -34,7 +35,7 @@ class Source(StrEnum):
 class KeySpec:
     type: Type
     source: Source
-    #: "kms" or "s3" when only that service's requests carry the key; "" for global keys.
+    #: "kms", "s3" or "iam" when only that service's requests carry the key; "" for global keys.
     service: str = ""
 
 
@@ -50,6 +51,9 @@ KEYS: dict[str, KeySpec] = {
     "aws:resourceaccount": KeySpec(Type.STRING, Source.RESOURCE),
     "aws:principalorgid": KeySpec(Type.STRING, Source.ENVIRONMENT),
     "aws:principalorgpaths": KeySpec(Type.SET, Source.ENVIRONMENT),
+    # Set by the AWS service that calls on behalf of a resource owner (the confused-deputy key).
+    "aws:sourceaccount": KeySpec(Type.STRING, Source.REQUEST),
+    "iam:passedtoservice": KeySpec(Type.STRING, Source.REQUEST, "iam"),
     "kms:calleraccount": KeySpec(Type.STRING, Source.PRINCIPAL, "kms"),
     "kms:viaservice": KeySpec(Type.STRING, Source.REQUEST, "kms"),
     "kms:grantoperations": KeySpec(Type.SET, Source.REQUEST, "kms"),

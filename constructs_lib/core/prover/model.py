@@ -17,6 +17,8 @@ ContextValue = str | tuple[str, ...]
 
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 ADMIN_MODES = ("rfd", "separated")
+#: ``KeyMetadata.KeyManager`` as DescribeKey reports it; RCPs do not apply to AWS managed keys.
+KEY_MANAGERS = ("CUSTOMER", "AWS")
 
 
 class PolicyFormatError(ValueError):
@@ -109,6 +111,21 @@ class Design:
     scope_key_to_s3: bool = True
     #: What Teleport sends as ``SSEKMSKeyId``; the key ARN when None.
     sse_kms_key: str | None = None
+    # -- the organization guardrails (G1-G4) and the facts their conditions read ----------------------
+    #: The one service the auth role may be passed to (``iam:PassedToService``): the service its trust
+    #: names, such as ``ec2.amazonaws.com``. None: it may be passed to no service.
+    auth_role_service: str | None = None
+    #: Break-glass principals: the guardrails exempt them and the deploy role (by ``aws:PrincipalArn``).
+    break_glass_arns: tuple[str, ...] = ()
+    #: The key's aliases (``kms:ResourceAliases``, such as ``alias/teleport-recordings``); None when
+    #: unknown, which leaves conditions on that key unknown in "does it still work" questions.
+    key_aliases: tuple[str, ...] | None = None
+    #: The organization (``o-...``): its principals carry it as ``aws:PrincipalOrgID``. None when
+    #: unknown (conditions on the key stay unknown where it matters; G4 cannot be decided).
+    organization_id: str | None = None
+    #: Every account of the organization, the management account included. A principal of any other
+    #: account is outside it: no ``aws:PrincipalOrgID``, or another organization's.
+    organization_accounts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -120,6 +137,24 @@ class Design:
         object.__setattr__(self, "prefix", self.prefix.strip("/"))
         object.__setattr__(self, "reader_arns", tuple(self.reader_arns))
         object.__setattr__(self, "admin_arns", tuple(self.admin_arns))
+        object.__setattr__(self, "break_glass_arns", tuple(self.break_glass_arns))
+        object.__setattr__(self, "organization_accounts", tuple(self.organization_accounts))
+        if self.key_aliases is not None:
+            object.__setattr__(self, "key_aliases", tuple(self.key_aliases))
+            bad = [a for a in self.key_aliases if not a.startswith("alias/")]
+            if bad:
+                raise ValueError(f"key_aliases are full alias names such as 'alias/teleport-recordings': {bad}")
+        bad_accounts = [a for a in self.organization_accounts if not _ACCOUNT.match(a)]
+        if bad_accounts:
+            raise ValueError(f"organization_accounts must be 12-digit account ids: {bad_accounts}")
+        if self.organization_accounts and self.organization_id is None:
+            raise ValueError("organization_accounts without organization_id: name the organization too")
+
+    @property
+    def guardrail_exempt_arns(self) -> tuple[str, ...]:
+        """The principals the guardrails leave free: the break-glass principals and the deploy role."""
+        deploy = (self.deploy_role_arn,) if self.deploy_role_arn else ()
+        return tuple(dict.fromkeys((*self.break_glass_arns, *deploy)))
 
     @property
     def bucket_arn(self) -> str:
@@ -153,10 +188,20 @@ class Evidence:
     bucket_policy: Mapping[str, Any] | None = None
     grants: Sequence[Mapping[str, Any]] = ()
     identity_policies: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
-    #: Organizations guardrails (deny-only layers); not evaluated yet: any non-empty value makes
-    #: every property CANNOT-PROVE rather than ignoring it.
+    #: Organizations guardrails (docs/PROVER.md, "Organizations guardrails"): service control
+    #: policies, which limit what the principals of ``scp_accounts`` can do, and resource control
+    #: policies, which limit what anyone can do to the key and the bucket when their account is in
+    #: ``rcp_accounts``. Neither ever grants. Every SCP applies to every account of ``scp_accounts``
+    #: (the accounts under the SCPs' targets), every RCP to every account of ``rcp_accounts``.
     scps: Sequence[Mapping[str, Any]] = ()
     rcps: Sequence[Mapping[str, Any]] = ()
+    scp_accounts: Sequence[str] = ()
+    rcp_accounts: Sequence[str] = ()
+    #: The organization's management account: SCPs and RCPs never apply to it, even when a target
+    #: above it (the root) lists it. Required with any SCP or RCP.
+    management_account: str | None = None
+    #: The key's ``KeyManager`` (DescribeKey): RCPs do not apply to ``AWS`` managed keys.
+    key_manager: str = "CUSTOMER"
 
 
 @dataclass(frozen=True)

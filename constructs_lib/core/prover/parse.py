@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from constructs_lib.core.prover.model import PolicyFormatError
+from constructs_lib.core.prover.model import KEY_MANAGERS, PolicyFormatError
 
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _IAM_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):(?P<resource>.+)$")
@@ -346,7 +346,7 @@ def _statement(raw: Any, label: str, *, resource_policy: bool) -> Statement:
             raise PolicyFormatError(f"{label}: a resource policy statement needs Principal or NotPrincipal")
         principals = _principal_element(raw.get("NotPrincipal" if not_principal else "Principal"), "Principal")
     elif "Principal" in raw or not_principal:
-        raise PolicyFormatError(f"{label}: an identity policy statement has no Principal")
+        raise PolicyFormatError(f"{label}: an identity policy or SCP statement has no Principal")
     effective = ("Action" in raw or "NotAction" in raw) and ("Resource" in raw or "NotResource" in raw)
     not_action = "NotAction" in raw
     actions = tuple(
@@ -479,6 +479,84 @@ def parse_grants(grants: Sequence[Any]) -> tuple[Grant, ...]:
     return tuple(parse_grant(g, i) for i, g in enumerate(grants))
 
 
+# --- organizations guardrails ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """The SCPs and RCPs of an ``Evidence`` and where they apply (``organizations.py`` has the rules)."""
+
+    scps: tuple[Policy, ...] = ()
+    rcps: tuple[Policy, ...] = ()
+    #: Accounts whose principals the SCPs restrict: ``Evidence.scp_accounts`` without the
+    #: management account, which SCPs never restrict.
+    scp_accounts: frozenset[str] = frozenset()
+    #: Accounts whose resources the RCPs restrict: ``Evidence.rcp_accounts`` without the management account.
+    rcp_accounts: frozenset[str] = frozenset()
+    management_account: str | None = None
+    aws_managed_key: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.scps or self.rcps)
+
+    @property
+    def accounts(self) -> frozenset[str]:
+        """Every account the guardrails' applicability names."""
+        named = {self.management_account} if self.management_account else set()
+        return frozenset({*self.scp_accounts, *self.rcp_accounts, *named})
+
+
+def _accounts(values: Sequence[Any], where: str) -> frozenset[str]:
+    if isinstance(values, str) or not all(isinstance(v, str) and _ACCOUNT.match(v) for v in values):
+        raise PolicyFormatError(f"{where} must be a list of 12-digit account ids: {values!r}")
+    return frozenset(values)
+
+
+def _rcp(document: Any, name: str) -> Policy:
+    """An RCP: resource-policy shape whose Principal is always ``"*"`` (Organizations, "RCP syntax")."""
+    policy = parse_policy(document, name, resource_policy=True)
+    for statement in policy.statements:
+        everyone = statement.principals is not None and all(r.kind is Ref.EVERYONE for r in statement.principals)
+        if statement.not_principal or not everyone:
+            raise PolicyFormatError(f'{statement.label}: an RCP statement\'s Principal must be "*" (RCP syntax)')
+    return policy
+
+
+def parse_guardrails(evidence: Any) -> Guardrails:
+    """The SCPs (identity-policy shape: no Principal) and RCPs of an ``Evidence``, validated.
+
+    Where they apply must be explicit: SCPs need ``scp_accounts``, RCPs ``rcp_accounts``, and
+    either needs ``management_account`` (guardrails never apply there, so a wrong guess would
+    be a wrong proof).
+    """
+    for name in ("scps", "rcps"):
+        if isinstance(getattr(evidence, name), Mapping | str):
+            raise PolicyFormatError(f"{name} must be a list of policy documents")
+    scps = tuple(parse_policy(d, f"SCP {i + 1}", resource_policy=False) for i, d in enumerate(evidence.scps))
+    rcps = tuple(_rcp(d, f"RCP {i + 1}") for i, d in enumerate(evidence.rcps))
+    scp_accounts = _accounts(evidence.scp_accounts, "scp_accounts")
+    rcp_accounts = _accounts(evidence.rcp_accounts, "rcp_accounts")
+    if scps and not scp_accounts:
+        raise PolicyFormatError("SCPs were supplied without scp_accounts: name the accounts they apply to")
+    if rcps and not rcp_accounts:
+        raise PolicyFormatError("RCPs were supplied without rcp_accounts: name the accounts they apply to")
+    management = evidence.management_account
+    if management is not None and (not isinstance(management, str) or not _ACCOUNT.match(management)):
+        raise PolicyFormatError(f"management_account must be a 12-digit account id: {management!r}")
+    if (scps or rcps) and management is None:
+        raise PolicyFormatError("SCPs or RCPs were supplied without management_account (they never apply there)")
+    if evidence.key_manager not in KEY_MANAGERS:
+        raise PolicyFormatError(f"key_manager must be one of {KEY_MANAGERS}: {evidence.key_manager!r}")
+    return Guardrails(
+        scps=scps,
+        rcps=rcps,
+        scp_accounts=scp_accounts - {management},
+        rcp_accounts=rcp_accounts - {management},
+        management_account=management,
+        aws_managed_key=evidence.key_manager == "AWS",
+    )
+
+
 # --- the evidence as a whole -----------------------------------------------------------------------
 
 
@@ -489,9 +567,9 @@ class Parsed:
     grants: tuple[Grant, ...]
     #: Lower-cased principal ARN -> its identity policies.
     identity: Mapping[str, tuple[Policy, ...]]
-    guardrails: int
     #: Lower-cased principal ARN -> the ARN as the evidence spells it.
     identity_names: Mapping[str, str] = field(default_factory=dict)
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
 
 def parse_evidence(evidence: Any) -> Parsed:
@@ -520,6 +598,6 @@ def parse_evidence(evidence: Any) -> Parsed:
         bucket_policy=bucket_policy,
         grants=parse_grants(evidence.grants),
         identity=identity,
-        guardrails=len(evidence.scps) + len(evidence.rcps),
         identity_names=names,
+        guardrails=parse_guardrails(evidence),
     )

@@ -1,15 +1,19 @@
-"""P1-P6 and ``new_access``: each a question "is there a request that ...?" put to the solver."""
+"""P1-P6 and ``new_access``: each a question "is there a request that ...?" put to the solver.
+
+The property ids and titles of G1-G4 live here too (``prove`` answers them all); their questions are
+in ``guardrail_properties``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import z3
 
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
-from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest, condition_keys, isolated
-from constructs_lib.core.prover.evaluate import grant_allows, key_account
+from constructs_lib.core.prover.encode import Bool, Encoder, Facts, SymbolicRequest, condition_keys, isolated
+from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
 from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
 from constructs_lib.core.prover.parse import Parsed, Ref, classify_principal, parse_evidence
@@ -17,6 +21,9 @@ from constructs_lib.core.prover.solve import Found, Side, request_of, search, se
 
 P1, P2, P3, P4, P5, P6 = "P1", "P2", "P3", "P4", "P5", "P6"
 ALL_PROPERTIES = (P1, P2, P3, P4, P5, P6)
+G1, G2, G3, G4 = "G1", "G2", "G3", "G4"
+#: What the organization guardrails promise; ``prove`` adds them when the evidence has SCPs or RCPs.
+GUARDRAIL_PROPERTIES = (G1, G2, G3, G4)
 TITLES = {
     P1: "Only the auth role, the readers and (rfd mode) the key administrators can use the key",
     P2: "The auth role and readers use the key only through S3 for this bucket",
@@ -24,6 +31,10 @@ TITLES = {
     P4: "The deploy role (or a key administrator) can still update the key policy",
     P5: "Every request Teleport makes is allowed",
     P6: "No write under another encryption or key, nothing over plain HTTP or TLS < 1.2",
+    G1: "The guardrails deny every protected change to everyone in the account but the exempt principals",
+    G2: "The guardrails deny no protected change to the break-glass principals and the deploy role",
+    G3: "The guardrails deny none of Teleport's requests",
+    G4: "The guardrails keep principals outside the organization, and services acting for others, away",
 }
 SSE = "s3:x-amz-server-side-encryption"
 SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -55,12 +66,13 @@ class Universe:
 
 def _universe(design: Design, parsed: Iterable[Parsed]) -> Universe:
     """Every role/user ARN (the design's spelling first), account and service principal named."""
-    names = [design.auth_role_arn, *design.reader_arns, *design.admin_arns]
+    names = [design.auth_role_arn, *design.reader_arns, *design.admin_arns, *design.break_glass_arns]
     if design.deploy_role_arn:
         names.append(design.deploy_role_arn)
     accounts = {design.account, key_account(design.key_arn)}
     services: set[str] = set()
     for evidence in parsed:
+        accounts |= evidence.guardrails.accounts
         policies = [evidence.key_policy, *([evidence.bucket_policy] if evidence.bucket_policy else [])]
         refs = [r for p in policies for s in p.statements for r in s.principals or ()]
         refs += [g.grantee for g in evidence.grants]
@@ -104,6 +116,7 @@ def _query(
         environment_known=environment_known,
         set_slots=max(counts.values(), default=0) + 2,
         resource_value=resource,
+        facts=Facts(design.key_aliases, design.organization_id, design.organization_accounts),
     )
     # Every encryption-context key any policy or grant names must exist before a grant's
     # EncryptionContextEquals says "no other key".
@@ -398,13 +411,23 @@ def _object_arn(design: Design, name: Bool) -> Bool:
     return z3.Concat(z3.StringVal(design.objects_arn_prefix), name)
 
 
-def _teleport_s3(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, SymbolicRequest]]:
+def _refusal(encoder: Encoder, service: str, account: str, *, guardrails_only: bool) -> Bool:
+    """What refuses a request: everything (P5), or the organization guardrails alone (G3)."""
+    if guardrails_only:
+        return encoder.guardrails(account)
+    allowed, _ = encoder.s3(account) if service == "s3" else encoder.kms(account)
+    return z3.Not(allowed)
+
+
+def teleport_s3(
+    design: Design, parsed: Parsed, *, guardrails_only: bool = False
+) -> Iterator[tuple[str, Found, SymbolicRequest]]:
     """For each of Teleport's S3 calls: can it be refused, for some object under the prefix?"""
     q = _query(
         design, [parsed], service="s3", actions=sorted({a for _, a, _, _ in S3_REQUESTS}), environment_known=False
     )
     r, encoder = q.request, q.encoders[0]
-    allowed, _ = encoder.s3(design.account)
+    refused = _refusal(encoder, "s3", design.account, guardrails_only=guardrails_only)
     name = z3.String("object_key")
     secure, tls = r.modelled("aws:securetransport"), r.modelled("s3:tlsversion")
     sse, sse_key = r.modelled(SSE), r.modelled(SSE_KEY)
@@ -432,12 +455,14 @@ def _teleport_s3(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, S
             parts.append(sse_key.value == z3.StringVal(design.teleport_key_id))
         else:
             parts += [z3.Not(sse.present), z3.Not(sse_key.present)]
-        violations.append(z3.And(*parts, z3.Not(allowed)))
+        violations.append(z3.And(*parts, refused))
     for call, found in zip(S3_REQUESTS, search_each(r, violations, [Side(encoder, False)]), strict=True):
         yield call[0], found, r
 
 
-def _teleport_kms(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, SymbolicRequest]]:
+def teleport_kms(
+    design: Design, parsed: Parsed, *, guardrails_only: bool = False
+) -> Iterator[tuple[str, Found, SymbolicRequest]]:
     """For each KMS call S3 makes for Teleport: can it be refused?"""
     q = _query(
         design,
@@ -448,7 +473,7 @@ def _teleport_kms(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, 
         resource=design.key_arn,
     )
     r, encoder = q.request, q.encoders[0]
-    allowed, _ = encoder.kms(design.account)
+    refused = _refusal(encoder, "kms", design.account, guardrails_only=guardrails_only)
     name = z3.String("object_key")
     secure, via = r.modelled("aws:securetransport"), r.modelled("kms:viaservice")
     context = r.context_key(S3_ARN_CONTEXT)
@@ -472,7 +497,7 @@ def _teleport_kms(design: Design, parsed: Parsed) -> Iterator[tuple[str, Found, 
         else:
             value = z3.StringVal(design.bucket_arn) if arn == "bucket" else _object_arn(design, name)
             parts += [via.present, via.value == z3.StringVal(design.via_s3), context.present, context.value == value]
-        violations.append(z3.And(*parts, z3.Not(allowed)))
+        violations.append(z3.And(*parts, refused))
     for call, found in zip(KMS_REQUESTS, search_each(r, violations, [Side(encoder, False)]), strict=True):
         yield f"{call[0]} (S3 calling KMS)", found, r
 
@@ -481,23 +506,31 @@ def prove_p5(design: Design, parsed: Parsed) -> PropertyResult:
     notes = []
     if design.auth_role_arn.lower() not in parsed.identity:
         notes.append("the auth role's identity policies were not supplied: the identity side was not checked")
+    passed = (
+        f"every S3 request Teleport makes under {design.objects_arn_prefix}* over TLS 1.2+, and the KMS calls S3 "
+        "makes for it, are allowed"
+    )
+    return teleport_result(P5, design, parsed, guardrails_only=False, passed=passed, notes=notes)
+
+
+def teleport_result(
+    prop: str, design: Design, parsed: Parsed, *, guardrails_only: bool, passed: str, notes: Sequence[str] = ()
+) -> PropertyResult:
+    """P5 (everything decides) or G3 (the guardrails alone): the first refused call of Teleport's,
+    else the first call that cannot be proven, else PASS."""
+    refused_by = " by the organization guardrails" if guardrails_only else ""
     doubtful: tuple[Found, SymbolicRequest, str] | None = None
-    for calls in (_teleport_s3, _teleport_kms):
-        for label, found, r in calls(design, parsed):
+    for calls in (teleport_s3, teleport_kms):
+        for label, found, r in calls(design, parsed, guardrails_only=guardrails_only):
             if found.verdict is Verdict.FAIL:
-                return _result(P5, found, r, passed="", failed=f"Teleport's {label} is refused", notes=notes)
+                failed = f"Teleport's {label} is refused{refused_by}"
+                return _result(prop, found, r, passed="", failed=failed, notes=notes)
             if found.verdict is Verdict.CANNOT_PROVE and doubtful is None:
                 doubtful = (found, r, label)
     if doubtful is not None:
         found, r, label = doubtful
-        return _result(P5, found, r, passed="", failed="", notes=[f"{label}", *notes])
-    return PropertyResult(
-        P5,
-        TITLES[P5],
-        Verdict.PASS,
-        f"every S3 request Teleport makes under {design.objects_arn_prefix}* over TLS 1.2+, and the KMS calls S3 "
-        "makes for it, are allowed" + (f" ({'; '.join(notes)})" if notes else ""),
-    )
+        return _result(prop, found, r, passed="", failed="", notes=[f"{label}", *notes])
+    return PropertyResult(prop, TITLES[prop], Verdict.PASS, passed + (f" ({'; '.join(notes)})" if notes else ""))
 
 
 # --- P6 --------------------------------------------------------------------------------------------
@@ -547,34 +580,29 @@ def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
 
 # --- entry points ----------------------------------------------------------------------------------
 
-_PROVERS = {P1: prove_p1, P2: prove_p2, P3: prove_p3, P4: prove_p4, P5: prove_p5, P6: prove_p6}
-#: Properties a Deny-only guardrail (SCP/RCP) cannot break: it only removes access.
-_NO_ACCESS_PROPERTIES = frozenset({P1, P2, P3, P6})
+Prover = Callable[[Design, Parsed], PropertyResult]
+_PROVERS: dict[str, Prover] = {P1: prove_p1, P2: prove_p2, P3: prove_p3, P4: prove_p4, P5: prove_p5, P6: prove_p6}
 
 
-def _with_guardrails(result: PropertyResult) -> PropertyResult:
-    """SCPs and RCPs are not evaluated yet. They only deny: a "nobody can" PASS survives them, a
-    "this still works" PASS and a counterexample might not."""
-    if result.verdict is Verdict.PASS and result.id in _NO_ACCESS_PROPERTIES:
-        return result
-    if result.verdict is Verdict.CANNOT_PROVE:
-        return result
-    reason = "SCPs/RCPs were supplied but are not evaluated yet: they may deny this"
-    return replace(result, verdict=Verdict.CANNOT_PROVE, summary=f"cannot prove: {reason}", reasons=(reason,))
+def prove(design: Design, evidence: Evidence, properties: Iterable[str] | None = None) -> list[PropertyResult]:
+    """Judge the evidence against the design: one result per property, in the order asked.
 
+    By default P1-P6, and G1-G4 as well when the evidence has SCPs or RCPs.
+    """
+    # guardrail_properties builds on this module's queries, so it is imported here, not above.
+    from constructs_lib.core.prover.guardrail_properties import GUARDRAIL_PROVERS
 
-def prove(design: Design, evidence: Evidence, properties: Iterable[str] = ALL_PROPERTIES) -> list[PropertyResult]:
-    """Judge the evidence against the design: one result per property, in the order asked."""
-    wanted = list(properties)
-    unknown = [p for p in wanted if p not in _PROVERS]
-    if unknown:
-        raise ValueError(f"unknown properties {unknown}; known: {', '.join(ALL_PROPERTIES)}")
+    provers = {**_PROVERS, **GUARDRAIL_PROVERS}
     parsed = parse_evidence(evidence)
+    if properties is None:
+        wanted = [*ALL_PROPERTIES, *(GUARDRAIL_PROPERTIES if parsed.guardrails else ())]
+    else:
+        wanted = list(properties)
+    unknown = [p for p in wanted if p not in provers]
+    if unknown:
+        raise ValueError(f"unknown properties {unknown}; known: {', '.join(provers)}")
     with isolated():
-        results = [_PROVERS[p](design, parsed) for p in wanted]
-    if parsed.guardrails:
-        results = [_with_guardrails(r) for r in results]
-    return results
+        return [provers[p](design, parsed) for p in wanted]
 
 
 def new_access(design: Design, before: Evidence, after: Evidence) -> Request | None:
@@ -635,8 +663,9 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     service = request.action.split(":", 1)[0].lower()
     if service == "kms" and who.kind.value == "anonymous":
         return Decision.IMPLICIT_DENY  # KMS accepts signed requests only, as ``decide`` says
-    key_arn = request.resource if service == "kms" else None
-    accounts = tuple(a for a in (account, who.account, key_account(key_arn) if key_arn else None) if a)
+    owners: dict[str, Callable[[str], str]] = {"kms": key_account, "iam": iam_account}
+    owner = owners[service](request.resource) if service in owners else account
+    accounts = tuple(a for a in (account, who.account, owner) if a)
     universe = _universe_of(parsed, accounts)
     arns = (*universe.arns, *((who.arn,) if who.kind.value in ("role", "user") else ()))
     services = (*universe.services, *((who.arn,) if who.kind.value == "service" else ()))
@@ -658,8 +687,11 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     for key in sorted(keys):
         if key.startswith(ENCRYPTION_CONTEXT_PREFIX):
             r.key(key)
-    encoder = Encoder(r, parsed, resource_account=account if service == "s3" else key_account(request.resource))
-    allowed, deny = encoder.kms(encoder.resource_account) if service == "kms" else encoder.s3(account)
+    encoder = Encoder(r, parsed, resource_account=owner)
+    sides = {"kms": encoder.kms, "s3": encoder.s3, "iam": encoder.iam}
+    if service not in sides:
+        raise ValueError(f"solver_decide evaluates kms:, s3: and iam: actions, not {request.action}")
+    allowed, deny = sides[service](owner)
     if who.kind.value == "anonymous":
         pinned = [r.is_kind(who.kind)]
     elif who.kind.value == "root":

@@ -144,7 +144,7 @@ def principal_of(model: Any, request: SymbolicRequest) -> str:
     if candidate.arn is not None:
         return str(candidate.arn)
     if not request.strings_used:
-        return request.placeholder(candidate)
+        return request.placeholder(candidate, model)
     return _string(model, request.principal_strings()[0])
 
 
