@@ -132,7 +132,7 @@ def scp_statements(design: GuardedDesign) -> list[Statement]:
             SID_GRANTS,
             ["kms:CreateGrant"],
             "*",
-            {**exempt, **aliases, "Bool": {"kms:GrantIsForAWSResource": "false"}},
+            {**exempt, **aliases, "BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
         ),
         _deny(SID_BUCKET, BUCKET_CHANGES, [design.bucket_arn], exempt),
         _deny(SID_DELETES, RECORDING_DELETES, [objects], exempt),

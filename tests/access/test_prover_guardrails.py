@@ -79,16 +79,16 @@ def rcp_documents(d: Design, **changes: Any) -> list[Document]:
     return guardrails.documents(guardrails.rcp_statements(guarded(d, **changes)))
 
 
-def grant_statement_fixed(documents: Sequence[Mapping[str, Any]]) -> list[Document]:
-    """The package's SCP with its one gap closed: ``BoolIfExists`` instead of ``Bool`` on
-    ``kms:GrantIsForAWSResource`` (as AWS Control Tower's control CT.KMS.PV.1 writes it)."""
-    fixed: list[Document] = json.loads(json.dumps(list(documents)))  # the statements share condition objects
-    for document in fixed:
+def grant_statement_with_bool(documents: Sequence[Mapping[str, Any]]) -> list[Document]:
+    """The package's SCP as it first shipped: ``Bool`` instead of ``BoolIfExists`` on
+    ``kms:GrantIsForAWSResource`` (AWS Control Tower's control CT.KMS.PV.1 writes ``BoolIfExists``)."""
+    broken: list[Document] = json.loads(json.dumps(list(documents)))  # the statements share condition objects
+    for document in broken:
         for statement in document["Statement"]:
             condition = statement.get("Condition", {})
-            if "kms:GrantIsForAWSResource" in condition.get("Bool", {}):
-                condition["BoolIfExists"] = condition.pop("Bool")
-    return fixed
+            if "kms:GrantIsForAWSResource" in condition.get("BoolIfExists", {}):
+                condition["Bool"] = condition.pop("BoolIfExists")
+    return broken
 
 
 def guarded_evidence(
@@ -96,16 +96,15 @@ def guarded_evidence(
     *,
     scps: Sequence[Mapping[str, Any]] | None = None,
     rcps: Sequence[Mapping[str, Any]] | None = None,
-    fixed: bool = True,
     **changes: Any,
 ) -> Evidence:
     """The package's key and bucket policies, the auth role's identity policy, and the package's
-    SCP and RCP attached to the recordings account (``fixed``: with the grant statement fixed)."""
+    SCP and RCP attached to the recordings account."""
     chosen_scps = scp_documents(d) if scps is None else list(scps)
     base = replace(
         evidence(d),
         identity_policies={d.auth_role_arn: [auth_identity(d)]},
-        scps=grant_statement_fixed(chosen_scps) if fixed and scps is None else chosen_scps,
+        scps=chosen_scps,
         rcps=rcp_documents(d) if rcps is None else list(rcps),
         scp_accounts=(ACCOUNT,),
         rcp_accounts=(ACCOUNT,),
@@ -142,7 +141,7 @@ def replay_past_guardrails(e: Evidence, request: Request) -> Decision:
 
 
 @pytest.mark.parametrize("service", TRUSTS.values(), ids=TRUSTS.keys())
-def test_the_packages_guardrails_with_the_grant_statement_fixed_pass_g1_to_g4(service: str) -> None:
+def test_the_packages_guardrails_pass_g1_to_g4(service: str) -> None:
     d = guarded_design(service)
     results = results_of(d, guarded_evidence(d))
     assert {p: r.verdict for p, r in results.items()} == dict.fromkeys(GUARDRAIL_PROPERTIES, Verdict.PASS), results
@@ -152,15 +151,14 @@ def test_the_packages_guardrails_with_the_grant_statement_fixed_pass_g1_to_g4(se
 
 
 @pytest.mark.parametrize("service", TRUSTS.values(), ids=TRUSTS.keys())
-def test_the_packages_scp_leaves_a_grant_without_kms_grant_is_for_aws_resource_undenied(service: str) -> None:
-    """The finding on core/guardrails.py: its grant statement uses ``Bool`` on
-    ``kms:GrantIsForAWSResource``, which matches only when the key is present and false. AWS does not
-    document that the key is present on a CreateGrant that no AWS service makes (the KMS Developer
-    Guide, "AWS KMS condition keys", describes only when it is true), and AWS's own controls write
-    ``BoolIfExists`` (Control Tower CT.KMS.PV.1). So any principal of the account may create a grant
-    on the recordings key, for itself, with Decrypt: G1 FAILs. G2-G4 are unaffected."""
+def test_bool_on_kms_grant_is_for_aws_resource_leaves_a_grant_undenied(service: str) -> None:
+    """The finding that changed core/guardrails.py: with ``Bool`` the grant statement matches only
+    when ``kms:GrantIsForAWSResource`` is present and false. AWS does not document that the key is
+    present on a CreateGrant that no AWS service makes (the KMS Developer Guide, "AWS KMS condition
+    keys", describes only when it is true), so any principal of the account could create a grant on
+    the recordings key, for itself, with Decrypt: G1 FAILs. G2-G4 are unaffected."""
     d = guarded_design(service)
-    e = guarded_evidence(d, fixed=False)
+    e = guarded_evidence(d, scps=grant_statement_with_bool(scp_documents(d)))
     results = results_of(d, e)
     assert {p: r.verdict for p, r in results.items()} == {
         G1: Verdict.FAIL,
@@ -182,10 +180,10 @@ def test_the_packages_scp_leaves_a_grant_without_kms_grant_is_for_aws_resource_u
 
 @pytest.mark.parametrize("service", TRUSTS.values(), ids=TRUSTS.keys())
 def test_p1_to_p6_still_pass_with_the_packages_guardrails_in_place(service: str) -> None:
-    """With the package's own SCP and RCP (unfixed: the grant gap does not concern P1-P6) P1-P6
+    """With the package's own SCP and RCP, P1-P6
     answer PASS, not CANNOT-PROVE, and ``prove`` adds G1-G4 by default."""
     d = guarded_design(service)
-    results = prove(d, guarded_evidence(d, fixed=False))
+    results = prove(d, guarded_evidence(d))
     assert [r.id for r in results] == [*ALL_PROPERTIES, *GUARDRAIL_PROPERTIES]
     assert [r.verdict for r in results[:6]] == [Verdict.PASS] * 6, results[:6]
 

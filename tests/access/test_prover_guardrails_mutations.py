@@ -1,7 +1,7 @@
 """Guardrails that do not keep their promise FAIL the property they break, with a counterexample
 that the concrete evaluator replays (the guardrails let it through even when nothing else refuses).
 
-Each mutation starts from the package's guardrails with the grant statement fixed (which pass
+Each mutation starts from the package's guardrails (which pass
 G1-G4, test_prover_guardrails.py) and changes one thing.
 """
 
@@ -25,7 +25,6 @@ from tests.access.test_prover_guardrails import (
     G3,
     G4,
     ORGANIZATION,
-    grant_statement_fixed,
     guarded_design,
     guarded_evidence,
     rcp_documents,
@@ -120,7 +119,7 @@ SCP_MUTATIONS_BREAKING_G1: dict[str, tuple[Mutation, str]] = {
 def test_scp_mutations_fail_g1_with_a_replayed_counterexample(name: str) -> None:
     change, action = SCP_MUTATIONS_BREAKING_G1[name]
     d = guarded_design()
-    e = guarded_evidence(d, scps=mutated(grant_statement_fixed(scp_documents(d)), change))
+    e = guarded_evidence(d, scps=mutated(scp_documents(d), change))
     example = failing(G1, d, e)
     assert example.action.startswith(action), example
     assert example.principal not in (BREAK_GLASS, DEPLOY)
@@ -133,7 +132,7 @@ def test_the_wildcard_exemption_counterexample_is_a_role_it_exempts_by_accident(
     change = set_condition(
         guardrails.SID_AUTH_ROLE, "ArnNotLike", "aws:PrincipalArn", [f"arn:aws:iam::{ACCOUNT}:role/*"]
     )
-    e = guarded_evidence(d, scps=mutated(grant_statement_fixed(scp_documents(d)), change))
+    e = guarded_evidence(d, scps=mutated(scp_documents(d), change))
     example = failing(G1, d, e)
     assert example.principal.startswith(f"arn:aws:iam::{ACCOUNT}:role/")
     assert example.principal not in (BREAK_GLASS, DEPLOY)
@@ -143,7 +142,7 @@ def test_an_scp_built_for_another_trusted_service_fails_g1_on_pass_role() -> Non
     """The guardrails were built for an ECS-trusted auth role; the design's trust names EC2: passing
     the role to ECS tasks is not denied, and G1 names that request."""
     d = guarded_design("ec2.amazonaws.com")
-    scps = grant_statement_fixed(scp_documents(d, auth_role_service="ecs-tasks.amazonaws.com"))
+    scps = scp_documents(d, auth_role_service="ecs-tasks.amazonaws.com")
     example = failing(G1, d, guarded_evidence(d, scps=scps))
     assert example.action == "iam:PassRole"
     assert example.context.get("iam:passedtoservice") == "ecs-tasks.amazonaws.com"
@@ -179,7 +178,7 @@ def test_a_misspelt_condition_key_makes_g1_cannot_prove_never_pass() -> None:
         "ec2.amazonaws.com",
         remove="StringNotEquals",
     )
-    e = guarded_evidence(d, scps=mutated(grant_statement_fixed(scp_documents(d)), change))
+    e = guarded_evidence(d, scps=mutated(scp_documents(d), change))
     found = results_of(d, e, [G1])[G1]
     assert found.verdict is Verdict.CANNOT_PROVE
     assert any("iam:PassedToServices" in reason for reason in found.reasons)
@@ -199,7 +198,7 @@ def test_guardrails_that_deny_an_exempt_principal_fail_g2(name: str, exempt: tup
     """``ArnNotLike`` compares ``aws:PrincipalArn`` case-sensitively (IAM User Guide, "ARN condition
     operators"): an exemption spelt differently from the role's ARN exempts nobody."""
     d = guarded_design()
-    e = guarded_evidence(d, scps=grant_statement_fixed(scp_documents(d, exempt_principal_arns=exempt)))
+    e = guarded_evidence(d, scps=scp_documents(d, exempt_principal_arns=exempt))
     example = failing(G2, d, e)
     assert example.principal == denied
     assert replay_past_guardrails(e, example) is Decision.EXPLICIT_DENY
@@ -208,7 +207,7 @@ def test_guardrails_that_deny_an_exempt_principal_fail_g2(name: str, exempt: tup
 def test_a_statement_without_the_exemption_fails_g2() -> None:
     d = guarded_design()
     change = set_condition(guardrails.SID_BUCKET, "ArnNotLike", "aws:PrincipalArn", [BREAK_GLASS])
-    e = guarded_evidence(d, scps=mutated(grant_statement_fixed(scp_documents(d)), change))
+    e = guarded_evidence(d, scps=mutated(scp_documents(d), change))
     example = failing(G2, d, e)
     assert example.principal == DEPLOY
     assert example.resource == d.bucket_arn
@@ -230,7 +229,7 @@ def test_an_scp_that_also_denies_put_object_fails_g3() -> None:
     def change(documents: list[Document]) -> None:
         statement(documents, guardrails.SID_DELETES)["Action"].append("s3:PutObject")
 
-    e = guarded_evidence(d, scps=mutated(grant_statement_fixed(scp_documents(d)), change))
+    e = guarded_evidence(d, scps=mutated(scp_documents(d), change))
     example = failing(G3, d, e)
     assert (example.principal, example.action) == (AUTH, "s3:PutObject")
     assert example.resource.startswith(d.objects_arn_prefix)
