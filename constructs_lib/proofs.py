@@ -27,7 +27,13 @@ import jsii
 
 from constructs_lib import compliance
 from constructs_lib.core.prover import PropertyResult
-from constructs_lib.core.template import DESIGN_METADATA, UnresolvableIntrinsicError, proof_inputs, resolver_for
+from constructs_lib.core.template import (
+    DESIGN_METADATA,
+    GUARDRAILS_METADATA,
+    UnresolvableIntrinsicError,
+    proof_inputs,
+    resolver_for,
+)
 
 PLUGIN_NAME = compliance.ACCESS_PROOFS
 RECORD_FILE = "teleport-recordings-access-proofs.json"
@@ -54,14 +60,20 @@ class AccessProofs:
 
     @property
     def rule_ids(self) -> list[str]:
-        return ["P1", "P2", "P3", "P4", "P5", "P6"]
+        return ["P1", "P2", "P3", "P4", "P5", "P6", "G1", "G2", "G3", "G4"]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         started = time.perf_counter()
         violations: list[cdk.PolicyViolation] = []
         records: list[dict[str, Any]] = []
+        proven: list[tuple[Any, Any]] = []
         for template_path in context.template_paths:
-            found, proved = _prove_template(Path(template_path))
+            found, proved, inputs = _prove_template(Path(template_path))
+            violations += found
+            records += proved
+            proven += inputs
+        for template_path in context.template_paths:
+            found, proved = _prove_guardrails(Path(template_path), proven)
             violations += found
             records += proved
         if context.template_paths:
@@ -79,14 +91,18 @@ class AccessProofs:
         )
 
 
-def _prove_template(template_path: Path) -> tuple[list[cdk.PolicyViolation], list[dict[str, Any]]]:
-    """The violations of every storage the stack recorded, and a record of each storage's proofs."""
+def _prove_template(
+    template_path: Path,
+) -> tuple[list[cdk.PolicyViolation], list[dict[str, Any]], list[tuple[Any, Any]]]:
+    """The violations of every storage the stack recorded, a record of each storage's proofs, and the
+    prover's inputs of each (for the guardrails' proofs)."""
     from constructs_lib.core.prover import Verdict, prove
 
     template = json.loads(template_path.read_text())
     artifact = _artifact_of(template_path)
     violations = []
     records: list[dict[str, Any]] = []
+    inputs: list[tuple[Any, Any]] = []
     for design in _recorded_designs(template_path, artifact):
         key = str(design["keyLogicalId"])
         resource = cdk.PolicyViolatingResource(
@@ -100,6 +116,7 @@ def _prove_template(template_path: Path) -> tuple[list[cdk.PolicyViolation], lis
             record["error"] = f"CANNOT-PROVE: the storage's policies could not be read: {error}"
             violations.append(_violation("P1", record["error"], resource))
             continue
+        inputs.append((made, evidence))
         results = prove(made, evidence)
         record["results"] = [_as_json(result) for result in results]
         for result in results:
@@ -109,6 +126,81 @@ def _prove_template(template_path: Path) -> tuple[list[cdk.PolicyViolation], lis
         if mismatch:
             record["deployRole"] = mismatch
             violations.append(_violation(DEPLOY_ROLE_RULE, mismatch, resource))
+    return violations, records, inputs
+
+
+def _prove_guardrails(
+    template_path: Path, storages: list[tuple[Any, Any]]
+) -> tuple[list[cdk.PolicyViolation], list[dict[str, Any]]]:
+    """G1-G4 for a guardrails stack, on the storage of this app it protects (same account and bucket).
+
+    The SCPs and RCPs are taken as attached above the recordings account (``guardrailTargetIds``
+    names it, its OU or the root) and never to the management account the stack deploys to.
+    """
+    from dataclasses import replace
+
+    from constructs_lib.core.prover import GUARDRAIL_PROPERTIES, Verdict, prove
+
+    artifact = _artifact_of(template_path)
+    guarded = [
+        entry["data"]
+        for entries in _metadata_of(template_path, artifact).values()
+        for entry in entries
+        if entry.get("type") == GUARDRAILS_METADATA and isinstance(entry.get("data"), dict)
+    ]
+    if not guarded:
+        return [], []
+    template = json.loads(template_path.read_text())
+    policies = {
+        logical_id: resource
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == "AWS::Organizations::Policy"
+    }
+    by_kind: dict[str, list[Any]] = {"SERVICE_CONTROL_POLICY": [], "RESOURCE_CONTROL_POLICY": []}
+    for resource in policies.values():
+        by_kind.setdefault(resource["Properties"]["Type"], []).append(resource["Properties"]["Content"])
+    violations: list[cdk.PolicyViolation] = []
+    records: list[dict[str, Any]] = []
+    where = cdk.PolicyViolatingResource(
+        resource_logical_id=next(iter(policies), "Guardrails"), template_path=str(template_path), locations=["Content"]
+    )
+    for facts in guarded:
+        record: dict[str, Any] = {"template": template_path.name, "guardrails": facts["bucketName"]}
+        records.append(record)
+        matching = [
+            (made, evidence)
+            for made, evidence in storages
+            if made.account == facts["account"] and made.bucket_name == facts["bucketName"]
+        ]
+        if not matching:
+            record["error"] = (
+                f"CANNOT-PROVE: no storage of this app has account {facts['account']} and bucket "
+                f"{facts['bucketName']}: the guardrails name something this app does not create"
+            )
+            violations.append(_violation("G1", record["error"], where))
+            continue
+        made, evidence = matching[0]
+        design = replace(
+            made,
+            auth_role_service=facts["authRoleService"],
+            break_glass_arns=tuple(a for a in facts["exemptPrincipalArns"] if a != made.deploy_role_arn),
+            key_aliases=(facts["keyAlias"],),
+            organization_id=facts["organizationId"],
+            organization_accounts=(made.account, facts["managementAccount"]),
+        )
+        guarded_evidence = replace(
+            evidence,
+            scps=by_kind["SERVICE_CONTROL_POLICY"],
+            rcps=by_kind["RESOURCE_CONTROL_POLICY"],
+            scp_accounts=(made.account,),
+            rcp_accounts=(made.account,),
+            management_account=facts["managementAccount"],
+        )
+        results = prove(design, guarded_evidence, GUARDRAIL_PROPERTIES)
+        record["results"] = [_as_json(result) for result in results]
+        for result in results:
+            if result.verdict is not Verdict.PASS:
+                violations.append(_violation(result.id, _description(result), where))
     return violations, records
 
 
@@ -158,11 +250,16 @@ def _artifact_of(template_path: Path) -> Mapping[str, Any]:
     return {}
 
 
-def _recorded_designs(template_path: Path, artifact: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _metadata_of(template_path: Path, artifact: Mapping[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = dict(artifact.get("metadata", {}))
     extra = artifact.get("additionalMetadataFile")
     if isinstance(extra, str) and (template_path.parent / extra).exists():
         metadata.update(json.loads((template_path.parent / extra).read_text()))
+    return metadata
+
+
+def _recorded_designs(template_path: Path, artifact: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    metadata = _metadata_of(template_path, artifact)
     return [
         entry["data"]
         for entries in metadata.values()

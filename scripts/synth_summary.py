@@ -42,7 +42,8 @@ def main(out_dir: str) -> int:
         proofs = json.loads(proofs_path.read_text())
         for storage in proofs.get("storages", []):
             verdicts = " ".join(f"{r['id']} {r['verdict']}" for r in storage.get("results", [])) or storage.get("error")
-            print(f"access proofs: {storage['template']} {storage['key']}: {verdicts} ({proofs['seconds']} s)")
+            what = storage.get("key") or f"guardrails of {storage.get('guardrails')}"
+            print(f"access proofs: {storage['template']} {what}: {verdicts} ({proofs['seconds']} s)")
     for template_path in templates:
         template = json.loads(template_path.read_text())
         print(f"template: {template_path}")

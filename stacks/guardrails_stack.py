@@ -16,6 +16,7 @@ from constructs import Construct
 from constructs_lib.core import guardrails, naming
 from constructs_lib.core.kinds import principal_arn, principal_arns
 from constructs_lib.core.settings import AppSettings, AuthTrust, InvalidSettingsError, Problem
+from constructs_lib.core.template import GUARDRAILS_METADATA
 
 GUARDRAILS_STACK_NAME = "TeleportSessionRecordingsGuardrails"
 
@@ -65,6 +66,19 @@ class GuardrailsStack(cdk.Stack):
         qualifier = self.node.try_get_context("@aws-cdk/core:bootstrapQualifier")
         self.design = guarded_design(
             settings, qualifier if isinstance(qualifier, str) else cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
+        )
+        self.node.add_metadata(
+            GUARDRAILS_METADATA,
+            {
+                "account": self.design.account,
+                "bucketName": self.design.bucket_name,
+                "keyAlias": self.design.key_alias,
+                "authRoleArn": self.design.auth_role_arn,
+                "authRoleService": self.design.auth_role_service,
+                "exemptPrincipalArns": list(self.design.exempt_principal_arns),
+                "organizationId": self.design.organization_id,
+                "managementAccount": self.account,
+            },
         )
         targets = list(settings.guardrail_target_ids)
         try:

@@ -67,6 +67,10 @@ BUCKET_CHANGES = (
     "s3:PutLifecycleConfiguration",
     "s3:PutReplicationConfiguration",
 )
+#: Alias changes, also denied on the alias itself: the key statement finds the key by this alias, so
+#: whoever could move or delete it would take the key out of the SCP. Denying them on the alias ARN
+#: does not depend on how ``kms:ResourceAliases`` is evaluated for alias operations.
+ALIAS_CHANGES = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 #: Deleting recordings (every version) or bypassing an Object Lock in governance mode.
 RECORDING_DELETES = ("s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion")
 
@@ -74,6 +78,7 @@ SID_AUTH_ROLE = "ProtectTeleportAuthRole"
 SID_PASS_ROLE = "PassTeleportAuthRoleOnlyToItsService"  # noqa: S105 (a statement id)
 SID_KEY = "ProtectRecordingsKey"
 SID_GRANTS = "NoGrantsOnRecordingsKeyExceptForAwsServices"
+SID_ALIAS = "ProtectRecordingsKeyAlias"
 SID_BUCKET = "ProtectRecordingsBucket"
 SID_DELETES = "KeepRecordings"
 SID_OUTSIDE_ORG = "RecordingsOnlyForThisOrganization"
@@ -100,6 +105,11 @@ class GuardedDesign:
     @property
     def bucket_arn(self) -> str:
         return f"arn:{self.partition}:s3:::{self.bucket_name}"
+
+    @property
+    def alias_arn(self) -> str:
+        """The key's alias in every region of the account (an alias is regional; its name is not)."""
+        return f"arn:{self.partition}:kms:*:{self.account}:{self.key_alias}"
 
 
 def _exempt(design: GuardedDesign) -> dict[str, Any]:
@@ -134,6 +144,7 @@ def scp_statements(design: GuardedDesign) -> list[Statement]:
             "*",
             {**exempt, **aliases, "BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
         ),
+        _deny(SID_ALIAS, ALIAS_CHANGES, [design.alias_arn], exempt),
         _deny(SID_BUCKET, BUCKET_CHANGES, [design.bucket_arn], exempt),
         _deny(SID_DELETES, RECORDING_DELETES, [objects], exempt),
     ]

@@ -22,6 +22,9 @@ from constructs_lib.core.prover import Design, Evidence
 
 #: The metadata type under which a storage records its design (``node.add_metadata``).
 DESIGN_METADATA = "teleport-recordings:design"
+#: The metadata type under which a guardrails stack records what it protects (``guardrails.GuardedDesign``
+#: by camelCase names, and ``managementAccount``), for the guardrail proofs (G1-G4).
+GUARDRAILS_METADATA = "teleport-recordings:guardrails"
 #: Stand-ins for an environment-agnostic stack (its account and region are unknown at synth).
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"

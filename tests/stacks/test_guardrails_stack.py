@@ -8,6 +8,7 @@ and compare the names.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,9 +17,10 @@ import pytest
 from app import build
 from constructs_lib.core import guardrails
 from constructs_lib.core.settings import AppSettings, InvalidSettingsError
+from constructs_lib.proofs import RECORD_FILE, enable_access_proofs
 from stacks.guardrails_stack import GuardrailsStack, guarded_design
 from stacks.recordings_stack import SessionRecordingsStack
-from tests.conftest import ACCOUNT, REGION, make_app, only_resource, resources_of_type, template_of
+from tests.conftest import ACCOUNT, REGION, cdk_json_context, make_app, only_resource, resources_of_type, template_of
 
 MANAGEMENT = "999988887777"
 BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/BreakGlass"
@@ -160,3 +162,60 @@ def test_the_iam_events_stack_is_a_dependency_of_the_recordings_stack(organizati
 def test_no_forwarder_in_us_east_1_or_without_alarms() -> None:
     assert "IamEventsStack" not in built(CONTEXT | {"region": "us-east-1"})
     assert "IamEventsStack" not in built({"account": ACCOUNT, "region": REGION, "alarms": "false"})
+
+
+# --- G1-G4 at synthesis -----------------------------------------------------------------------------
+
+
+def synthesize_organization(tmp_path: Path, context: dict[str, Any] = CONTEXT) -> dict[str, Any]:
+    """The organization app with the access proofs on: the proof record, and the error if synthesis failed."""
+    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    enable_access_proofs(app)
+    build(app, AppSettings.from_context(context))
+    error = ""
+    try:
+        app.synth()
+    except RuntimeError as failure:
+        error = str(failure)
+    record: dict[str, Any] = json.loads((tmp_path / RECORD_FILE).read_text())
+    return {"error": error, "guardrails": [s for s in record["storages"] if "guardrails" in s]}
+
+
+def test_the_synthesized_guardrails_are_proven_g1_to_g4(tmp_path: Path) -> None:
+    outcome = synthesize_organization(tmp_path)
+    assert outcome["error"] == ""
+    (proof,) = outcome["guardrails"]
+    assert proof["template"] == "TeleportSessionRecordingsGuardrails.template.json"
+    assert {r["id"]: r["verdict"] for r in proof["results"]} == {f"G{n}": "PASS" for n in range(1, 5)}
+
+
+def test_a_guardrail_without_its_deletes_statement_fails_synthesis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complete = guardrails.scp_statements
+    monkeypatch.setattr(
+        guardrails,
+        "scp_statements",
+        lambda design: [s for s in complete(design) if s["Sid"] != guardrails.SID_DELETES],
+    )
+    outcome = synthesize_organization(tmp_path)
+    assert "ValidationFailed" in outcome["error"]
+    (proof,) = outcome["guardrails"]
+    g1 = next(r for r in proof["results"] if r["id"] == "G1")
+    assert g1["verdict"] == "FAIL"
+    assert (
+        "s3:DeleteObject" in g1["counterexample"]
+        or "s3:DeleteObjectVersion" in g1["counterexample"]
+        or ("s3:BypassGovernanceRetention" in g1["counterexample"])
+    )
+
+
+def test_guardrails_for_a_bucket_this_app_does_not_create_cannot_be_proven(tmp_path: Path) -> None:
+    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    enable_access_proofs(app)
+    GuardrailsStack(app, "Guardrails", settings=AppSettings.from_context(CONTEXT | {"bucketName": "elsewhere"}))
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    record = json.loads((tmp_path / RECORD_FILE).read_text())
+    (proof,) = record["storages"]
+    assert "no storage of this app has account 111122223333 and bucket elsewhere" in proof["error"]
