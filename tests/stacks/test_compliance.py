@@ -46,9 +46,8 @@ CONFIGS: dict[str, tuple[dict[str, Any], cdk.Environment | None]] = {
         {"readerArns": f"arn:aws:iam::{ACCOUNT}:role/ReadOnlyCluster,arn:aws:iam::444455556666:role/Auditors"},
         TEST_ENV,
     ),
+    # Alarms off or with an existing topic only take resources away from "default": not repeated here.
     "alarm-emails": ({"alarmEmails": "security@example.com,oncall@example.com"}, TEST_ENV),
-    "alarm-topic": ({"alarmTopicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:security-alarms"}, TEST_ENV),
-    "no-alarms": ({"alarms": "false"}, TEST_ENV),
 }
 #: Whole apps as app.py builds them (every stack: IAM events in us-east-1, recordings, guardrails).
 APP_CONFIGS: dict[str, dict[str, Any]] = {
