@@ -84,14 +84,20 @@ def _principals(value: Any, what: str) -> tuple[str, ...]:
     return tuple(str(_principal(v, what)) for v in value)
 
 
-def parameters_from_access_design(text: str, *, source: str) -> DesignParameters:
-    """The design a ``SessionRecordingsStorage`` stack published as its ``AccessDesign`` output (JSON)."""
+def json_object(text: str, *, source: str) -> Mapping[str, Any]:
+    """A stack output or file holding a JSON object; ``InputError`` naming ``source`` otherwise."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{source} is not JSON ({error.msg})") from None
     if not isinstance(document, Mapping):
         raise InputError(f"{source} is not a JSON object")
+    return document
+
+
+def parameters_from_access_design(text: str, *, source: str) -> DesignParameters:
+    """The design a ``SessionRecordingsStorage`` stack published as its ``AccessDesign`` output (JSON)."""
+    document = json_object(text, source=source)
     missing = [k for k in ("authPrincipalArn", "adminMode", "scopeKeyToS3", "prefix") if k not in document]
     if missing:
         raise InputError(f"{source} has no {', '.join(missing)}")

@@ -32,6 +32,7 @@ from recordings_kms.access import (
     DESIGN_SETTINGS,
     DesignParameters,
     InputError,
+    json_object,
     parameters_from_access_design,
     parameters_from_settings,
 )
@@ -127,12 +128,7 @@ def _retention(text: str | None, stack_name: str) -> RetentionSettings | None:
     if text is None:
         return None
     where = f"stack {stack_name} output {RETENTION_DESIGN}"
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{where} is not JSON ({error.msg})") from None
-    if not isinstance(values, dict):
-        raise InputError(f"{where} is not a JSON object")
+    values = json_object(text, source=where)
     settings = AppSettings.from_context({k: v for k, v in values.items() if k in _RETENTION_CONTEXT})
     if problems := problems_of(settings):
         raise InputError(f"{where}: {'; '.join(problems)}")
