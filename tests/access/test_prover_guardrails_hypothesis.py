@@ -24,8 +24,6 @@ from constructs_lib.core.prover import Decision, Evidence, Request, decide
 from constructs_lib.core.prover.encode import Encoder
 from constructs_lib.core.prover.parse import parse_evidence
 from constructs_lib.core.prover.properties import _query, solver_decide
-from constructs_lib.core.prover.solve import _refine as refine
-from constructs_lib.core.prover.solve import request_of
 from tests.access.test_prover_hypothesis import (
     ACCOUNT,
     BUCKET,
@@ -42,6 +40,7 @@ from tests.access.test_prover_hypothesis import (
     Side,
     _account,
     _policy,
+    allowed_within,
     brute,
     conditions,
     grants,
@@ -235,21 +234,7 @@ def _solver_finds_allowed_on(e: Evidence, side: Side, resource: str) -> Request 
     who = [r.is_principal(p) for p in ALL_PRINCIPALS if p != ROOT] + [r.is_root_of(ACCOUNT)]
     if side.service == "s3":
         who.append(r.is_kind(r.candidates[-1].kind))  # anonymous
-    limits = [z3.Or(*who), z3.Not(r.other_context_keys)]
-    for key, values in side.keys.items():
-        term = r.modelled(key.lower())
-        present = [v for v in values if v is not None]
-        limits.append(z3.Implies(term.present, z3.Or(*(term.value == z3.StringVal(v) for v in present))))
-        if None not in values:
-            limits.append(term.present)
-    for name, term in r.keys.items():
-        if name not in {k.lower() for k in side.keys}:
-            limits.append(z3.Not(term.present))
-    solver = z3.Solver()
-    solver.add(*r.constraints, *limits, allowed)
-    if refine(solver, r.strict) != z3.sat:
-        return None
-    return request_of(solver.model(), r)
+    return allowed_within(r, side, allowed, z3.Or(*who))
 
 
 def sampled(request: Request) -> bool:

@@ -308,22 +308,26 @@ def solver_finds_allowed(e: Evidence, side: Side) -> Request | None:
     who = [r.is_principal(p) for p in PRINCIPALS if p != ROOT] + [r.is_root_of(ACCOUNT)]
     if side.service == "s3":
         who.append(r.is_kind(r.candidates[-1].kind))  # anonymous
-    limits = [
-        z3.Or(*who),
-        z3.Or(*(r.resource == z3.StringVal(x) for x in side.resources)),
-        z3.Not(r.other_context_keys),
-    ]
+    return allowed_within(
+        r, side, allowed, z3.Or(*who), z3.Or(*(r.resource == z3.StringVal(x) for x in side.resources))
+    )
+
+
+def allowed_within(r: Any, side: Side, allowed: Any, *limits: Any) -> Request | None:
+    """An allowed request of ``r`` within ``limits``, with no condition key outside ``side.keys`` and
+    those only with ``side``'s values (the finite universe brute force enumerates)."""
+    within = [*limits, z3.Not(r.other_context_keys)]
     for key, values in side.keys.items():
         term = r.modelled(key.lower())
         present = [v for v in values if v is not None]
-        limits.append(z3.Implies(term.present, z3.Or(*(term.value == z3.StringVal(v) for v in present))))
+        within.append(z3.Implies(term.present, z3.Or(*(term.value == z3.StringVal(v) for v in present))))
         if None not in values:
-            limits.append(term.present)
+            within.append(term.present)
     for name, term in r.keys.items():
         if name not in {k.lower() for k in side.keys}:
-            limits.append(z3.Not(term.present))
+            within.append(z3.Not(term.present))
     solver = z3.Solver()
-    solver.add(*r.constraints, *limits, allowed)
+    solver.add(*r.constraints, *within, allowed)
     if refine(solver, r.strict) != z3.sat:
         return None
     return request_of(solver.model(), r)
