@@ -76,6 +76,7 @@ RECORDING_DELETES = ("s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:Dele
 
 SID_AUTH_ROLE = "ProtectTeleportAuthRole"
 SID_PASS_ROLE = "PassTeleportAuthRoleOnlyToItsService"  # noqa: S105 (a statement id)
+SID_INSTANCE_PROFILES = "TeleportAuthRoleInNoOtherInstanceProfile"
 SID_KEY = "ProtectRecordingsKey"
 SID_GRANTS = "NoGrantsOnRecordingsKeyExceptForAwsServices"
 SID_ALIAS = "ProtectRecordingsKeyAlias"
@@ -105,6 +106,16 @@ class GuardedDesign:
     @property
     def bucket_arn(self) -> str:
         return f"arn:{self.partition}:s3:::{self.bucket_name}"
+
+    @property
+    def added_to_instance_profile(self) -> str:
+        """``iam:AssociatedResourceArn`` of the ``PassRole`` that ``AddRoleToInstanceProfile`` needs.
+
+        The IAM API reference (AddRoleToInstanceProfile) gives this literal value, wildcards included;
+        ``RunInstances`` passes the role for a concrete instance ARN instead, so ``StringEquals`` on it
+        singles out adding the role to an instance profile.
+        """
+        return f"arn:{self.partition}:ec2:*:{self.account}:instance/*"
 
     @property
     def alias_arn(self) -> str:
@@ -137,6 +148,12 @@ def scp_statements(design: GuardedDesign) -> list[Statement]:
     return [
         _deny(SID_AUTH_ROLE, AUTH_ROLE_CHANGES, [design.auth_role_arn], exempt),
         _deny(SID_PASS_ROLE, ["iam:PassRole"], [design.auth_role_arn], pass_role_condition),
+        _deny(
+            SID_INSTANCE_PROFILES,
+            ["iam:PassRole"],
+            [design.auth_role_arn],
+            {**exempt, "StringEquals": {"iam:AssociatedResourceArn": design.added_to_instance_profile}},
+        ),
         _deny(SID_KEY, KEY_CHANGES, "*", {**exempt, **aliases}),
         _deny(
             SID_GRANTS,

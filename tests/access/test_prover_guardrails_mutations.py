@@ -92,6 +92,7 @@ SCP_MUTATIONS_BREAKING_G1: dict[str, tuple[Mutation, str]] = {
         "iam:UpdateAssumeRolePolicy",
     ),
     "drop-the-pass-role-statement": (drop(guardrails.SID_PASS_ROLE), "iam:PassRole"),
+    "drop-the-instance-profile-statement": (drop(guardrails.SID_INSTANCE_PROFILES), "iam:PassRole"),
     "drop-put-key-policy": (drop_action(guardrails.SID_KEY, "kms:PutKeyPolicy"), "kms:PutKeyPolicy"),
     "drop-the-grant-statement": (drop(guardrails.SID_GRANTS), "kms:CreateGrant"),
     "drop-put-bucket-policy": (drop_action(guardrails.SID_BUCKET, "s3:PutBucketPolicy"), "s3:PutBucketPolicy"),
@@ -328,3 +329,28 @@ def test_g4_counterexamples_are_outside_the_organization() -> None:
     inside = replace(example, context={**example.context, "aws:principalorgid": ORGANIZATION})
     assert replay_past_guardrails(e, inside) is Decision.ALLOWED
     assert ALIAS in example.context.get("kms:resourcealiases", ())
+
+
+def test_without_the_instance_profile_statement_adding_the_role_to_a_profile_gets_through() -> None:
+    """AddRoleToInstanceProfile passes the role for the literal ``arn:aws:ec2:*:ACCOUNT:instance/*``
+    (IAM API reference): to EC2, its own service, so only the instance-profile statement denies it."""
+    d = guarded_design()
+    e = guarded_evidence(d, scps=mutated(scp_documents(d), drop(guardrails.SID_INSTANCE_PROFILES)))
+    example = failing(G1, d, e)
+    assert example.action == "iam:PassRole"
+    assert example.context.get("iam:associatedresourcearn") == f"arn:aws:ec2:*:{ACCOUNT}:instance/*"
+    assert replay_past_guardrails(e, example) is Decision.ALLOWED
+    # Launching an instance passes the role for a concrete instance: the complete guardrails allow
+    # that (auth nodes must start; THREAT_MODEL R3 keeps it as the open EC2 path).
+    launch = replace(
+        example,
+        context={
+            "iam:PassedToService": "ec2.amazonaws.com",
+            "iam:AssociatedResourceArn": f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-0123456789abcdef0",
+        },
+    )
+    assert replay_past_guardrails(guarded_evidence(d), launch) is Decision.ALLOWED
+    added = replace(
+        launch, context={**launch.context, "iam:AssociatedResourceArn": f"arn:aws:ec2:*:{ACCOUNT}:instance/*"}
+    )
+    assert replay_past_guardrails(guarded_evidence(d), added) is Decision.EXPLICIT_DENY

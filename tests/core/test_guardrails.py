@@ -173,3 +173,12 @@ def test_no_break_glass_principal_warns() -> None:
 )
 def test_wrong_alarm_settings_name_the_setting(context: dict[str, Any], expected: str) -> None:
     assert expected in errors(context)
+
+
+def test_adding_the_auth_role_to_another_instance_profile_is_denied_by_its_passrole() -> None:
+    statements = {s["Sid"]: s for s in guardrails.scp_statements(design())}
+    profile = statements[guardrails.SID_INSTANCE_PROFILES]
+    assert profile["Action"] == ["iam:PassRole"]
+    assert profile["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"]
+    # StringEquals compares the IAM API reference's literal value: a launch's concrete instance ARN differs.
+    assert profile["Condition"]["StringEquals"] == {"iam:AssociatedResourceArn": f"arn:aws:ec2:*:{ACCOUNT}:instance/*"}

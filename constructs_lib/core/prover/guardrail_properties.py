@@ -78,6 +78,12 @@ def _auth_role(design: Design, parsed: Parsed) -> Protected:
     passed = r.modelled("iam:passedtoservice")
     service = design.auth_role_service
     to_its_service = z3.And(passed.present, passed.value == z3.StringVal(service)) if service else z3.BoolVal(False)
+    # Adding the role to an instance profile passes it (to EC2) too: the IAM API reference gives the
+    # literal associated resource of that PassRole. It is protected even when passed to its service.
+    associated = r.modelled("iam:associatedresourcearn")
+    profile = f"arn:{design.partition}:ec2:*:{iam_account(design.auth_role_arn)}:instance/*"
+    into_a_profile = z3.And(associated.present, associated.value == z3.StringVal(profile))
+    to_its_service = z3.And(to_its_service, z3.Not(into_a_profile))
     requests = z3.Or(
         _action_in(r, AUTH_ROLE_CHANGES),
         z3.And(r.action == z3.StringVal(PASS_ROLE.lower()), z3.Not(to_its_service)),
@@ -179,8 +185,9 @@ def _protected_summary(design: Design) -> str:
     passing = f"except to {design.auth_role_service}" if design.auth_role_service else "to any service"
     return (
         f"changes to the auth role (trust, policies, permissions boundary, tags, deletion), its iam:PassRole "
-        f"{passing}, changes to the key (policy, grants not for AWS resources, disabling, deletion, rotation, "
-        f"replication, aliases), to the bucket's configuration, and deleting recordings under {design.prefix}/"
+        f"{passing} or into another instance profile, changes to the key (policy, grants not for AWS "
+        f"resources, disabling, deletion, rotation, replication, aliases), to the bucket's configuration, and "
+        f"deleting recordings under {design.prefix}/"
     )
 
 

@@ -54,6 +54,9 @@ KEYS: dict[str, KeySpec] = {
     # Set by the AWS service that calls on behalf of a resource owner (the confused-deputy key).
     "aws:sourceaccount": KeySpec(Type.STRING, Source.REQUEST),
     "iam:passedtoservice": KeySpec(Type.STRING, Source.REQUEST, "iam"),
+    # On a PassRole: the resource the role is passed for (an instance ARN for RunInstances; for
+    # AddRoleToInstanceProfile the IAM API reference gives the literal arn:aws:ec2:*:ACCOUNT:instance/*).
+    "iam:associatedresourcearn": KeySpec(Type.STRING, Source.REQUEST, "iam"),
     "kms:calleraccount": KeySpec(Type.STRING, Source.PRINCIPAL, "kms"),
     "kms:viaservice": KeySpec(Type.STRING, Source.REQUEST, "kms"),
     "kms:grantoperations": KeySpec(Type.SET, Source.REQUEST, "kms"),
