@@ -61,8 +61,9 @@ S3 = Side(
 )
 
 
-def requests(side: Side) -> list[Request]:
-    principals = (*PRINCIPALS, "anonymous") if side.service == "s3" else PRINCIPALS
+def requests(side: Side, among: tuple[str, ...] = PRINCIPALS) -> list[Request]:
+    """Every request of the finite universe: ``among`` (and anonymous for S3) x actions x resources x keys."""
+    principals = (*among, "anonymous") if side.service == "s3" else among
     names = list(side.keys)
     out = []
     for principal, action, resource, values in itertools.product(

@@ -24,6 +24,15 @@ from constructs_lib.core.prover import (
 from constructs_lib.core.prover.properties import CannotProveError
 from tests.access.conftest import ACCOUNT, ATTACKER, AUTH, KEY_ARN, design, evidence, result, with_statements
 
+#: An allow whose outcome depends on an operator the prover does not model (IpAddress).
+ATTACKER_DECRYPTS_FROM_AN_IP_RANGE = {
+    "Effect": "Allow",
+    "Principal": {"AWS": ATTACKER},
+    "Action": "kms:Decrypt",
+    "Resource": "*",
+    "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+}
+
 UNSUPPORTED_CONDITIONS: dict[str, tuple[dict[str, Any], str]] = {
     "unknown-operator": ({"StringEqualsTypo": {"kms:ViaService": "x"}}, "StringEqualsTypo"),
     "date-operator": ({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, "DateLessThan"),
@@ -136,13 +145,7 @@ def test_an_unsupported_element_that_cannot_matter_does_not_block_a_pass() -> No
 
 def test_decide_answers_unknown_where_the_outcome_depends_on_an_unsupported_element() -> None:
     e = evidence()
-    allow = {
-        "Effect": "Allow",
-        "Principal": {"AWS": ATTACKER},
-        "Action": "kms:Decrypt",
-        "Resource": "*",
-        "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
-    }
+    allow = ATTACKER_DECRYPTS_FROM_AN_IP_RANGE
     e = replace(e, key_policy=with_statements(e.key_policy, allow))
     assert (
         decide(e, Request(ATTACKER, "kms:Decrypt", KEY_ARN, {"aws:SourceIp": "203.0.113.9"}), account=ACCOUNT)
@@ -153,13 +156,7 @@ def test_decide_answers_unknown_where_the_outcome_depends_on_an_unsupported_elem
 
 def test_new_access_raises_when_it_cannot_decide() -> None:
     before = evidence()
-    allow = {
-        "Effect": "Allow",
-        "Principal": {"AWS": ATTACKER},
-        "Action": "kms:Decrypt",
-        "Resource": "*",
-        "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
-    }
+    allow = ATTACKER_DECRYPTS_FROM_AN_IP_RANGE
     after = replace(before, key_policy=with_statements(before.key_policy, allow))
     with pytest.raises(CannotProveError, match="IpAddress"):
         new_access(design(), before, after)

@@ -362,22 +362,24 @@ class Counter:
         self.count += count
 
 
+def legacy_plan(k: int, versions: int) -> Any:
+    """The plan of ``teleport/K.tar`` with ``versions`` versions, nothing copied yet."""
+    return plan_key(
+        source_bucket="legacy",
+        source_key=f"teleport/{k}.tar",
+        destination_bucket="recordings",
+        destination_key_or_refusal=f"records/{k}.tar",
+        versions=[version(f"teleport/{k}.tar", n) for n in range(versions)],
+        existing=[],
+        key_arn=KEY,
+        restored=frozenset(),
+    )
+
+
 def schedule(copier: FakeCopier, keys: int, versions: int, *, concurrency: int = 4, gap: float = 0.05) -> Any:
     from concurrent.futures import ThreadPoolExecutor
 
-    plans = [
-        plan_key(
-            source_bucket="legacy",
-            source_key=f"teleport/{k}.tar",
-            destination_bucket="recordings",
-            destination_key_or_refusal=f"records/{k}.tar",
-            versions=[version(f"teleport/{k}.tar", n) for n in range(versions)],
-            existing=[],
-            key_arn=KEY,
-            restored=frozenset(),
-        )
-        for k in range(keys)
-    ]
+    plans = [legacy_plan(k, versions) for k in range(keys)]
     counter = Counter()
     with ThreadPoolExecutor(concurrency) as pool:
         outcome = Scheduler(
@@ -473,19 +475,7 @@ def test_sizes_read_like_sizes(size: int, shown: str) -> None:
 def test_recordings_with_more_versions_start_first() -> None:
     """Their gaps then overlap the single-version copies instead of trailing the run."""
     copier = FakeCopier()
-    plans = [
-        plan_key(
-            source_bucket="legacy",
-            source_key=f"teleport/{k}.tar",
-            destination_bucket="recordings",
-            destination_key_or_refusal=f"records/{k}.tar",
-            versions=[version(f"teleport/{k}.tar", n) for n in range(count)],
-            existing=[],
-            key_arn=KEY,
-            restored=frozenset(),
-        )
-        for k, count in enumerate([1, 1, 3, 1, 2])
-    ]
+    plans = [legacy_plan(k, count) for k, count in enumerate([1, 1, 3, 1, 2])]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
