@@ -6,7 +6,9 @@ which they were given, not on the machine or its load, so a budget in these unit
 one verdict everywhere. A wall-clock timeout does not: on a busy machine the same check runs out of
 time and a FAIL turns into CANNOT-PROVE.
 
-Every prover entry point (``prove``, ``new_access``, ``solver_decide``) runs under one ``Budget``:
+Every prover entry point (``prove``, ``new_access``, ``solver_decide``) runs under one ``Budget``
+(its ``budget`` argument, else the budget of an enclosing ``spending`` block, which is how
+``recordings-kms verify`` and the synthesis plugin give a whole run one total, else a default):
 
 * ``per_check``: the most one satisfiability check may spend (one pathological question cannot eat
   the whole budget);
@@ -78,7 +80,15 @@ _current: ContextVar[Budget | None] = ContextVar("prover_budget", default=None)
 
 @contextmanager
 def spending(budget: Budget | None) -> Iterator[Budget]:
-    """Run the enclosed prover work under ``budget`` (a new default one when None)."""
+    """Run the enclosed prover work under ``budget``.
+
+    None: the enclosing block's budget when there is one (so that a command's or a synthesis's
+    several ``prove`` calls share one total), else a new default ``Budget``.
+    """
+    enclosing = _current.get()
+    if budget is None and enclosing is not None:
+        yield enclosing
+        return
     active = budget if budget is not None else Budget()
     token = _current.set(active)
     try:
