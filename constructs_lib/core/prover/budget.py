@@ -104,6 +104,20 @@ def current() -> Budget:
     return active if active is not None else Budget()
 
 
+def new_solver() -> Any:
+    """A z3 solver as the prover uses it: every formula, assumption and check goes through one.
+
+    ``phase_selection=0`` (try false first when deciding a boolean): the prover's questions are
+    full of presence flags, set slots and candidate choices of which a model needs few, and the
+    strings of stand-in principals matter only when one is chosen. Measured over the 191 checks of
+    the prover tests that took over 50 ms: 9.2 million rlimit units instead of 67.8 million (7.6 s
+    instead of 86.5 s), the same answer on each (docs/PROVER.md, "The budget").
+    """
+    solver = z3.Solver()
+    solver.set("phase_selection", 0)
+    return solver
+
+
 def _count(solver: Any) -> int:
     try:
         return int(solver.statistics().get_key_value("rlimit count"))

@@ -12,6 +12,7 @@ leave it free and then fix it to the value that makes a violation hardest (see d
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,15 +109,23 @@ def isolated() -> Iterator[None]:
 
     z3's answers depend on everything its (global) context has seen, so without this the same
     question asked twice in one process can get two different, equally valid counterexamples.
-    Not thread-safe, like z3's global context itself.
+    Python's cyclic garbage collector is paused meanwhile: it runs when the whole process's
+    allocations say so, and the z3 terms it frees give their ids back to z3, whose search order
+    follows term ids; with only reference counting freeing terms, one question costs the same
+    rlimit units and gets the same answer every time (``budget``). Not thread-safe, like z3's
+    global context itself.
     """
     module = z3.z3
     saved = module._main_ctx
     module._main_ctx = None
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
         module._main_ctx = saved
+        if collecting:
+            gc.enable()
 
 
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
@@ -432,23 +441,24 @@ class SymbolicRequest:
                 self.principal_strings()
         return z3.Or(*cases) if cases else z3.BoolVal(False)
 
-    def principal_arn_like(self, pattern: str, *, segmented: bool) -> Bool | None:
+    def principal_arn_like(self, pattern: str, *, segmented: bool) -> Bool:
         """``aws:PrincipalArn`` matches the wildcard ``pattern`` (ArnLike when ``segmented``, else
-        StringLike), per candidate, without building the principal's ARN as a string; None when
-        that cannot be done here (the caller falls back to the string encoding).
+        StringLike), per candidate, without the If-chain of every candidate's ARN as one string.
 
         A named candidate is decided in Python. A stand-in's ARN is ``arn:P:iam::ACCOUNT:KIND/NAME``
-        (or ``...:root``) with its account and name symbolic: the first five components are matched
-        one by one and the name against what the pattern leaves after ``KIND/``. StringLike reads the
-        same way when the pattern has exactly five literal colons: these ARNs have five and IAM names
-        none, so no wildcard can stand for a colon (more than five: nothing matches; fewer: None).
+        (or ``...:root``), its name symbolic and its account concrete or (the other account)
+        symbolic. ArnLike matches the first five components one by one, and the name against what
+        the resource pattern leaves after ``KIND/``. StringLike reads the same way when the pattern
+        has exactly five literal colons: these ARNs have five and IAM names none, so no wildcard can
+        stand for a colon (more than five: nothing matches). With fewer, the concrete head of the
+        ARN is consumed in Python and the rest matched on the candidate's own ARN term.
         """
         if not segmented:
             colons = pattern.count(":")
-            if colons < 5:
-                return None
             if colons > 5:
                 return z3.BoolVal(False)
+            if colons < 5:
+                return self._principal_arn_glob(pattern)
         segments = arn_segments(pattern)
         if segments is None:
             return z3.BoolVal(False)
@@ -482,6 +492,30 @@ class SymbolicRequest:
                 self.principal_strings()  # the name is read: constrain the stand-in's shape
                 name = z3.Or(*(string_matches(c.name, rest) for rest in rests))
                 cases.append(z3.And(chosen, account, name))
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+    def _principal_arn_glob(self, pattern: str) -> Bool:
+        """StringLike on ``aws:PrincipalArn`` for a pattern whose wildcards must stand for colons."""
+        cases = []
+        for i, c in enumerate(self.candidates):
+            if c.kind not in (Kind.ROLE, Kind.USER, Kind.ROOT):
+                continue
+            chosen = self.principal == i
+            if c.arn is not None:
+                if glob_match(pattern, c.arn):
+                    cases.append(chosen)
+                continue
+            self.principal_strings()
+            if c.account is not None and c.kind is not Kind.ROOT:
+                head, rest = f"arn:{self.partition}:iam::{c.account}:{c.kind.value}/", c.name
+            else:
+                head = f"arn:{self.partition}:iam::"
+                rest = z3.Concat(self.other_account, z3.StringVal(":root")) if c.kind is Kind.ROOT else None
+                if rest is None:
+                    rest = z3.Concat(self.other_account, z3.StringVal(f":{c.kind.value}/"), c.name)
+            rests = glob_residuals(pattern, head)
+            if rests:
+                cases.append(z3.And(chosen, z3.Or(*(string_matches(rest, r) for r in rests))))
         return z3.Or(*cases) if cases else z3.BoolVal(False)
 
     def _other_account_matches(self, pattern: str) -> Bool:
@@ -920,8 +954,8 @@ class Encoder:
 
     def _principal_arn_pattern(self, condition: Condition) -> list[Bool] | None:
         """``aws:PrincipalArn`` against wildcard patterns (ArnLike, ArnEquals, StringLike and their
-        negations), decided per candidate principal (``principal_arn_like``); None when some value
-        needs the string encoding."""
+        negations), decided per candidate principal (``principal_arn_like``); None for the other
+        operators (the string encoding)."""
         if condition.key_lower != "aws:principalarn" or condition.qualifier is not Qualifier.NONE:
             return None
         if condition.family is Family.ARN:
@@ -930,13 +964,7 @@ class Encoder:
             segmented = False
         else:
             return None
-        hits = []
-        for value in condition.values:
-            hit = self.r.principal_arn_like(value, segmented=segmented)
-            if hit is None:
-                return None
-            hits.append(hit)
-        return hits
+        return [self.r.principal_arn_like(value, segmented=segmented) for value in condition.values]
 
     @staticmethod
     def _principal_arn_equality(condition: Condition) -> bool:

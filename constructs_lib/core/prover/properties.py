@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import z3
 
-from constructs_lib.core.prover.budget import Budget, check, spending
+from constructs_lib.core.prover.budget import Budget, check, new_solver, spending
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
 from constructs_lib.core.prover.encode import Bool, Encoder, Facts, SymbolicRequest, condition_keys, isolated
 from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account
@@ -335,7 +335,7 @@ def _escalation_findings(design: Design, parsed: Parsed, trusted: Sequence[str])
         allowed, _ = encoder.kms(design.account)
         role = "deploy role" if arn == design.deploy_role_arn else "key administrator"
         for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-            solver = z3.Solver()
+            solver = new_solver()
             solver.add(
                 *r.constraints, *r.strict, allowed, r.is_principal(arn), r.action == z3.StringVal(action.lower())
             )
@@ -731,7 +731,7 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
 
     def always(formula: Bool) -> bool:
         """Whether ``formula`` holds for the pinned request (False also when that is not known)."""
-        solver = z3.Solver()
+        solver = new_solver()
         solver.add(*r.constraints, *r.strict, *pinned, z3.Not(formula))
         return check(solver).unsat
 

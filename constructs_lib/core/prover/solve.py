@@ -26,7 +26,7 @@ from typing import Any
 
 import z3
 
-from constructs_lib.core.prover.budget import Outcome, check, current
+from constructs_lib.core.prover.budget import Outcome, check, current, new_solver
 from constructs_lib.core.prover.catalog import canonical_action
 from constructs_lib.core.prover.encode import Bool, Encoder, SymbolicRequest
 from constructs_lib.core.prover.keys import Source, Type, spec_of
@@ -55,7 +55,7 @@ class _Guarded:
     literal, so that a later check can assume it or not (``push``/``pop`` without leaving a check)."""
 
     def __init__(self, request: SymbolicRequest) -> None:
-        self.solver = z3.Solver()
+        self.solver = new_solver()
         self.solver.add(*request.constraints)
         self._names = count()
 
