@@ -210,7 +210,7 @@ def _prove_storage(
     record: dict[str, Any],
     run: _Run,
 ) -> None:
-    from constructs_lib.core.prover import ALL_PROPERTIES, Verdict, prove
+    from constructs_lib.core.prover import ALL_PROPERTIES, Budget, Verdict, prove
 
     missing = _missing(design, DESIGN_FACTS)
     if missing:
@@ -223,7 +223,9 @@ def _prove_storage(
         record["error"] = f"CANNOT-PROVE: the storage's policies could not be read: {error}"
         run.violations.append(_violation("P1", record["error"], resource))
         return
-    results = prove(made, evidence, ALL_PROPERTIES)
+    budget = Budget()  # each storage's proofs their own deterministic budget (docs/PROVER.md)
+    results = prove(made, evidence, ALL_PROPERTIES, budget=budget)
+    record["rlimitUnits"] = budget.used
     record["results"] = [_as_json(result) for result in results]
     if not _proved_all(results, ALL_PROPERTIES, record, resource, run):
         return
@@ -298,7 +300,7 @@ def _prove_guarded(
 ) -> None:
     from dataclasses import replace
 
-    from constructs_lib.core.prover import GUARDRAIL_PROPERTIES, Verdict, prove
+    from constructs_lib.core.prover import GUARDRAIL_PROPERTIES, Budget, Verdict, prove
 
     missing = _missing(facts, GUARDRAIL_FACTS)
     service = facts.get("authRoleService")
@@ -339,7 +341,9 @@ def _prove_guarded(
         rcp_accounts=(made.account,),
         management_account=facts["managementAccount"],
     )
-    results = prove(design, guarded_evidence, GUARDRAIL_PROPERTIES)
+    budget = Budget()
+    results = prove(design, guarded_evidence, GUARDRAIL_PROPERTIES, budget=budget)
+    record["rlimitUnits"] = budget.used
     record["results"] = [_as_json(result) for result in results]
     if _proved_all(results, GUARDRAIL_PROPERTIES, record, where, run):
         for result in results:

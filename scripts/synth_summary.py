@@ -58,7 +58,8 @@ def main(out_dir: str) -> int:
         what = storage.get("key") or (
             f"guardrails of {storage['guardrails']}" if "guardrails" in storage else storage.get("construct", "")
         )
-        print(f"access proofs: {storage.get('template')} {what}: {verdicts} ({proofs.get('seconds')} s)")
+        units = f"{storage['rlimitUnits']:,} rlimit units, " if "rlimitUnits" in storage else ""
+        print(f"access proofs: {storage.get('template')} {what}: {verdicts} ({units}{proofs.get('seconds')} s in all)")
     if problems:
         for problem in problems:
             print(f"compliance gate: {problem}", file=sys.stderr)

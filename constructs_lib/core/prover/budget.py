@@ -34,8 +34,8 @@ import z3
 
 #: The defaults, measured with ``make bench`` (docs/PROVER.md, "The budget"): the package's designs
 #: spend well under a tenth of ``DEFAULT_TOTAL`` on all ten properties.
-DEFAULT_PER_CHECK = 30_000_000
-DEFAULT_TOTAL = 400_000_000
+DEFAULT_PER_CHECK = 10_000_000
+DEFAULT_TOTAL = 100_000_000
 DEFAULT_PRETTY = 2_000_000
 
 

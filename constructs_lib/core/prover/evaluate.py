@@ -441,7 +441,7 @@ def _parsed(evidence: Evidence) -> Parsed:
     requests on one piece (a brute-force comparison, a decision table) parse it once. The key is
     the evidence's exact JSON, so a caller that changes a policy in place gets it parsed afresh."""
     try:
-        text = json.dumps(dataclasses.astuple(evidence))
+        text = json.dumps([getattr(evidence, f.name) for f in dataclasses.fields(evidence)])
     except (TypeError, ValueError):  # not JSON-able: parse_evidence will say what is wrong with it
         return parse_evidence(evidence)
     found = _recent.get(text)
