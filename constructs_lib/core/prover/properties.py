@@ -244,15 +244,15 @@ def _p1_failure(design: Design, parsed: Parsed, example: Request, may_use: Seque
         if grant_allows(grant, identity, example.action.lower(), {k.lower(): v for k, v in example.context.items()}):
             how = f" through {grant.label}"
             break
-    if example.action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-        return f"{who} can call {example.action}{how} and so give itself decryption"
-    if who.lower() in {a.lower() for a in design.reader_arns}:
-        return f"reader {who} can call {example.action}{how} (readers may only decrypt)"
     unlisted = (
         " (its identity policies were not supplied: assumed to allow everything)"
         if (who.lower() not in parsed.identity and (":role/" in who or ":user/" in who) and not how)
         else ""
     )
+    if example.action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
+        return f"{who} can call {example.action}{how} and so give itself decryption{unlisted}"
+    if who.lower() in {a.lower() for a in design.reader_arns}:
+        return f"reader {who} can call {example.action}{how} (readers may only decrypt)"
     return f"{who} can call {example.action}{how}{unlisted}"
 
 
