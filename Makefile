@@ -88,4 +88,4 @@ docs: $(PY_STAMP)
 	$(VENV)/bin/python scripts/settings_table.py README.md
 
 clean:
-	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache

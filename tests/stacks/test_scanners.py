@@ -21,15 +21,16 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 
 from app import build as build_app
-from constructs_lib import scanners
+from constructs_lib import SessionRecordingsStorage, StorageSettings, scanners
 from constructs_lib.core import policies
 from constructs_lib.core.prover import Evidence, Verdict, new_access, prove
 from constructs_lib.core.settings import AppSettings
 from stacks.recordings_stack import SessionRecordingsStack
 from tests.access.conftest import AUTH, ROOT, auth_identity, bucket_policy, design
-from tests.conftest import REPO, cdk_json_context
+from tests.conftest import ACCOUNT, REPO, TEST_ENV, cdk_json_context, make_app, template_of
 from tests.stacks.test_compliance import APP_CONFIGS, CONFIGS
 
 CHECKOV = REPO / ".venv" / "checkov" / "bin" / "checkov"
@@ -170,6 +171,21 @@ def test_the_wildcard_principal_is_always_confined_to_named_arns(templates: dict
                 assert "*" not in json.dumps(arn), (name, statement["Sid"])
                 assert isinstance(arn, dict) or arn.startswith("arn:"), (name, statement["Sid"])
     assert seen
+
+
+def test_a_reader_created_later_brings_the_skip_with_its_statements() -> None:
+    """With an existing auth role the key policy has no wildcard and no skip; a reader role created in the
+    same stack (``grant_read_recordings``) adds both."""
+    for created_reader in (False, True):
+        stack = cdk.Stack(make_app(), "Readers", env=TEST_ENV)
+        settings = StorageSettings(auth_role=f"arn:aws:iam::{ACCOUNT}:role/teleport-auth")
+        storage = SessionRecordingsStorage(stack, "Storage", settings=settings)
+        if created_reader:
+            storage.grant_read_recordings(iam.Role(stack, "Auditor", assumed_by=iam.AccountPrincipal(ACCOUNT)))
+        template = template_of(stack)
+        skips = template["Resources"][KEY].get("Metadata", {}).get("checkov", {}).get("skip", [])
+        assert bool(skips) == bool(list(_wildcard_statements(template))) == created_reader
+        assert [skip["id"] for skip in skips] == ([scanners.KMS_WILDCARD_PRINCIPAL] if created_reader else [])
 
 
 def test_the_scan_bites_without_the_suppressions(scan: dict[str, Any]) -> None:
