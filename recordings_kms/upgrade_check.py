@@ -147,6 +147,9 @@ def template_from(text: str, source: str) -> dict[str, Any]:
             document = _parse(document, source)
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{source} is not a CloudFormation template: it has no Resources object")
+    for section in ("Parameters", "Mappings"):
+        if not isinstance(document.get(section, {}), dict):
+            raise TemplateError(f"{source}: its {section} section is not an object")
     for logical_id, resource in document["Resources"].items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             raise TemplateError(f"{source}: resource {logical_id} has no Type")
@@ -224,7 +227,8 @@ def _intrinsic(name: str, argument: Any, template: Mapping[str, Any]) -> Any:
         return Expr("Ref", (argument,))
     if name == "Fn::GetAtt":
         parts = argument.split(".", 1) if isinstance(argument, str) else argument
-        return Expr("GetAtt", tuple(resolve(parts, template)))
+        if isinstance(parts, list) and parts:
+            return Expr("GetAtt", tuple(resolve(parts, template)))
     args = resolve(argument, template)
     if name == "Fn::Join" and isinstance(args, list) and len(args) == 2 and isinstance(args[0], str):
         delimiter, items = args
@@ -245,7 +249,8 @@ def _intrinsic(name: str, argument: Any, template: Mapping[str, Any]) -> Any:
         if isinstance(index, int) and 0 <= index < len(args[1]):
             return args[1][index]
     if name == "Fn::FindInMap" and isinstance(args, list) and len(args) == 3 and all(isinstance(a, str) for a in args):
-        found = template.get("Mappings", {}).get(args[0], {}).get(args[1], {})
+        mapping = template.get("Mappings", {}).get(args[0], {})
+        found = mapping.get(args[1], {}) if isinstance(mapping, dict) else {}
         if isinstance(found, dict) and args[2] in found:
             return resolve(found[args[2]], template)
     if name == "Fn::If" and isinstance(args, list) and len(args) == 3 and args[1] == args[2]:
@@ -286,7 +291,7 @@ def _plain(value: Any) -> Any:
 def _show(values: Sequence[Any]) -> str:
     if not values:
         return "absent"
-    text = json.dumps(_plain(values[0] if len(values) == 1 else list(values)), sort_keys=True)
+    text = json.dumps(_plain(values[0] if len(values) == 1 else list(values)), sort_keys=True, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -391,7 +396,9 @@ class Upgrade:
 
     def _compare(self, before: Sequence[Any], after: Sequence[Any]) -> State:
         if list(before) == list(after):
-            states = {self.state_of(e.args[0]) for v in before for e in _exprs(v) if e.op in ("Ref", "GetAtt")}
+            states = {
+                self.state_of(e.args[0]) for v in before for e in _exprs(v) if e.op in ("Ref", "GetAtt") and e.args
+            }
             return "changed" if "changed" in states else "unknown" if "unknown" in states else "same"
         symbolic = any(True for v in (*before, *after) for _ in _exprs(v))
         return "unknown" if symbolic else "changed"

@@ -184,6 +184,16 @@ def test_nested_create_only_paths_are_followed_through_lists(
     assert findings(lines)[0].startswith(f"POSSIBLE-REPLACE {BUCKET} (AWS::S3::Bucket): {path[12:]}: an intrinsic")
 
 
+def test_malformed_intrinsics_are_unknowns_not_crashes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], deployed: Any
+) -> None:
+    odd = changed(deployed, BUCKET, BucketName={"Fn::GetAtt": 5})
+    odd = changed(odd, ALIAS, AliasName={"Fn::FindInMap": ["Missing", "a", "b"]})
+    code, lines, err = check(tmp_path, capsys, deployed, odd)
+    assert (code, err) == (1, "")
+    assert [line.split()[:2] for line in findings(lines)] == [["POSSIBLE-REPLACE", BUCKET], ["POSSIBLE-REPLACE", ALIAS]]
+
+
 def test_get_template_output_and_yaml_are_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], deployed: Any
 ) -> None:
@@ -229,8 +239,9 @@ def test_get_template_output_and_yaml_are_read(
         ('{"Resources": {"Key": {"Properties": {}}}}', "--deployed {old}: resource Key has no Type"),
         ('{"TemplateBody": "[1, 2"}', "--deployed {old} (TemplateBody) is not JSON: Expecting ',' delimiter (line 1)"),
         ("Resources: [unclosed", "--deployed {old} is neither JSON nor YAML: while parsing a flow sequence"),
+        ('{"Mappings": [], "Resources": {}}', "--deployed {old}: its Mappings section is not an object"),
     ],
-    ids=["missing", "not-json", "no-resources", "no-type", "body-not-json", "bad-yaml"],
+    ids=["missing", "not-json", "no-resources", "no-type", "body-not-json", "bad-yaml", "mappings-not-object"],
 )
 def test_bad_input_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str | None, message: str
