@@ -208,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     from recordings_kms import migrate  # boto3 loads only when the command runs
 
     migrate.register(commands)
+    from recordings_kms import upgrade_check  # pure and small: no boto3, no CDK
+
+    upgrade_check.register(commands)
     return parser
 
 
