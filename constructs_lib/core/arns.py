@@ -158,8 +158,8 @@ def unlike_a_region(value: str) -> str | None:
     if any(p.fullmatch(value) for p in data.patterns) and direction in data.directions and number[0] != "0":
         return None
     return (
-        f"not a region of {data.source}'s endpoint data, nor a newer one's name in a known partition "
-        "(GEOGRAPHY-DIRECTION-NUMBER, like ap-southeast-2)"
+        f"not a region of {data.source}'s endpoint data, nor named like a newer region of one of its partitions "
+        "(GEOGRAPHY-DIRECTION-NUMBER with a known geography and direction, like ap-southeast-2)"
     )
 
 

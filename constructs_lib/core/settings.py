@@ -264,7 +264,7 @@ def region_rule(value: str) -> str | None:
     if why is None:
         return None
     data = arns.region_data()
-    return f"an AWS region name like eu-west-1{hint(value, data.regions if data else ())} ({why})"
+    return f"an AWS region name like eu-west-1{hint(value, data.regions if data else ())}: {why}"
 
 
 def account_rule(value: str) -> str | None:

@@ -272,7 +272,7 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
         # issue 19: inputs that got through
         (
             {"region": "eu-wset-1"},
-            r"'region' must be an AWS region name like eu-west-1 \(did you mean 'eu-west-1'\?\) \(not a region of "
+            r"'region' must be an AWS region name like eu-west-1 \(did you mean 'eu-west-1'\?\): not a region of "
             r"botocore [0-9.]+'s endpoint data",
         ),
         ({"region": ""}, r"'region' must be a value, not an empty one .*got \"\"$"),
