@@ -9,6 +9,9 @@ VENV := .venv
 # Install stamps live inside what they describe: deleting .venv or node_modules re-installs.
 PY_STAMP := $(VENV)/.installed-runtime
 PY_DEV_STAMP := $(VENV)/.installed-dev
+# checkov cannot share .venv's pins (requirements-checkov.txt says why): its own virtualenv inside it.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK_OUT ?= cdk.out
 
@@ -40,6 +43,14 @@ $(PY_DEV_STAMP): $(PY_STAMP) requirements-dev.txt
 	$(VENV)/bin/python scripts/precompile.py $(DEV_MODULES)
 	@touch $@
 
+# Compiled once here: checkov imports ~700 modules per run, and this environment writes no bytecode later.
+$(CHECKOV_STAMP): requirements-checkov.txt | $(VENV)/bin/python
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
+	$(CHECKOV_VENV)/bin/python -m compileall -q -j 2 $$($(CHECKOV_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') >/dev/null
+	@touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@test "$$(node --version | cut -d. -f1)" = "v22" || { echo "node_modules/.bin/node is not Node 22" >&2; exit 1; }
@@ -58,7 +69,7 @@ lint: $(PY_DEV_STAMP)
 	$(VENV)/bin/mypy
 
 ## test: lint and type checks, then the whole test suite
-test: lint $(NODE_STAMP)
+test: lint $(NODE_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/python -m pytest -n 2 -q
 
 ## bench: fresh-clone set-up, synth cost vs a bare app, prover times, migrate vs the AWS CLI, test-suite time
@@ -77,4 +88,4 @@ docs: $(PY_STAMP)
 	$(VENV)/bin/python scripts/settings_table.py README.md
 
 clean:
-	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache
