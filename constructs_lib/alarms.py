@@ -21,7 +21,7 @@ from constructs import Construct
 
 from constructs_lib.core import alarms
 from constructs_lib.core.settings import AlarmSettings, InvalidSettingsError, Problem
-from constructs_lib.environment import check_settings, environment_of, settings_of
+from constructs_lib.environment import check_settings, environment_of, removed_on_failure, settings_of
 
 IAM_EVENTS_NOT_FORWARDED = "teleport-recordings:iamEventsNotForwarded"
 
@@ -45,6 +45,7 @@ class _Produced:
 class TamperAlarms(Construct):
     """Rules for changes to the key, the bucket and the auth role, and for anyone else's decryption."""
 
+    @removed_on_failure
     def __init__(
         self,
         scope: Construct,

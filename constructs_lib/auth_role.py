@@ -10,7 +10,7 @@ from constructs_lib import compliance
 from constructs_lib.core import arns, policies
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AuthSettings, AuthTrust
-from constructs_lib.environment import check_settings, environment_of, settings_of
+from constructs_lib.environment import check_settings, environment_of, removed_on_failure, settings_of
 
 
 def _assumed_by(
@@ -101,6 +101,7 @@ class RecordingsAccessPolicy(Construct):
 class AuthNodeRole(Construct):
     """The role of Teleport's auth service: S3 access to the recordings, trusted by EC2, EKS or a principal."""
 
+    @removed_on_failure
     def __init__(
         self,
         scope: Construct,

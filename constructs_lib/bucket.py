@@ -16,7 +16,7 @@ from constructs_lib import compliance, scanners
 from constructs_lib.core import policies
 from constructs_lib.core.retention import access_log_rules, recording_rules
 from constructs_lib.core.settings import BucketSettings, ObjectLockMode, RetentionSettings
-from constructs_lib.environment import check_settings, environment_of, settings_of
+from constructs_lib.environment import check_settings, environment_of, removed_on_failure, settings_of
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -77,6 +77,7 @@ class RecordingsBucket(Construct):
     Teleport's multipart ``UploadPart`` requests carry no encryption headers.
     """
 
+    @removed_on_failure
     def __init__(
         self,
         scope: Construct,

@@ -7,9 +7,12 @@ how to read a principal object's ARN, and the role CloudFormation deploys with).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aws_cdk as cdk
 import jsii
@@ -174,6 +177,41 @@ def environment_of(scope: IConstruct, *, deploy_role: DeployRole | None = None) 
         is_unresolved=is_unresolved,
         principal_arn=principal_object_arn,
     )
+
+
+_Params = ParamSpec("_Params")
+_Built = TypeVar("_Built", bound=Construct)
+
+
+def removed_on_failure(
+    init: Callable[Concatenate[_Built, _Params], None],
+) -> Callable[Concatenate[_Built, _Params], None]:
+    """A construct's ``__init__`` that, when it raises, takes the half-built construct out of the tree again.
+
+    ``super().__init__`` adds a construct to its scope before its settings are judged: left there after
+    an ``InvalidSettingsError``, it would break the rest of the app (validations and lookups that find a
+    construct without its attributes, names derived from "the first construct of a stack", its id taken).
+    """
+
+    def build(self: _Built, /, *args: _Params.args, **kwargs: _Params.kwargs) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except Exception:
+            _take_out_of_the_tree(self)
+            raise
+
+    functools.update_wrapper(build, init)
+    return build
+
+
+def _take_out_of_the_tree(construct: Construct) -> None:
+    try:
+        node = construct.node
+    except Exception:  # its super().__init__ failed: it never entered the tree
+        return
+    scope = node.scope
+    if scope is not None and scope.node.try_find_child(node.id) is construct:
+        scope.node.try_remove_child(node.id)
 
 
 def settings_of(given: object, expected: type[SettingsType]) -> SettingsType:

@@ -16,6 +16,7 @@ from constructs_lib.environment import (
     check_settings,
     created_in_deployment,
     environment_of,
+    removed_on_failure,
     resolved_deploy_role,
     settings_of,
 )
@@ -71,6 +72,7 @@ class RecordingsKey(Construct):
     KMS's lockout safety check passes on creation and on every later policy update.
     """
 
+    @removed_on_failure
     def __init__(
         self,
         scope: Construct,

@@ -12,7 +12,7 @@ import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from constructs_lib import compliance
 from constructs_lib.alarms import IAM_EVENTS_NOT_FORWARDED, TamperAlarms, iam_events_reach
@@ -20,12 +20,13 @@ from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
 from constructs_lib.core import arns, naming, policies
 from constructs_lib.core.kinds import principal_arn, principal_arns
-from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, Problem, StorageSettings
+from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, NameClashError, Problem, StorageSettings
 from constructs_lib.core.template import DESIGN_METADATA
 from constructs_lib.environment import (
     check_settings,
     environment_of,
     names_discriminator,
+    removed_on_failure,
     resolved_deploy_role,
     settings_of,
 )
@@ -44,10 +45,14 @@ class SessionRecordingsStorage(Construct):
     Default names: the first storage created in a stack is named as every release has named it
     (``teleport-recordings-ACCOUNT-REGION``, ``alias/teleport-session-recordings``); any further
     storage in the same stack derives both from its construct path (``constructs_lib.core.naming``).
-    Two storages of an app that would deploy the same bucket name or alias to the same account and
-    region are refused at synth.
+    Two storages of an app that would deploy the same bucket name, or the same alias to the same
+    account and region, are refused when the second is created (``NameClashError``).
+
+    A construction that raises leaves nothing behind: the app can go on, and a storage created
+    later keeps the names it would have had.
     """
 
+    @removed_on_failure
     def __init__(self, scope: Construct, id: str, *, settings: StorageSettings | None = None) -> None:
         """
         :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers).
@@ -66,6 +71,8 @@ class SessionRecordingsStorage(Construct):
             bucket_name=settings.bucket_name or naming.default_bucket_name(stack.account, stack.region, discriminator),
             key_alias=settings.key_alias or naming.default_key_alias(discriminator),
         )
+        self._names = _DeployedNames.of(self, settings.bucket_name or "", settings.key_alias or "")
+        _refuse_name_clashes(self, settings)
         self.settings = settings
         self.bucket_name: str = settings.bucket_name or ""
         self.bucket_arn = bucket_arn_for(self.bucket_name)
@@ -95,7 +102,6 @@ class SessionRecordingsStorage(Construct):
         self._readers: dict[str, iam.Grant] = {}
         for reader in settings.readers:
             self._grant_reader(reader)
-        self.node.add_validation(_NoNameClash(self))
         # What the access proofs (enable_access_proofs) judge the synthesized policies against.
         self.node.add_metadata(DESIGN_METADATA, cdk.Lazy.any(_RecordedDesign(self)))
         if settings.require_encryption_headers:
@@ -135,20 +141,14 @@ class SessionRecordingsStorage(Construct):
             )
             self.auth_role = self.auth_node_role.role
             return self.auth_node_role.role_arn
+        # A role: the settings refuse an IAM user as the auth principal (README: existingAuthRoleArn).
         arn = principal_arn(existing, self._env) or ""
-        role: iam.IRole | None = None
-        user: iam.IUser | None = None
-        if isinstance(existing, str):
-            parsed = arns.parse_iam_principal(existing)
-            if parsed is not None and parsed.kind == "user":
-                user = iam.User.from_user_arn(self, "ExistingAuthUser", existing)
-            else:
-                role = iam.Role.from_role_arn(self, "ExistingAuthRole", existing)
-        elif hasattr(existing, "role_arn"):
-            role = existing  # type: ignore[assignment]
-        else:
-            user = existing  # type: ignore[assignment]
-        if role is not None and not isinstance(role, iam.Role) and cdk.Token.is_unresolved(role.role_arn):
+        role: iam.IRole = (
+            existing  # type: ignore[assignment]
+            if hasattr(existing, "role_arn")
+            else iam.Role.from_role_arn(self, "ExistingAuthRole", arn)
+        )
+        if not isinstance(role, iam.Role) and cdk.Token.is_unresolved(role.role_arn):
             cdk.Annotations.of(self).add_warning_v2(
                 AUTH_ROLE_ARN_UNRESOLVED,
                 "auth_role was imported from an ARN known only at deploy time: CDK derives its name from the ARN's "
@@ -160,8 +160,7 @@ class SessionRecordingsStorage(Construct):
             "AuthRoleRecordingsAccess",
             bucket_arn=self.bucket_arn,
             recordings_prefix=self.recordings_prefix,
-            roles=[role] if role is not None else None,
-            users=[user] if user is not None else None,
+            roles=[role],
         )
         self.auth_role = role
         return arn
@@ -357,53 +356,88 @@ def _logical_id(construct: Construct) -> str:
 # --- names must not clash across the app ------------------------------------------------------------
 
 
-@jsii.implements(IValidation)
-class _NoNameClash:
-    """Refuse two storages of one app that would deploy the same bucket name, or the same alias to one region.
+def _refuse_name_clashes(storage: SessionRecordingsStorage, settings: StorageSettings) -> None:
+    """Refuse a storage whose bucket name another storage of the app deploys, or its alias in one account and region.
 
-    Bucket names are global across AWS; aliases are per account and region.
+    Judged when the storage is created, against the storages created before it: each clash is told
+    once, as one library error, before anything is built. Bucket names are global across AWS; aliases
+    are per account and region.
     """
-
-    def __init__(self, storage: SessionRecordingsStorage) -> None:
-        self.storage = storage
-
-    def validate(self) -> list[str]:
-        mine = _DeployedNames.of(self.storage)
-        problems = []
-        for other in self.storage.node.root.node.find_all():
-            if not isinstance(other, SessionRecordingsStorage) or other is self.storage:
-                continue
-            theirs = _DeployedNames.of(other)
-            clashes = [
-                f"bucket name {mine.bucket_text}" if mine.bucket == theirs.bucket else "",
-                f"key alias {mine.alias_text} in the same account and region" if mine.alias == theirs.alias else "",
-            ]
-            for clash in filter(None, clashes):
-                problems.append(
-                    f"{clash} is also used by {other.node.path}: set bucket_name/key_alias (bucketName/keyAlias) on "
-                    "one of them, or give their stacks different environments"
+    mine = storage._names
+    problems: list[Problem] = []
+    for other in storage.node.root.node.find_all():
+        theirs = getattr(other, "_names", None)
+        if other is storage or not isinstance(other, SessionRecordingsStorage) or theirs is None:
+            continue
+        if mine.bucket == theirs.bucket:
+            problems.append(
+                Problem(
+                    "bucket_name",
+                    mine.bucket_text,
+                    f"a bucket name no other storage of this app deploys: {other.node.path} deploys it too (bucket "
+                    "names are global across AWS); set {bucket_name} on one of them",
                 )
-        return problems
+            )
+        if mine.alias == theirs.alias:
+            problems.append(
+                Problem(
+                    "key_alias",
+                    mine.alias_text,
+                    f"a key alias no other storage deploys to the same account and region: {other.node.path} does; "
+                    "set {key_alias} on one of them, or give their stacks different environments",
+                )
+            )
+    if problems:
+        raise NameClashError(problems, settings.label(), settings.spelling)
 
 
 @dataclass(frozen=True)
 class _DeployedNames:
-    """Names as CloudFormation would see them, account and region included (maybe as pseudo-parameters)."""
+    """Names as CloudFormation will see them, account and region included (maybe as pseudo-parameters)."""
 
+    #: What two storages compare: the resolved name, and the stack when it holds the stack's own references.
     bucket: str
     alias: str
+    #: The names as messages show them (``teleport-recordings-${AWS::AccountId}-${AWS::Region}``).
     bucket_text: str
     alias_text: str
 
     @classmethod
-    def of(cls, storage: SessionRecordingsStorage) -> _DeployedNames:
-        stack = cdk.Stack.of(storage)
+    def of(cls, scope: Construct, bucket_name: str, alias: str) -> _DeployedNames:
+        stack = cdk.Stack.of(scope)
         where = json.dumps([stack.resolve(stack.account), stack.resolve(stack.region)])
-        bucket = json.dumps(stack.resolve(storage.bucket_name))
-        alias = storage.recordings_key.alias_name
+        bucket = stack.resolve(bucket_name)
+        # A parameter or a resource attribute names something of this stack only: never equal to another stack's.
+        own = stack.node.path if _references_the_stack(bucket) else ""
         return cls(
-            bucket=bucket,
-            alias=where + json.dumps(alias),
-            bucket_text=storage.bucket_name if not cdk.Token.is_unresolved(storage.bucket_name) else bucket,
-            alias_text=alias,
+            bucket=json.dumps([own, bucket]),
+            alias=where + json.dumps(stack.resolve(alias)),
+            bucket_text=_readable(bucket),
+            alias_text=_readable(stack.resolve(alias)),
         )
+
+
+def _references_the_stack(resolved: Any) -> bool:
+    """Whether a resolved value refers to the stack's own parameters or resources (not pseudo-parameters)."""
+    if isinstance(resolved, dict):
+        ref = resolved.get("Ref")
+        if isinstance(ref, str):
+            return not ref.startswith("AWS::")
+        if any(key != "Fn::Join" for key in resolved):
+            return True
+        return any(_references_the_stack(v) for v in resolved.values())
+    if isinstance(resolved, list):
+        return any(_references_the_stack(v) for v in resolved)
+    return False
+
+
+def _readable(resolved: Any) -> str:
+    """A resolved name as CloudFormation's ``Fn::Sub`` would write it, for messages."""
+    if isinstance(resolved, str):
+        return resolved
+    if isinstance(resolved, dict) and isinstance(resolved.get("Ref"), str):
+        return "${" + str(resolved["Ref"]) + "}"
+    join = resolved.get("Fn::Join") if isinstance(resolved, dict) else None
+    if isinstance(join, list) and len(join) == 2 and join[0] == "" and isinstance(join[1], list):
+        return "".join(_readable(part) for part in join[1])
+    return json.dumps(resolved)

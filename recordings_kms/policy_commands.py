@@ -16,7 +16,7 @@ from constructs_lib.core import arns, policies
 from constructs_lib.core.kinds import principal_arn, principal_arns
 from constructs_lib.core.problems import Problem
 from constructs_lib.core.settings import KeyAdminMode
-from recordings_kms.options import EXIT_OK, PROG, problem_line, problems_of, report, settings_from
+from recordings_kms.options import EXIT_OK, PROG, problem_line, problems_of, report, settings_from, warnings_of
 
 _POLICY_SETTINGS = (
     "auth_role",
@@ -45,6 +45,8 @@ def run_policy(args: argparse.Namespace) -> int:
     problems = problems_of(settings)
     if problems:
         return report(problems)
+    for line in warnings_of(settings):  # a region newer than botocore's data, an SSO role without its path...
+        print(f"{PROG}: warning: {' '.join(line.split())}", file=sys.stderr)
     env = settings.environment()
     auth = principal_arn(settings.auth_role, env) or ""
     partition = env.partition or auth.split(":")[1]

@@ -2,12 +2,21 @@
 
 Every pattern is matched in full (``re.fullmatch``) and ASCII-only: ``$`` would accept a trailing
 newline and ``\\w`` would accept any Unicode letter, both of which IAM refuses at deployment.
+
+Region names are checked against the endpoint data botocore ships (``botocore/data/partitions.json``,
+each partition's regions and region pattern), read as a file: the core imports no AWS SDK, and
+nothing here reaches the network.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import importlib.util
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 
@@ -87,6 +96,71 @@ def partition_of_region(region: str) -> str:
 
 def is_region(value: str) -> bool:
     return REGION.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """The regions botocore's endpoint data names, and what a newer region of its partitions looks like."""
+
+    #: ``botocore 1.44.5``: whose data this is, for messages.
+    source: str
+    regions: frozenset[str]
+    #: Each partition's ``regionRegex``: the names the partition can hold.
+    patterns: tuple[re.Pattern[str], ...]
+    #: The direction words of the known regions (``east``, ``southeast``, ``central``...).
+    directions: frozenset[str]
+
+
+@functools.cache
+def region_data() -> RegionData | None:
+    """botocore's endpoint data, or ``None`` when botocore is not installed or its data is unreadable."""
+    spec = importlib.util.find_spec("botocore")  # finds the package without importing it
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        for name in ("partitions.json", "endpoints.json"):
+            path = Path(location) / "data" / name
+            if path.is_file():
+                return _region_data(path)
+    return None
+
+
+def _region_data(path: Path) -> RegionData | None:
+    try:
+        partitions = json.loads(path.read_text(encoding="utf-8"))["partitions"]
+        regions = frozenset(r for p in partitions for r in p["regions"] if is_region(r))
+        patterns = tuple(re.compile(p["regionRegex"], re.ASCII) for p in partitions)
+        version = importlib.metadata.version("botocore")
+    except (OSError, ValueError, KeyError, TypeError, re.error, importlib.metadata.PackageNotFoundError):
+        return None
+    directions = frozenset(r.split("-")[-2] for r in regions)
+    return RegionData(f"botocore {version}", regions, patterns, directions)
+
+
+def is_known_region(value: str) -> bool:
+    """A region botocore's endpoint data names (``False`` too when there is no data)."""
+    data = region_data()
+    return data is not None and value in data.regions
+
+
+def unlike_a_region(value: str) -> str | None:
+    """Why ``value`` cannot be an AWS region, judged by botocore's endpoint data; ``None`` when it can.
+
+    A region of the data passes; so does a name the data does not know yet but that one of its
+    partitions could hold (its ``regionRegex``) with a known direction word and a number without a
+    leading zero: ``ap-southeast-9`` may be newer than the data, ``eu-wset-1`` is a typo. Without
+    the data, only the shape is judged.
+    """
+    data = region_data()
+    if not is_region(value):
+        return "lower case letters, digits and dashes"
+    if data is None or value in data.regions:
+        return None
+    *_, direction, number = value.split("-")
+    if any(p.fullmatch(value) for p in data.patterns) and direction in data.directions and number[0] != "0":
+        return None
+    return (
+        f"not a region of {data.source}'s endpoint data, nor named like a newer region of one of its partitions "
+        "(GEOGRAPHY-DIRECTION-NUMBER with a known geography and direction, like ap-southeast-2)"
+    )
 
 
 def is_account(value: str) -> bool:

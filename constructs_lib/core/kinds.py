@@ -10,14 +10,16 @@ and skips values that are CDK tokens (known only at deployment): the caller's
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from constructs_lib.core import arns
-from constructs_lib.core.problems import Problem, warning
+from constructs_lib.core.problems import Problem, hint, warning
 
 
 class KindError(ValueError):
@@ -95,6 +97,10 @@ class Kind:
         """Problems of a value of the right type; tokens are never judged."""
         return []
 
+    def normalize(self, value: object) -> object:
+        """The value a settings object keeps (lists become tuples, whole floats ints)."""
+        return normalized(value)
+
     def argparse(self) -> dict[str, Any]:
         return {"metavar": "VALUE"}
 
@@ -112,8 +118,7 @@ class Text(Kind):
     def parse(self, raw: object) -> object:
         if not isinstance(raw, str):
             raise KindError(self.python_type)
-        text = raw.strip()
-        return None if self.optional and text == "" else text
+        return raw.strip()
 
     def admits(self, value: object) -> bool:
         return isinstance(value, str) or (self.optional and value is None)
@@ -146,10 +151,19 @@ class Bool(Kind):
         return {"action": "store_true"}
 
 
-class Days(Kind):
-    """A whole number of days in ``low..high``."""
+#: A number as JSON writes it (``365``, ``365.0``, ``3.65e2``); leading zeros are tolerated.
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
-    python_type = "a whole number (int)"
+
+class Days(Kind):
+    """A whole number of days in ``low..high``.
+
+    One rule in every spelling: a number whose value is whole, however it is written. ``cdk.json``
+    cannot tell ``365.0`` from ``365`` (the CDK CLI passes context through JavaScript numbers), so
+    ``-c keyRotationDays=365.0`` and Python's ``365.0`` are accepted too; ``7.5`` never is.
+    """
+
+    python_type = "a whole number (an int, or a float with a whole value)"
 
     def __init__(self, low: int, high: int, *, optional: bool = False) -> None:
         self.low, self.high = low, high
@@ -157,28 +171,45 @@ class Days(Kind):
         self.doc = f"integer {low}..{high}"
 
     def parse(self, raw: object) -> object:
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if self.optional and isinstance(raw, str) and raw.strip() == "":
-            return None
-        if isinstance(raw, str) and re.fullmatch(r"\s*[0-9]+\s*", raw, re.ASCII):
-            return int(raw)
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            if _whole(raw):
+                return int(raw)
+            raise KindError("a whole number")
+        if isinstance(raw, str) and _NUMBER.fullmatch(raw.strip()):
+            number = Decimal(raw.strip())  # the pattern admits numbers only
+            if number != number.to_integral_value():
+                raise KindError("a whole number")
+            if number.adjusted() > 9:  # int() of 1e999999 would take a while
+                raise KindError(f"a whole number of days from {self.low} to {self.high}")
+            return int(number)
         raise KindError("a whole number")
 
     def admits(self, value: object) -> bool:
-        return (isinstance(value, int) and not isinstance(value, bool)) or (self.optional and value is None)
+        whole = isinstance(value, int | float) and not isinstance(value, bool) and _whole(value)
+        return whole or (self.optional and value is None)
 
     def check(self, setting: str, value: object, env: Environment) -> list[Problem]:
-        if env.is_unresolved(value) or not isinstance(value, int) or self.low <= value <= self.high:
+        if env.is_unresolved(value) or not isinstance(value, int | float) or self.low <= value <= self.high:
             return []
         return [Problem(setting, value, f"a whole number of days from {self.low} to {self.high}")]
+
+    def normalize(self, value: object) -> object:
+        return int(value) if isinstance(value, float) and _whole(value) else super().normalize(value)
 
     def argparse(self) -> dict[str, Any]:
         return {"metavar": "DAYS", "type": int}
 
 
+def _whole(number: int | float) -> bool:
+    return isinstance(number, int) or (math.isfinite(number) and number.is_integer())
+
+
 class Choice(Kind):
-    """One of an enumeration's values; Python callers may pass the enum member or its value."""
+    """One of an enumeration's values; Python callers may pass the enum member or its value.
+
+    Values are exact (``irsa``, not ``IRSA``): the same text every spelling, as they are shown in
+    templates and outputs. A near miss is told what was meant.
+    """
 
     def __init__(self, choices: type[StrEnum]) -> None:
         self.choices = choices
@@ -189,13 +220,21 @@ class Choice(Kind):
     def _listed(self) -> str:
         return ", ".join(json.dumps(v) for v in self.values)
 
+    def allowed(self, value: str) -> str:
+        return f"one of {self._listed()}{hint(value, self.values)}"
+
     def parse(self, raw: object) -> object:
         if isinstance(raw, str) and raw.strip() in self.values:
             return self.choices(raw.strip())
-        raise KindError(f"one of {self._listed()}")
+        raise KindError(self.allowed(raw) if isinstance(raw, str) else self.python_type)
 
     def admits(self, value: object) -> bool:
-        return isinstance(value, str) and value in self.values
+        return isinstance(value, str)
+
+    def check(self, setting: str, value: object, env: Environment) -> list[Problem]:
+        if not isinstance(value, str) or value in self.values or env.is_unresolved(value):
+            return []
+        return [Problem(setting, value, self.allowed(value))]
 
     def argparse(self) -> dict[str, Any]:
         # The values are judged by the model (one message for every spelling), not by argparse's choices.
@@ -245,20 +284,21 @@ def _described(kinds: tuple[str, ...]) -> tuple[str, str]:
 class Principal(Kind):
     """One IAM principal: an ARN string, or (from Python) a CDK principal object."""
 
-    def __init__(self, kinds: tuple[str, ...], *, objects: bool = True, optional: bool = True) -> None:
+    def __init__(
+        self, kinds: tuple[str, ...], *, objects: bool = True, optional: bool = True, doc: str | None = None
+    ) -> None:
         self.kinds = kinds
         self.objects = objects
         self.optional = optional
         text, example = _described(kinds)
-        self.doc = f"IAM {text} ARN"
+        self.doc = doc or f"IAM {text} ARN"
         self.allowed = f"an IAM {text} ARN like {example}"
         self.python_type = self.allowed + (" or an iam principal object (iam.IRole, iam.IUser)" if objects else "")
 
     def parse(self, raw: object) -> object:
         if not isinstance(raw, str):
             raise KindError("a string")
-        text = raw.strip()
-        return None if self.optional and text == "" else text
+        return raw.strip()
 
     def admits(self, value: object) -> bool:
         if value is None:
@@ -293,13 +333,13 @@ class PrincipalList(Kind):
         if isinstance(raw, str):
             text = raw.strip()
             if not text.startswith("["):
-                return tuple(item.strip() for item in text.split(",") if item.strip())
+                return _without_empty_items(text.split(","))
             try:
                 raw = json.loads(text)
             except json.JSONDecodeError as error:
                 raise KindError("a JSON array of strings or a comma-separated list") from error
         if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-            return tuple(item.strip() for item in raw if item.strip())
+            return _without_empty_items(raw)
         raise KindError("a JSON array of strings or a comma-separated list")
 
     def admits(self, value: object) -> bool:
@@ -327,6 +367,25 @@ class PrincipalList(Kind):
         return {"metavar": "ARN", "nargs": "+", "action": "extend", "default": []}
 
 
+#: What an empty value or list item is told, in every spelling (README: Settings, empty values).
+EMPTY_VALUE = (
+    "a value, not an empty one (an empty value is often an unset shell variable: leave the setting out for its default)"
+)
+EMPTY_ITEM = "a list without empty items (an empty item is often an unset shell variable)"
+
+
+def is_empty(value: object) -> bool:
+    """A string of nothing but whitespace."""
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _without_empty_items(items: list[str]) -> tuple[str, ...]:
+    """The items stripped; an empty one (``a,,b``, a trailing comma) is refused, never dropped."""
+    if any(is_empty(item) for item in items):
+        raise KindError(EMPTY_ITEM)
+    return tuple(item.strip() for item in items)
+
+
 def principal_arn(value: object, env: Environment) -> str | None:
     """The ARN of a principal setting's value: the string itself, or the object's ARN (maybe a token)."""
     if isinstance(value, str):
@@ -334,6 +393,18 @@ def principal_arn(value: object, env: Environment) -> str | None:
     if value is None:
         return None
     return env.principal_arn(value)
+
+
+def principal_kind(value: object, env: Environment) -> str | None:
+    """``role``, ``user`` or ``root``: from the ARN, or (an ARN known only at deployment) the object's shape."""
+    arn = principal_arn(value, env)
+    if arn is not None and not env.is_unresolved(arn):
+        parsed = arns.parse_iam_principal(arn)
+        return parsed.kind if parsed is not None else None
+    for attribute, kind in (("role_arn", "role"), ("user_arn", "user")):
+        if hasattr(value, attribute):
+            return kind
+    return None
 
 
 def principal_arns(values: object, env: Environment, *, tokens: bool = False) -> list[str]:
@@ -356,7 +427,7 @@ class Bucket(Kind):
     def parse(self, raw: object) -> object:
         if not isinstance(raw, str):
             raise KindError("a string")
-        return raw.strip() or None
+        return raw.strip()
 
     def admits(self, value: object) -> bool:
         return value is None or isinstance(value, str | BucketObject)

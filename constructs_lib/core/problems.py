@@ -3,12 +3,15 @@
 A :class:`Problem` names a setting by its Python name. It is rendered in the spelling of the
 caller: the ``cdk.json`` context name for ``cdk synth -c``, the keyword for Python, the option for
 the ``recordings-kms`` command. Values are shown as JSON-like text (``"records\\n"``, ``null`` is
-never shown: an unset value reads "nothing"), never as Python reprs.
+never shown: an unset value reads "nothing"), never as Python reprs. Every character that is not
+printable ASCII is shown escaped (``"eu-west-1\\u200b"``): every value the settings accept is ASCII,
+so an invisible or look-alike character is always the culprit, and must not look valid in the
+message. A long value is cut (its length said), so that one bad value cannot bury the others.
 """
 
 from __future__ import annotations
 
-import json
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +35,57 @@ class Severity(StrEnum):
 Label = Callable[[str], str]
 
 
+#: Characters of a string value shown in a message; longer values are cut there.
+SHOWN_CHARACTERS = 120
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if " " <= char <= "~":
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _cut(text: str) -> str:
+    return "".join(_escaped(c) for c in text[:SHOWN_CHARACTERS])
+
+
+def escaped(text: str) -> str:
+    """``text`` with every character but printable ASCII escaped, cut after SHOWN_CHARACTERS."""
+    return _cut(text) if len(text) <= SHOWN_CHARACTERS else f"{_cut(text)}... ({len(text)} characters)"
+
+
+def quoted(text: str) -> str:
+    """``text`` in double quotes, escaped and cut as :func:`escaped` does (the length outside the quotes)."""
+    return f'"{_cut(text)}"' if len(text) <= SHOWN_CHARACTERS else f'"{_cut(text)}..." ({len(text)} characters)'
+
+
+def folded(text: str) -> str:
+    """``text`` without case, dashes, underscores, spaces and invisible characters: how a near-miss compares."""
+    return "".join(c for c in text.lower() if c.isprintable() and c not in "-_ ")
+
+
+def did_you_mean(value: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``value`` most likely means (same letters in another case or with other separators,
+    else the closest spelling), or ``None``."""
+    listed = list(candidates)
+    by_fold = {folded(c): c for c in listed}
+    if folded(value) in by_fold:
+        return by_fold[folded(value)]
+    lowered = {c.lower(): c for c in listed}
+    close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None
+
+
+def hint(value: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for :func:`did_you_mean`, or nothing."""
+    meant = did_you_mean(value, candidates)
+    return f" (did you mean '{meant}'?)" if meant is not None and meant != value else ""
+
+
 def show(value: object, spelling: Spelling = Spelling.PYTHON) -> str:
     """A value as the caller would write it; strings keep their escapes visible (``"a\\n"``)."""
     if value is None:
@@ -43,7 +97,7 @@ def show(value: object, spelling: Spelling = Spelling.PYTHON) -> str:
     if isinstance(value, Enum):
         return show(value.value, spelling)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return quoted(value)
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, list | tuple):
@@ -72,7 +126,7 @@ class Problem:
 
     def render(self, label: Label = str, spelling: Spelling = Spelling.PYTHON) -> str:
         allowed = re.sub(r"\{([a-z0-9_]+)\}", lambda m: label(m.group(1)), self.allowed)
-        setting = self.setting if self.verbatim else label(self.setting)
+        setting = escaped(self.setting) if self.verbatim else label(self.setting)
         if self.severity is Severity.WARNING:
             return f"'{setting}' is {show(self.value, spelling)}: {allowed}"
         return f"'{setting}' must be {allowed}, got {show(self.value, spelling)}"
@@ -92,6 +146,10 @@ class InvalidSettingsError(ValueError):
         count = len(self.problems)
         listing = "\n".join(f"  - {line}" for line in self.lines)
         super().__init__(f"{count} invalid setting{'s' if count != 1 else ''}:\n{listing}")
+
+
+class NameClashError(InvalidSettingsError):
+    """Two constructs of one app would deploy the same physical name (each clash is told once)."""
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:

@@ -16,7 +16,6 @@ The constructs, the app (``AppSettings.from_context``) and the ``recordings-kms`
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from typing import Any, ClassVar, TypeVar
 
 from constructs_lib.core import arns
 from constructs_lib.core.kinds import (
+    EMPTY_ITEM,
+    EMPTY_VALUE,
     Bool,
     Bucket,
     BucketObject,
@@ -38,17 +39,21 @@ from constructs_lib.core.kinds import (
     PrincipalList,
     Text,
     TextList,
-    normalized,
+    is_empty,
     principal_arn,
     principal_arns,
+    principal_kind,
 )
 from constructs_lib.core.problems import (
     InvalidSettingsError,
     Label,
+    NameClashError,
     Problem,
     Severity,
     Spelling,
     errors,
+    folded,
+    hint,
     warning,
     warnings,
 )
@@ -62,6 +67,7 @@ __all__ = [
     "InvalidSettingsError",
     "KeyAdminMode",
     "KeySettings",
+    "NameClashError",
     "Problem",
     "Spec",
     "Spelling",
@@ -210,7 +216,8 @@ def storage_class_rule(value: str) -> str | None:
     if value in READABLE_STORAGE_CLASSES:
         return None
     why = _REFUSED_STORAGE_CLASSES.get(value.upper())
-    allowed = "one of " + ", ".join(f'"{c}"' for c in READABLE_STORAGE_CLASSES) + " (classes Teleport reads at once)"
+    listed = ", ".join(f'"{c}"' for c in READABLE_STORAGE_CLASSES)
+    allowed = f"one of {listed}{hint(value, READABLE_STORAGE_CLASSES)} (classes Teleport reads at once)"
     return f"{allowed}; {why}" if why else allowed
 
 
@@ -252,9 +259,12 @@ def role_name_rule(value: str) -> str | None:
 
 
 def region_rule(value: str) -> str | None:
-    if arns.is_region(value):
+    """A region botocore's endpoint data names, or one its partitions could add (see ``arns.unlike_a_region``)."""
+    why = arns.unlike_a_region(value)
+    if why is None:
         return None
-    return "an AWS region name like eu-west-1 (lower case letters, digits and dashes)"
+    data = arns.region_data()
+    return f"an AWS region name like eu-west-1{hint(value, data.regions if data else ())}: {why}"
 
 
 def account_rule(value: str) -> str | None:
@@ -327,8 +337,7 @@ class _Settings:
     def __post_init__(self) -> None:
         for declared in specs(self):
             value = getattr(self, declared.name)
-            if isinstance(value, list):
-                object.__setattr__(self, declared.name, normalized(value))
+            object.__setattr__(self, declared.name, declared.spec.kind.normalize(value))
 
     @property
     def spelling(self) -> Spelling:
@@ -382,13 +391,15 @@ class _Settings:
             if found is None:
                 problems += _unknown_name(name, raw, declared)
                 continue
-            try:
-                values[found.name] = found.spec.kind.parse(raw)
-            except KindError as error:
-                problems.append(Problem(found.name, raw, str(error)))
+            parsed = _parsed(found, raw)
+            if isinstance(parsed, Problem):
+                problems.append(parsed)
+            else:
+                values[found.name] = parsed
         sources = dict.fromkeys(values, "context (cdk.json or -c)")
+        given = {declared[name].name for name in context if name in declared}
         for name, (variable, value) in cls._environment_defaults(environ or {}).items():
-            if name not in values and value:
+            if name not in given and value:  # a value given but refused never falls back to the environment
                 values[name] = value
                 sources[name] = variable
         return cls._made(values, Spelling.CONTEXT, problems, frozenset(values), sources)
@@ -400,13 +411,13 @@ class _Settings:
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         for name, raw in options.items():
-            found = declared[name]
             if raw is None or raw == []:
                 continue
-            try:
-                values[name] = found.spec.kind.parse(list(raw) if isinstance(raw, tuple) else raw)
-            except KindError as error:
-                problems.append(Problem(name, raw, str(error)))
+            parsed = _parsed(declared[name], list(raw) if isinstance(raw, tuple) else raw)
+            if isinstance(parsed, Problem):
+                problems.append(parsed)
+            else:
+                values[name] = parsed
         return cls._made(values, Spelling.CLI, problems, frozenset(values), {})
 
     @classmethod
@@ -433,23 +444,33 @@ class _Settings:
 SettingsType = TypeVar("SettingsType", bound=_Settings)
 
 
+def _parsed(declared: Declared, raw: object) -> object:
+    """A context or option value parsed by its kind, or the :class:`Problem` that stops it.
+
+    One rule for every setting: an empty value is refused (it is never "unset": ``-c account=$ACCOUNT``
+    with ``ACCOUNT`` unset must not quietly give an account-agnostic template); leave a setting out
+    for its default.
+    """
+    if is_empty(raw):
+        return Problem(declared.name, raw, EMPTY_VALUE)
+    try:
+        return declared.spec.kind.parse(raw)
+    except KindError as error:
+        return Problem(declared.name, raw, str(error))
+
+
 def _looks_like_setting(name: str, declared: Mapping[str, Declared]) -> bool:
-    """A plain camelCase word (CDK's own context keys hold ':' or '@'), or a spelling of one of ours."""
-    return re.fullmatch(r"[a-z][A-Za-z0-9]*", name) is not None or _fold(name) in {_fold(c) for c in declared}
-
-
-def _fold(name: str) -> str:
-    return re.sub(r"[-_]", "", name).lower()
+    """A plain camelCase word (CDK's own context keys hold ':' or '@'), or a spelling of one of ours
+    (another case, dashes, underscores, an invisible character)."""
+    return re.fullmatch(r"[a-z][A-Za-z0-9]*", name) is not None or folded(name) in {folded(c) for c in declared}
 
 
 def _unknown_name(name: str, raw: object, declared: Mapping[str, Declared]) -> list[Problem]:
     if not _looks_like_setting(name, declared):
         return []
-    folded = {_fold(c): c for c in declared}
-    close = [folded[_fold(name)]] if _fold(name) in folded else []
-    close = close or difflib.get_close_matches(name, list(declared), n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return [Problem(name, raw, f"a known setting{hint}: " + ", ".join(declared), verbatim=True)]
+    meant = hint(name, declared)
+    allowed = f"a known setting{meant}" if meant else "a known setting: " + ", ".join(declared)
+    return [Problem(name, raw, allowed, verbatim=True)]
 
 
 # --- the settings ---------------------------------------------------------------------------------------
@@ -599,9 +620,12 @@ class AuthSettings(_Settings):
         None,
         Spec(
             "existingAuthRoleArn",
-            Principal(("role", "user")),
-            "Use this existing role (or user) in the stack's account instead of creating one: the key policy names "
-            "it and the S3 managed policy is attached to it. The trust settings must then be unset.",
+            Principal(("role", "user"), doc="IAM role ARN (`recordings-kms`: or user)"),
+            "Use this existing role in the stack's account instead of creating one: the key policy names it and the "
+            "S3 managed policy is attached to it. The trust settings must then be unset. An IAM user is refused "
+            "(long-lived access keys, policies attached to a user, no guardrails): let the user assume the created "
+            "role instead (`authTrust=principal`, `authPrincipalArn` = the user). `recordings-kms --auth` also "
+            "takes a user, to judge or print the policies of an RFD 42 deployment that uses one.",
             cli="--auth",
             default_doc="a new role (see `authTrust`)",
         ),
@@ -643,7 +667,9 @@ class AuthSettings(_Settings):
         Spec(
             "oidcProviderArn",
             Text("IAM OIDC provider ARN", oidc_provider_rule, optional=True),
-            "With `authTrust=irsa` (required): the EKS cluster's IAM OIDC provider.",
+            "With `authTrust=irsa` (required): the EKS cluster's IAM OIDC provider, in the stack's account (IAM "
+            "looks it up in the role's own account; for a cluster of another account, create a provider for its "
+            "issuer in this one).",
             default_doc="none",
         ),
     )
@@ -966,9 +992,30 @@ def _deploy_role_is_known(s: KeySettings, env: Environment) -> Iterator[Problem]
         )
 
 
+@rule(KeySettings, "region")
+def _region_in_the_endpoint_data(s: KeySettings, env: Environment) -> Iterator[Problem]:
+    """A region the endpoint data does not know (newer than it, or a typo the stack itself was given) is said.
+
+    The ``region`` setting refuses typos; a region newer than the data passes it, and the key policy
+    (``kms:ViaService``) and the storage URI are built from it: never silently.
+    """
+    if env.region is None or arns.is_known_region(env.region):
+        return
+    data = arns.region_data()
+    known = f"not a region of {data.source}'s endpoint data" if data else "not checked (botocore's data was not found)"
+    yield warning(
+        "region",
+        env.region,
+        f"{known}: kms:ViaService names s3.{env.region}.amazonaws.com and the storage URI this region; right for a "
+        "region newer than the data (upgrade botocore to see it there), wrong for a typo",
+        code="teleport-recordings:regionNotInEndpointData",
+    )
+
+
 @rule(KeySettings, "key_admins")
 def _break_glass_admin(s: KeySettings, env: Environment) -> Iterator[Problem]:
-    if not s.key_admins:
+    """Only the deploy role manages a key without admins; ``recordings-kms policy`` (no deploy role) says its own."""
+    if not s.key_admins and s.spelling is not Spelling.CLI:
         yield warning(
             "key_admins",
             s.key_admins,
@@ -1000,6 +1047,25 @@ def _auth_role_is_neither_denied_nor_admin(s: StorageSettings, env: Environment)
     )
     yield from _overlap(
         "readers", principal_arns(s.readers, env), "auth_role", [auth], "the auth role already reads recordings"
+    )
+
+
+@rule(StorageSettings, "auth_role")
+def _auth_principal_is_a_role(s: StorageSettings, env: Environment) -> Iterator[Problem]:
+    """What the constructs build for the auth principal (its S3 policy, its tamper alarm, the guardrails) is for a role.
+
+    ``recordings-kms`` (CLI spelling) builds nothing: it judges and prints the policies of deployments
+    made elsewhere, RFD 42's own user form included.
+    """
+    if s.spelling is Spelling.CLI or principal_kind(s.auth_role, env) != "user":
+        return
+    yield Problem(
+        "auth_role",
+        principal_arn(s.auth_role, env),
+        "an IAM role, not a user: Teleport should run as a role (instance profile, IRSA, Pod Identity) rather than "
+        "with a user's long-lived access keys, the compliance packs refuse policies attached to a user "
+        "(IAMUserNoPolicies) and the guardrails protect a role only; to keep the user, leave {auth_role} out and let "
+        'the user assume the created role ({auth_trust} "principal", {auth_principal} = the user\'s ARN)',
     )
 
 
@@ -1052,8 +1118,29 @@ def _trust_settings_match_the_trust(s: AuthSettings, env: Environment) -> Iterat
                 s.oidc_provider_arn,
                 "a concrete ARN: its issuer names the trust policy's condition keys",
             )
+        else:
+            yield from _oidc_provider_in_the_roles_account(s.oidc_provider_arn, env)
     elif s.oidc_provider_arn is not None:
         yield Problem("oidc_provider_arn", s.oidc_provider_arn, 'unset unless {auth_trust} is "irsa"')
+
+
+def _oidc_provider_in_the_roles_account(provider_arn: str, env: Environment) -> Iterator[Problem]:
+    """IAM resolves a web-identity trust's provider in the role's own account (the stack's, for the created role).
+
+    For a cluster of another account, that account's issuer gets an IAM OIDC provider in the role's
+    account (EKS User Guide, "Authenticate to another account with IRSA":
+    https://docs.aws.amazon.com/eks/latest/userguide/cross-account-access.html).
+    """
+    parsed = arns.parse_oidc_provider(provider_arn)
+    if parsed is None or env.account is None or parsed[0].account == env.account:
+        return
+    yield Problem(
+        "oidc_provider_arn",
+        provider_arn,
+        f"an IAM OIDC provider of the stack's account {env.account}, where the auth role is created (IAM looks a "
+        f"web-identity trust's provider up in the role's own account, so a provider of account {parsed[0].account} "
+        f"never matches): for a cluster of another account, create an OIDC provider for its issuer in {env.account}",
+    )
 
 
 def _trusted_principal_warnings(s: AuthSettings, env: Environment) -> Iterator[Problem]:
@@ -1227,14 +1314,6 @@ def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) 
             "set with {guardrail_target_ids} when the auth role is created (or use {auth_role}): the guardrails "
             "stack names it in the management account",
         )
-    existing = principal_arn(s.auth_role, env)
-    if existing is not None and not env.is_unresolved(existing) and ":user/" in existing:
-        yield Problem(
-            "auth_role",
-            existing,
-            "a role when {guardrail_target_ids} is set (the guardrails protect a role's trust and policies; a user's "
-            "access keys are outside them)",
-        )
     if s.management_account is not None and s.management_account == s.account:
         yield Problem(
             "management_account",
@@ -1264,6 +1343,11 @@ def check(settings: _Settings, env: Environment | None = None) -> list[Problem]:
         value = getattr(settings, declared.name)
         if declared.name in malformed:
             continue
+        empty = _empty_problem(declared.name, value)
+        if empty is not None:
+            problems.append(empty)
+            malformed.add(declared.name)
+            continue
         if not (declared.spec.kind.admits(value) or env.is_unresolved(value)):
             problems.append(Problem(declared.name, value, declared.spec.kind.python_type))
             malformed.add(declared.name)
@@ -1275,6 +1359,15 @@ def check(settings: _Settings, env: Environment | None = None) -> list[Problem]:
         if isinstance(settings, registered.group) and not malformed.intersection(registered.reads):
             problems += registered.check(settings, env)
     return problems
+
+
+def _empty_problem(name: str, value: object) -> Problem | None:
+    """The empty-value rule for Python values (context and options are judged as they are parsed)."""
+    if is_empty(value):
+        return Problem(name, value, EMPTY_VALUE)
+    if isinstance(value, list | tuple) and any(is_empty(item) for item in value):
+        return Problem(name, value, EMPTY_ITEM)
+    return None
 
 
 def validate(settings: _Settings, env: Environment | None = None, *, remember: bool = False) -> list[Problem]:

@@ -284,7 +284,8 @@ def test_bad_region(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
     argv += ["--auth", f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"]
     assert_error_json(
         *run(argv, capsys),
-        "'--region' must be an AWS region name like eu-west-1 (lower case letters, digits and dashes), got \"eu west 1\"",
+        "'--region' must be an AWS region name like eu-west-1 (did you mean 'eu-west-1'?): lower case letters, digits "
+        'and dashes, got "eu west 1"',
     )
     monkeypatch.setenv("AWS_REGION", "not a region")
     argv = ["teleport-config", "--stack-name", "some-stack"]

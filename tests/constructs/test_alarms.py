@@ -34,7 +34,6 @@ from tests.core.test_alarms import kms_event, session
 from tests.event_patterns import matches
 
 READER = f"arn:aws:iam::{ACCOUNT}:role/SessionAuditors"
-EXISTING_USER = f"arn:aws:iam::{ACCOUNT}:user/teleport-auth"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:security-alarms"
 
 
@@ -164,15 +163,6 @@ def test_alarms_off_creates_no_rule_and_no_topic(synth: Any) -> None:
     template = synth(AppSettings(alarms=False))
     for kind in ("AWS::Events::Rule", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy"):
         assert not resources_of_type(template, kind), kind
-
-
-def test_an_existing_auth_user_gets_no_role_rule_and_is_allowed_to_decrypt(synth: Any) -> None:
-    template = synth(AppSettings(auth_role=EXISTING_USER))
-    found = rules(template)
-    assert "AuthRoleChanges" not in found
-    pattern = found["DecryptByOthers"]["EventPattern"]
-    identity = {"type": "IAMUser", "arn": EXISTING_USER, "accountId": ACCOUNT}
-    assert not matches(pattern, kms_event("Decrypt", identity, key_arn(template)))
 
 
 # --- IAM events: global, delivered in us-east-1 only ------------------------------------------------

@@ -16,11 +16,21 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match
 
-from constructs_lib import SessionRecordingsStorage, StorageSettings
+from constructs_lib import (
+    AuthNodeRole,
+    AuthSettings,
+    BucketSettings,
+    KeySettings,
+    RecordingsBucket,
+    RecordingsKey,
+    SessionRecordingsStorage,
+    StorageSettings,
+)
 from constructs_lib.core import naming, policies
-from constructs_lib.core.settings import InvalidSettingsError
+from constructs_lib.core.settings import AppSettings, InvalidSettingsError, NameClashError
 from tests.conftest import (
     ACCOUNT,
     REGION,
@@ -34,6 +44,7 @@ from tests.conftest import (
 
 REPO = Path(__file__).resolve().parents[2]
 OTHER_ACCOUNT = "444455556666"
+AUTH = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
 
 
 def key_policy(template: dict[str, Any]) -> dict[str, Any]:
@@ -178,26 +189,61 @@ def test_first_storage_logical_ids_are_unchanged_by_a_second_one() -> None:
     assert first_ids <= set(template_of(paired)["Resources"])
 
 
-def synth_errors(app: cdk.App) -> str:
-    with pytest.raises(RuntimeError) as caught:
-        app.synth()
-    return str(caught.value)
+def clash(make: Any) -> NameClashError:
+    """The one error raised when ``make`` creates a storage whose names another storage of the app deploys."""
+    with pytest.raises(NameClashError) as caught:
+        make()
+    return caught.value
 
 
 def test_two_stacks_in_one_account_and_region_with_the_same_names_are_refused() -> None:
+    """Refused when the second storage is created: one library error, each clash once (not a jsii traceback at
+    synth that told every clash twice, once from each side)."""
     app = make_app()
-    for name in ("Prod", "Copy"):
-        SessionRecordingsStorage(cdk.Stack(app, name, env=TEST_ENV), "Storage")
-    message = synth_errors(app)
-    assert f"bucket name teleport-recordings-{ACCOUNT}-{REGION} is also used by Copy/Storage" in message
-    assert "key alias alias/teleport-session-recordings in the same account and region is also used by" in message
+    SessionRecordingsStorage(cdk.Stack(app, "Prod", env=TEST_ENV), "Storage")
+    error = clash(lambda: SessionRecordingsStorage(cdk.Stack(app, "Copy", env=TEST_ENV), "Storage"))
+    assert isinstance(error, InvalidSettingsError)
+    assert str(error).startswith("2 invalid settings:")
+    bucket, alias = error.lines
+    assert bucket.startswith("'bucket_name' must be a bucket name no other storage of this app deploys: Prod/Storage")
+    assert bucket.endswith(f'got "teleport-recordings-{ACCOUNT}-{REGION}"')
+    assert alias.startswith("'key_alias' must be a key alias no other storage deploys to the same account and region")
+    assert alias.endswith('got "alias/teleport-session-recordings"')
+    assert str(error).count("Prod/Storage") == 2
+    assert [c.node.path for c in app.node.children] == ["Prod", "Copy"]
+    assert app.node.find_child("Copy").node.try_find_child("Storage") is None, "the refused storage is not left"
+
+
+def test_a_clash_from_context_is_told_in_context_names() -> None:
+    app = make_app()
+    settings = AppSettings.from_context({"bucketName": "acme-recordings"})
+    SessionRecordingsStorage(cdk.Stack(app, "One", env=TEST_ENV), "Storage", settings=settings.storage())
+    other = cdk.Environment(account=OTHER_ACCOUNT, region=REGION)
+    error = clash(
+        lambda: SessionRecordingsStorage(cdk.Stack(app, "Two", env=other), "Storage", settings=settings.storage())
+    )
+    assert error.lines == (
+        "'bucketName' must be a bucket name no other storage of this app deploys: One/Storage deploys it too (bucket "
+        'names are global across AWS); set bucketName on one of them, got "acme-recordings"',
+    )
 
 
 def test_env_agnostic_stacks_with_the_same_names_are_refused_too() -> None:
     app = make_app()
-    for name in ("Prod", "Copy"):
-        SessionRecordingsStorage(cdk.Stack(app, name), "Storage")
-    assert "is also used by" in synth_errors(app)
+    SessionRecordingsStorage(cdk.Stack(app, "Prod"), "Storage")
+    error = clash(lambda: SessionRecordingsStorage(cdk.Stack(app, "Copy"), "Storage"))
+    assert 'got "teleport-recordings-${AWS::AccountId}-${AWS::Region}"' in error.lines[0]
+
+
+def test_parameters_of_two_stacks_are_different_names() -> None:
+    """A bucket name from each stack's own parameter names two buckets, whatever the parameters are called."""
+    app = make_app()
+    for name in ("One", "Two"):
+        stack = cdk.Stack(app, name, env=TEST_ENV)
+        bucket = cdk.CfnParameter(stack, "BucketName").value_as_string
+        settings = StorageSettings(bucket_name=bucket, key_alias=f"alias/{name.lower()}")
+        SessionRecordingsStorage(stack, "Storage", settings=settings)
+    app.synth()
 
 
 def test_stacks_in_different_regions_keep_their_default_names() -> None:
@@ -212,12 +258,106 @@ def test_stacks_in_different_regions_keep_their_default_names() -> None:
 def test_one_bucket_name_in_two_accounts_is_refused() -> None:
     """Bucket names are global: the same explicit name in two accounts cannot both deploy."""
     app = make_app()
-    for account in (ACCOUNT, OTHER_ACCOUNT):
-        stack = cdk.Stack(app, f"In{account}", env=cdk.Environment(account=account, region=REGION))
-        SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(bucket_name="acme-recordings"))
-    message = synth_errors(app)
-    assert "bucket name acme-recordings is also used by" in message
-    assert "key alias" not in message, "aliases are per account"
+    stacks = [cdk.Stack(app, f"In{a}", env=cdk.Environment(account=a, region=REGION)) for a in (ACCOUNT, OTHER_ACCOUNT)]
+    settings = StorageSettings(bucket_name="acme-recordings")
+    SessionRecordingsStorage(stacks[0], "Storage", settings=settings)
+    error = clash(lambda: SessionRecordingsStorage(stacks[1], "Storage", settings=settings))
+    assert len(error.problems) == 1, "aliases are per account"
+    assert "deploys it too" in error.lines[0]
+
+
+# --- a failed construction leaves nothing behind ----------------------------------------------------
+
+
+def test_a_storage_that_raised_leaves_nothing_that_breaks_a_later_one() -> None:
+    """Before: the half-built storage stayed in the tree, so the next storage of the stack got a derived name
+    (it was no longer "the first") and synthesis failed with "object has no attribute 'bucket_name'"."""
+    app = make_app()
+    stack = cdk.Stack(app, "Careless", env=TEST_ENV)
+    with pytest.raises(InvalidSettingsError):
+        SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(key_rotation_days=1))
+    assert stack.node.try_find_child("Storage") is None
+    storage = SessionRecordingsStorage(stack, "Recordings")
+    assert storage.bucket_name == f"teleport-recordings-{ACCOUNT}-{REGION}", "still the stack's first storage"
+    assert storage.recordings_key.alias_name == naming.KEY_ALIAS
+    app.synth()
+
+
+def test_the_id_of_a_storage_that_raised_can_be_used_again() -> None:
+    stack = cdk.Stack(make_app(), "Retry", env=TEST_ENV)
+    with pytest.raises(InvalidSettingsError):
+        SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(recordings_prefix="/records"))
+    SessionRecordingsStorage(stack, "Storage")
+
+
+def test_a_failure_after_the_children_were_built_removes_them_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error late in the construction (after the key and bucket exist): none of it stays."""
+
+    def fail(self: SessionRecordingsStorage, settings: StorageSettings) -> None:
+        raise RuntimeError("late failure")
+
+    monkeypatch.setattr(SessionRecordingsStorage, "_alarms", fail)
+    stack = cdk.Stack(make_app(), "Late", env=TEST_ENV)
+    with pytest.raises(RuntimeError, match="late failure"):
+        SessionRecordingsStorage(stack, "Storage")
+    assert stack.node.try_find_child("Storage") is None
+    assert [c.node.path for c in stack.node.find_all()] == ["Late"]
+
+
+def test_a_duplicate_id_does_not_remove_the_construct_already_there() -> None:
+    stack = cdk.Stack(make_app(), "Twice", env=TEST_ENV)
+    first = SessionRecordingsStorage(stack, "Storage")
+    with pytest.raises(RuntimeError, match="There is already a Construct with name 'Storage'"):
+        SessionRecordingsStorage(stack, "Storage")
+    assert stack.node.find_child("Storage") is first
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: RecordingsKey(s, "Key", auth_principal_arn=AUTH, settings=KeySettings(key_rotation_days=1)),
+        lambda s: RecordingsBucket(
+            s,
+            "Bucket",
+            bucket_name="acme-recordings",
+            encryption_key=kms.Key(s, "K"),
+            settings=BucketSettings(recordings_prefix="/x"),
+        ),
+        lambda s: AuthNodeRole(
+            s, "Role", bucket_arn="arn:aws:s3:::b", recordings_prefix="r", settings=AuthSettings(auth_trust="irsa")
+        ),
+    ],
+    ids=["key", "bucket", "auth-role"],
+)
+def test_the_parts_that_raised_leave_nothing_either(make: Any) -> None:
+    stack = cdk.Stack(make_app(), "Parts", env=TEST_ENV)
+    before = {c.node.id for c in stack.node.children}
+    with pytest.raises(InvalidSettingsError):
+        make(stack)
+    assert {c.node.id for c in stack.node.children} - before <= {"K"}
+
+
+# --- the auth principal is a role -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        lambda s: f"arn:aws:iam::{ACCOUNT}:user/teleport",
+        lambda s: iam.User.from_user_arn(s, "Imported", f"arn:aws:iam::{ACCOUNT}:user/teleport"),
+        lambda s: iam.User(s, "Created"),
+    ],
+    ids=["arn", "imported-user", "created-user"],
+)
+def test_an_iam_user_as_the_auth_principal_is_refused_up_front(user: Any) -> None:
+    """Before: documented as allowed, then synthesis failed with three cdk-nag IAMUserNoPolicies errors on the
+    managed policy attached to the user, naming no setting."""
+    stack = cdk.Stack(make_app(), "User", env=TEST_ENV)
+    with pytest.raises(InvalidSettingsError) as caught:
+        SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(auth_role=user(stack)))
+    (line,) = caught.value.lines
+    assert line.startswith("'auth_role' must be an IAM role, not a user: Teleport should run as a role")
+    assert 'let the user assume the created role (auth_trust "principal", auth_principal = the user\'s ARN)' in line
 
 
 # --- 5. decrypt-only readers -------------------------------------------------------------------------

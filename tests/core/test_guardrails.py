@@ -137,7 +137,7 @@ def test_guardrail_settings_without_targets_are_refused() -> None:
         ({"managementAccount": ACCOUNT}, "'managementAccount' must be another account than account"),
         (
             {"authRoleName": None, "existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:user/teleport"},
-            "'existingAuthRoleArn' must be a role when guardrailTargetIds is set",
+            "'existingAuthRoleArn' must be an IAM role, not a user",
         ),
         ({"guardrailTargetIds": "ou-nope"}, "'guardrailTargetIds' must be an organization root id (r-...)"),
         ({"organizationId": "org-1"}, "'organizationId' must be an AWS Organizations id like o-a1b2c3d4e5"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Annotations, Match
 
 from constructs_lib.core.settings import (
     AppSettings,
@@ -18,7 +20,16 @@ from constructs_lib.core.settings import (
     validate,
 )
 from constructs_lib.storage import SessionRecordingsStorage
-from tests.conftest import ACCOUNT, ADMIN_ROLE, DENIED_ROLE, FULL_CONTEXT, make_app
+from tests.conftest import (
+    ACCOUNT,
+    ADMIN_ROLE,
+    DENIED_ROLE,
+    FULL_CONTEXT,
+    make_app,
+    recordings_key,
+    synth_stack,
+    template_of,
+)
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
 OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
@@ -258,10 +269,58 @@ def test_cdk_own_context_keys_are_not_settings() -> None:
             {"account": ACCOUNT, "existingAuthRoleArn": "arn:aws:iam::444455556666:role/teleport-auth"},
             rf"'existingAuthRoleArn' must be a role in the stack's account {ACCOUNT}",
         ),
+        # issue 19: inputs that got through
+        (
+            {"region": "eu-wset-1"},
+            r"'region' must be an AWS region name like eu-west-1 \(did you mean 'eu-west-1'\?\): not a region of "
+            r"botocore [0-9.]+'s endpoint data",
+        ),
+        ({"region": ""}, r"'region' must be a value, not an empty one .*got \"\"$"),
+        ({"account": ""}, r"'account' must be a value, not an empty one"),
+        ({"retentionDays": ""}, r"'retentionDays' must be a value, not an empty one"),
+        ({"bucketName": " "}, r"'bucketName' must be a value, not an empty one"),
+        ({"keyAdminArns": f"{ADMIN_ROLE},"}, r"'keyAdminArns' must be a list without empty items"),
+        ({"keyRotationDays": "365.5"}, r"'keyRotationDays' must be a whole number, got \"365.5\""),
+        (
+            {"account": ACCOUNT, "authTrust": "irsa", "oidcProviderArn": OIDC.replace(ACCOUNT, "444455556666")},
+            rf"'oidcProviderArn' must be an IAM OIDC provider of the stack's account {ACCOUNT}",
+        ),
+        (
+            {"existingAuthRoleArn": f"arn:aws:iam::{ACCOUNT}:user/teleport"},
+            r"'existingAuthRoleArn' must be an IAM role, not a user: .*leave existingAuthRoleArn out and let the user "
+            r"assume the created role \(authTrust \"principal\", authPrincipalArn = the user's ARN\)",
+        ),
+        ({"authTrust": "IRSA"}, r"'authTrust' must be one of .* \(did you mean 'irsa'\?\), got \"IRSA\""),
+        ({"keyAdminMode": "Separated"}, r"\(did you mean 'separated'\?\), got \"Separated\""),
+        (
+            {"transitionStorageClass": "glacier_ir", "transitionDays": "30"},
+            r"'transitionStorageClass' must be one of .*\(did you mean 'GLACIER_IR'\?\)",
+        ),
+        ({"bucketName": "acme\u200brecordings"}, r'got "acme\\u200brecordings"$'),
     ],
 )
 def test_invalid_setting_is_named_with_value_and_what_is_allowed(context: dict[str, Any], expected: str) -> None:
     assert re.search(expected, problems_for(context)), problems_for(context)
+
+
+def test_a_region_newer_than_the_data_is_built_with_a_warning_in_the_synth_output() -> None:
+    """`cdk synth` prints the storage's warnings on stderr: a region newer than botocore's data is never silent."""
+    settings = AppSettings.from_context({"account": ACCOUNT, "region": "ap-southeast-9", "keyAdminArns": ADMIN_ROLE})
+    validate(settings, settings.environment())
+    stack = synth_stack(settings, env=cdk.Environment(account=ACCOUNT, region="ap-southeast-9"))
+    found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("endpoint data"))
+    assert [w.id for w in found] == ["/Recordings/Storage"]
+    assert "kms:ViaService names s3.ap-southeast-9.amazonaws.com" in str(found[0].entry.data)
+    key_policy = recordings_key(template_of(stack))["Properties"]["KeyPolicy"]
+    assert "s3.ap-southeast-9.amazonaws.com" in json.dumps(key_policy)
+
+
+def test_a_stack_given_a_region_typo_directly_warns_too() -> None:
+    """A library user's `cdk.Environment(region=...)` is no setting, but the key policy is built from it."""
+    stack = cdk.Stack(make_app(), "Typo", env=cdk.Environment(account=ACCOUNT, region="eu-wset-1"))
+    SessionRecordingsStorage(stack, "Storage", settings=StorageSettings(key_admins=[ADMIN_ROLE]))
+    found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("endpoint data"))
+    assert len(found) == 1
 
 
 def test_the_stack_reports_problems_in_context_names(synth: Any) -> None:
@@ -294,8 +353,9 @@ def test_construct_reports_problems_with_python_names() -> None:
     assert "'key_rotation_days' must be a whole number of days from 90 to 2560, got 10" in message
     assert "'recordings_prefix' must be a key prefix without a leading slash" in message
     assert "'key_alias' must be an alias outside the reserved 'alias/aws/' namespace" in message
-    storage = stack.node.find_child("Storage")
-    assert storage.node.children == [], "nothing is built when settings are invalid"
+    assert stack.node.try_find_child("Storage") is None, (
+        "nothing is built, or left in the tree, when settings are invalid"
+    )
 
 
 def test_tokens_are_not_judged_at_synth_time() -> None:
