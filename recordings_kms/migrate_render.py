@@ -105,7 +105,7 @@ class Report:
     stopped: str | None = None
     uploads: list[UploadNote] = field(default_factory=list)
     seconds: float = 0.0
-    #: Versions S3 refused to copy again: a verified copy was already there (another run wrote it meanwhile).
+    #: Versions S3 refused to copy again because a verified copy was already there (``Outcome.found_copied``).
     found_copied: list[SourceVersion] = field(default_factory=list)
 
     @property
@@ -194,8 +194,9 @@ def text(report: Report) -> str:
         if report.found_copied:
             found = len(report.found_copied)
             lines.append(
-                f"{_plural(found, 'version')} {'was' if found == 1 else 'were'} copied meanwhile by another run (or an "
-                "interrupted one's copies landed late): S3 refused to copy them again, and each copy there is verified"
+                f"{_plural(found, 'version')} {'was' if found == 1 else 'were'} found copied when S3 refused to copy "
+                f"{'it' if found == 1 else 'them'} again (another run, a killed run's copy landing late, or an earlier "
+                "attempt of this one had written it): each copy there is verified"
             )
     if report.stopped:
         lines.append(f"{report.stopped}: {_plural(report.remaining, 'version')} not yet copied; run again to continue")

@@ -575,6 +575,21 @@ def test_a_repeated_run_says_there_is_nothing_to_copy() -> None:
     )
 
 
+def test_versions_found_copied_are_told_apart_from_this_runs_copies() -> None:
+    from recordings_kms.migrate_plan import Plan
+
+    plan_ = legacy_plan(0, 1)
+    report = Report(
+        "legacy", "teleport/", "recordings", "records/", KEY, "eu-west-1", None, Plan((plan_,), 0, 5 * GiB), False
+    )
+    report.found_copied = [plan_.versions[0]]
+    assert report.ok
+    assert text(report).splitlines()[-1] == (
+        "1 version was found copied when S3 refused to copy it again (another run, a killed run's copy landing late, "
+        "or an earlier attempt of this one had written it): each copy there is verified"
+    )
+
+
 @pytest.mark.parametrize(
     ("size", "shown"),
     [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (5 * MiB, "5.0 MiB"), (7 * 1024 * GiB, "7.0 TiB")],
