@@ -176,8 +176,7 @@ def _overlap(where: Locations) -> str | None:
 
 
 def _abort_uploads(s3: S3Client, bucket: str, uploads: Sequence[tuple[str, str]]) -> list[UploadNote]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    from recordings_kms import aws
     from recordings_kms.migrate_render import UploadNote
     from recordings_kms.migrate_s3 import describe_failure
 
@@ -185,7 +184,7 @@ def _abort_uploads(s3: S3Client, bucket: str, uploads: Sequence[tuple[str, str]]
     for key, upload_id in uploads:
         try:
             s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except (ClientError, BotoCoreError) as error:
+        except aws.CALL_ERRORS as error:
             problem = (
                 f"{describe_failure(error, f's3://{bucket}/{key}')}; Teleport's upload completer may finish it into a "
                 "partial version: abort it by hand"
@@ -203,8 +202,6 @@ def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> in
     if problem:
         return _error(problem, as_json=as_json)
 
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from recordings_kms import aws
     from recordings_kms.migrate_copy import CopySettings
 
@@ -213,7 +210,7 @@ def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> in
         report = _migrate(clients, args, settings or CopySettings())
     except aws.AwsError as error:
         return _error(str(error), as_json=as_json)
-    except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
+    except aws.CALL_ERRORS as error:  # a backstop: every expected error is an AwsError
         return _error(f"AWS call failed: {error}", as_json=as_json)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted before copying anything", file=sys.stderr)

@@ -405,5 +405,6 @@ class Copier:
         if isinstance(error, aws.CALL_ERRORS):
             error = self._failure(error, version, destination_key, current_etag)
         if isinstance(error, CopyError):
-            return type(error)(error.reason + note, unreachable=error.unreachable)
+            # Reported as it is, a refusal included (not looked at again): the upload left open must be seen.
+            return CopyError(error.reason + note, unreachable=error.unreachable)
         return CopyError(f"{type(error).__name__}: {error}{note}")

@@ -256,6 +256,35 @@ def test_a_refused_completion_aborts_the_upload_and_is_a_conflict() -> None:
         stub.assert_no_pending_responses()
 
 
+def test_a_refused_completion_whose_upload_cannot_be_aborted_is_reported_with_it() -> None:
+    """Not looked at again: the open upload would be lost from view, and Teleport's completer could finish it."""
+    data = b"\x05" * (6 * MiB + 1)
+    s3, copier = stubbed_copier(SMALL_PARTS)
+    with Stubber(s3) as stub:
+        expect_read(stub, data)
+        expect_parts(stub, data)
+        stub.add_client_error(
+            "complete_multipart_upload",
+            "PreconditionFailed",
+            "refused",
+            412,
+            expected_params=complete_params({"IfNoneMatch": "*"}),
+        )
+        stub.add_client_error(
+            "abort_multipart_upload",
+            "AccessDenied",
+            "Access Denied",
+            403,
+            expected_params={"Bucket": "recordings", "Key": "records/a.tar", "UploadId": "upload-1"},
+        )
+        with pytest.raises(CopyError) as raised:
+            copier.copy(source_version(data), "records/a.tar", None)
+        stub.assert_no_pending_responses()
+    assert not isinstance(raised.value, CopyConflictError)
+    assert "CompleteMultipartUpload: PreconditionFailed" in raised.value.reason
+    assert "the open upload upload-1 could not be aborted" in raised.value.reason
+
+
 # --- against moto, with S3's evaluation of CopyObject's conditions in front of it --------------------
 
 
