@@ -232,10 +232,14 @@ def test_complete_multipart_upload_is_conditional_on_the_planned_state(
     assert (copied.multipart, copied.etag) == (True, '"multipart-etag"')
 
 
-def test_a_refused_completion_aborts_the_upload_and_is_a_conflict() -> None:
-    """Teleport's upload completer would otherwise finish the upload later: a second version after all."""
+@pytest.mark.parametrize("aborted", [True, False], ids=["upload aborted", "abort refused"])
+def test_a_refused_completion_aborts_the_upload(aborted: bool) -> None:
+    """Aborted, the refusal is a conflict (the key is looked at again). An upload that cannot be aborted is
+    reported with the refusal instead: looked at again, it would drop out of view, and Teleport's upload
+    completer could finish it later into a second version after all."""
     data = b"\x02" * (6 * MiB + 1)
     s3, copier = stubbed_copier(SMALL_PARTS)
+    abort = {"Bucket": "recordings", "Key": "records/a.tar", "UploadId": "upload-1"}
     with Stubber(s3) as stub:
         expect_read(stub, data)
         expect_parts(stub, data)
@@ -246,43 +250,16 @@ def test_a_refused_completion_aborts_the_upload_and_is_a_conflict() -> None:
             412,
             expected_params=complete_params({"IfNoneMatch": "*"}),
         )
-        stub.add_response(
-            "abort_multipart_upload",
-            {},
-            {"Bucket": "recordings", "Key": "records/a.tar", "UploadId": "upload-1"},
-        )
-        with pytest.raises(CopyConflictError, match=r"CompleteMultipartUpload: PreconditionFailed"):
-            copier.copy(source_version(data), "records/a.tar", None)
-        stub.assert_no_pending_responses()
-
-
-def test_a_refused_completion_whose_upload_cannot_be_aborted_is_reported_with_it() -> None:
-    """Not looked at again: the open upload would be lost from view, and Teleport's completer could finish it."""
-    data = b"\x05" * (6 * MiB + 1)
-    s3, copier = stubbed_copier(SMALL_PARTS)
-    with Stubber(s3) as stub:
-        expect_read(stub, data)
-        expect_parts(stub, data)
-        stub.add_client_error(
-            "complete_multipart_upload",
-            "PreconditionFailed",
-            "refused",
-            412,
-            expected_params=complete_params({"IfNoneMatch": "*"}),
-        )
-        stub.add_client_error(
-            "abort_multipart_upload",
-            "AccessDenied",
-            "Access Denied",
-            403,
-            expected_params={"Bucket": "recordings", "Key": "records/a.tar", "UploadId": "upload-1"},
-        )
+        if aborted:
+            stub.add_response("abort_multipart_upload", {}, abort)
+        else:
+            stub.add_client_error("abort_multipart_upload", "AccessDenied", "Access Denied", 403, expected_params=abort)
         with pytest.raises(CopyError) as raised:
             copier.copy(source_version(data), "records/a.tar", None)
         stub.assert_no_pending_responses()
-    assert not isinstance(raised.value, CopyConflictError)
+    assert isinstance(raised.value, CopyConflictError) is aborted
     assert "CompleteMultipartUpload: PreconditionFailed" in raised.value.reason
-    assert "the open upload upload-1 could not be aborted" in raised.value.reason
+    assert ("the open upload upload-1 could not be aborted" in raised.value.reason) is not aborted
 
 
 # --- against moto, with S3's evaluation of CopyObject's conditions in front of it --------------------
