@@ -27,6 +27,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from constructs_lib.core import arns
 from recordings_kms.access_analyzer import AnalyzerAnswer, AnalyzerQuestion
@@ -43,6 +44,26 @@ if TYPE_CHECKING:
 
 class AwsError(Exception):
     """An error to report in one line, without a traceback (exit code 2)."""
+
+
+#: What a botocore call can raise about the call itself. ``ResponseParserError`` (an answer that is
+#: not the service's XML or JSON, such as a proxy's HTML error page) derives from neither of the others.
+CALL_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+#: How much of an unparsable answer an error line quotes.
+_QUOTED_ANSWER = 120
+#: How much of an error message an error line quotes (an endpoint's whole HTML page is not a message).
+_QUOTED_MESSAGE = 400
+
+
+def unparsable_line(error: ResponseParserError) -> str:
+    """An answer botocore could not parse, as one bounded line: botocore's reason and the answer's start."""
+    text = " ".join(str(error).split())
+    reason, _, answer = text.partition(" Further retries may succeed: ")
+    # botocore quotes the body as a bytes literal: drop the b'...' and its escaped line breaks.
+    answer = answer.removeprefix("b'").removeprefix('b"').rstrip("'\"")
+    answer = " ".join(answer.replace("\\r", " ").replace("\\n", " ").split())
+    quoted = answer[:_QUOTED_ANSWER] + ("..." if len(answer) > _QUOTED_ANSWER else "")
+    return reason.rstrip(".") + (f"; the answer starts: {quoted}" if quoted else "")
 
 
 #: Error codes that mean "the bucket has no such configuration", which the checks judge as FAIL.
@@ -131,6 +152,8 @@ def describe_client_error(error: ClientError, service: str, resource: str) -> st
         needs = f"; needs {action}" if action else ""
         hint = _READ_HINTS.get(service, "")
         return f"access denied: {operation} on {resource}: {readable or code}{needs}" + (f"; {hint}" if hint else "")
+    if len(message) > _QUOTED_MESSAGE:
+        message = " ".join(message.split())[:_QUOTED_MESSAGE] + "..."
     return f"{service} {operation} on {resource} failed: {code}: {message}"
 
 
@@ -152,6 +175,11 @@ def translated(service: str, resource: str) -> Iterator[None]:
         raise AwsError(f"cannot reach the {service} endpoint: {error}") from error
     except BotoCoreError as error:
         raise AwsError(f"{service} call for {resource} failed: {error}") from error
+    except ResponseParserError as error:
+        raise AwsError(
+            f"{service} call for {resource} failed: the endpoint's answer is not an AWS response "
+            f"({unparsable_line(error)}); check --endpoint-url and any proxy in between"
+        ) from error
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ boto3 is imported only when the command runs, like the other AWS commands.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import re
 import sys
 import threading
 import time
@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.core.outputs import BUCKET_NAME, KEY_ARN, STORAGE_URI
 from constructs_lib.core.settings import AppSettings, prefix_rule, region_rule, specs
-from recordings_kms.options import EXIT_ERROR, EXIT_FAILED, EXIT_OK, PROG, add_setting
+from recordings_kms.options import (
+    ANY_BUCKET_NAME,
+    EXIT_FAILED,
+    EXIT_OK,
+    PROG,
+    add_setting,
+    endpoint_url_problem,
+)
+from recordings_kms.render import error as _error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -48,8 +56,6 @@ DEFAULT_PREFIX: str = next(d.default for d in specs(AppSettings) if d.name == "r
 #: default) takes about twice that; S3 serves thousands of requests a second per prefix.
 DEFAULT_CONCURRENCY = 32
 CONCURRENCY_RANGE = (1, 256)
-#: What S3 accepts as an existing bucket's name (older buckets may have upper case and underscores).
-_ANY_BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,18 +104,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(handler=run)
 
 
-def _error(message: str, *, as_json: bool = False) -> int:
-    message = " ".join(message.split())  # one line, whatever the message (botocore's may span several)
-    if as_json:
-        print(json.dumps({"ok": False, "error": message}, indent=2))
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def option_problem(args: argparse.Namespace) -> str | None:
     """Why the options cannot work together, checked before any AWS call."""
-    from recordings_kms.cli import endpoint_url_problem
-
     low, high = CONCURRENCY_RANGE
     if not low <= args.concurrency <= high:
         return f"--concurrency must be {low}..{high}, got {args.concurrency}"
@@ -118,7 +114,7 @@ def option_problem(args: argparse.Namespace) -> str | None:
     if not args.stack_name and not (args.bucket and args.key):
         return "migrate: needs --stack-name, or both --bucket and --key"
     for option, bucket in (("--source-bucket", args.source_bucket), ("--bucket", args.bucket)):
-        if bucket is not None and not _ANY_BUCKET_NAME.match(bucket):
+        if bucket is not None and not ANY_BUCKET_NAME.match(bucket):
             return f"{option} {bucket!r} is not an S3 bucket name (give the name alone, not an ARN or s3:// URL)"
     for option, value, rule in (
         ("--prefix", args.recordings_prefix, prefix_rule),
@@ -137,6 +133,8 @@ class _Destination:
     bucket: str
     key: str
     prefix: str
+    #: Where the key came from, for messages: ``--key alias/x`` or ``stack NAME's KeyArn``.
+    key_source: str
 
 
 def _destination(clients: aws.Clients, args: argparse.Namespace) -> _Destination:
@@ -146,7 +144,7 @@ def _destination(clients: aws.Clients, args: argparse.Namespace) -> _Destination
 
     if not args.stack_name:
         prefix = args.recordings_prefix if args.recordings_prefix is not None else DEFAULT_PREFIX
-        return _Destination(args.bucket, args.key, prefix)
+        return _Destination(args.bucket, args.key, prefix, f"--key {args.key}")
     outputs = aws.stack_outputs(clients, args.stack_name)
     bucket, key, uri = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN, STORAGE_URI)
     try:
@@ -162,7 +160,7 @@ def _destination(clients: aws.Clients, args: argparse.Namespace) -> _Destination
             f"--prefix {args.recordings_prefix!r} differs from the prefix of stack {args.stack_name}'s StorageUri "
             f"({storage.prefix!r}), where Teleport reads recordings; leave --prefix out"
         )
-    return _Destination(bucket, key, storage.prefix)
+    return _Destination(bucket, key, storage.prefix, f"stack {args.stack_name}'s {KEY_ARN} {key}")
 
 
 def _overlap(where: Locations) -> str | None:
@@ -178,8 +176,7 @@ def _overlap(where: Locations) -> str | None:
 
 
 def _abort_uploads(s3: S3Client, bucket: str, uploads: Sequence[tuple[str, str]]) -> list[UploadNote]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    from recordings_kms import aws
     from recordings_kms.migrate_render import UploadNote
     from recordings_kms.migrate_s3 import describe_failure
 
@@ -187,7 +184,7 @@ def _abort_uploads(s3: S3Client, bucket: str, uploads: Sequence[tuple[str, str]]
     for key, upload_id in uploads:
         try:
             s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except (ClientError, BotoCoreError) as error:
+        except aws.CALL_ERRORS as error:
             problem = (
                 f"{describe_failure(error, f's3://{bucket}/{key}')}; Teleport's upload completer may finish it into a "
                 "partial version: abort it by hand"
@@ -205,8 +202,6 @@ def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> in
     if problem:
         return _error(problem, as_json=as_json)
 
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from recordings_kms import aws
     from recordings_kms.migrate_copy import CopySettings
 
@@ -215,7 +210,7 @@ def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> in
         report = _migrate(clients, args, settings or CopySettings())
     except aws.AwsError as error:
         return _error(str(error), as_json=as_json)
-    except (BotoCoreError, ClientError) as error:  # a backstop: every expected error is an AwsError
+    except aws.CALL_ERRORS as error:  # a backstop: every expected error is an AwsError
         return _error(f"AWS call failed: {error}", as_json=as_json)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted before copying anything", file=sys.stderr)
@@ -234,9 +229,9 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
     from recordings_kms.migrate_copy import Copier
     from recordings_kms.migrate_plan import normalize_prefix
     from recordings_kms.migrate_render import Progress, Report
-    from recordings_kms.migrate_s3 import bulk_s3_client, describe_key, require_versioning
+    from recordings_kms.migrate_s3 import bulk_s3_client, describe_key, require_default_encryption, require_versioning
     from recordings_kms.migrate_schedule import VERSION_GAP_SECONDS, Scheduler
-    from recordings_kms.migrate_survey import Locations, survey
+    from recordings_kms.migrate_survey import Locations, resurvey, survey
 
     destination = _destination(clients, args)
     key = describe_key(clients, destination.key)
@@ -252,6 +247,7 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
         raise aws.AwsError(overlap)
     s3 = bulk_s3_client(clients, args.concurrency)
     require_versioning(s3, where.destination_bucket)
+    require_default_encryption(s3, clients.kms, where.destination_bucket, key, named_as=destination.key_source)
     progress = Progress.for_terminal(as_json=bool(args.json))
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=args.concurrency, thread_name_prefix="migrate")
@@ -285,11 +281,18 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
         )
         started = time.monotonic()
         with progress.stage("copying", len(plan.pending), unit="version") as stage:
-            outcome = Scheduler(copier.copy, pool=pool, concurrency=args.concurrency, stop=stop, stage=stage).run(
-                list(plan.keys), resumed_not_before=found.listed_at + VERSION_GAP_SECONDS
+            scheduler = Scheduler(
+                copier.copy,
+                resurvey=functools.partial(resurvey, s3, where),
+                pool=pool,
+                concurrency=args.concurrency,
+                stop=stop,
+                stage=stage,
             )
+            outcome = scheduler.run(list(plan.keys), resumed_not_before=found.listed_at + VERSION_GAP_SECONDS)
         report.seconds = time.monotonic() - started
         report.copied, report.not_copied = outcome.copied, outcome.not_copied
+        report.found_copied = outcome.found_copied
         report.remaining, report.stopped = outcome.remaining, outcome.stopped
         return report
     finally:
@@ -298,11 +301,14 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
 
 
 def main(argv: Sequence[str] | None = None, *, settings: CopySettings | None = None) -> int:
-    """``recordings-kms migrate ...`` on its own (tests, ``python -m recordings_kms.migrate migrate ...``)."""
+    """``recordings-kms migrate ...`` on its own (tests, ``python -m recordings_kms.migrate migrate ...``),
+    under the same last guard as ``recordings-kms`` (``cli.run_command``)."""
+    from recordings_kms.cli import run_command
+
     parser = argparse.ArgumentParser(prog=PROG)
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)
-    return run(args, settings=settings)
+    return run_command(lambda parsed: run(parsed, settings=settings), args)
 
 
 if __name__ == "__main__":

@@ -12,17 +12,25 @@ the source version (see ``migrate_verify``). The copy carries:
 A copy counts as done only when S3's SHA-256 equals the source's and S3 reports ``aws:kms`` under
 this key. Nothing is ever deleted: a copy that fails verification stays, is reported with its
 version id, and blocks the key until someone removes it (it would be the version Teleport plays).
+
+Every write is conditional on the destination state it was planned for (S3 conditional writes:
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html; botocore's
+``IfNoneMatch`` and ``IfMatch`` on CopyObject and CompleteMultipartUpload): ``If-None-Match: *`` when
+the key had no current version, ``If-Match`` with the ETag of the current version otherwise (the
+copy before it). A copy that a killed run, another run or a retried request landed meanwhile makes
+S3 refuse the write (412, or 409 when two writes race) instead of adding a second version; the
+refusal is a :class:`CopyConflictError`, and the scheduler looks at the key again rather than retry.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlencode
 
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -30,6 +38,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from recordings_kms import aws
 from recordings_kms.migrate_model import Copied, CopyFacts, Provenance, SourceVersion, strip_etag
 from recordings_kms.migrate_s3 import describe_failure, head_copy
 from recordings_kms.migrate_verify import (
@@ -103,6 +112,38 @@ class CopyError(Exception):
         self.unreachable = unreachable
 
 
+class CopyConflictError(CopyError):
+    """S3 refused a conditional write: the destination key is not in the state this copy was planned for."""
+
+
+#: Error codes of a refused conditional write: the precondition failed (412), or a concurrent write to
+#: the key raced this one (409). ``NoSuchKey`` answers ``If-Match`` when the key has no current version.
+CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+class Precondition(TypedDict, total=False):
+    """botocore's parameters for the ``If-None-Match`` and ``If-Match`` headers of a write."""
+
+    IfNoneMatch: str
+    IfMatch: str
+
+
+def precondition(current_etag: str | None) -> Precondition:
+    """The condition of a write planned for a key whose current version has ``current_etag`` (``None``: none)."""
+    return Precondition(IfNoneMatch="*") if current_etag is None else Precondition(IfMatch=current_etag)
+
+
+def _conflict(error: ClientError, current_etag: str | None) -> CopyConflictError | None:
+    code = aws.error_code(error)
+    if code not in CONFLICT_CODES and not (code == "NoSuchKey" and current_etag is not None):
+        return None
+    planned = "no current version" if current_etag is None else f"current version ETag {current_etag}"
+    return CopyConflictError(
+        f"S3 refused the copy ({error.operation_name}: {code}): the destination key no longer has the state the "
+        f"copy was planned for ({planned})"
+    )
+
+
 @dataclass
 class _SourceRead:
     response: GetObjectOutputTypeDef
@@ -131,20 +172,31 @@ class Copier:
         self.settings = settings
         self.stop = stop
 
-    def copy(self, version: SourceVersion, destination_key: str) -> Copied:
-        """Copy and verify one version; raise :class:`CopyError` with the reason otherwise."""
+    def copy(self, version: SourceVersion, destination_key: str, current_etag: str | None) -> Copied:
+        """Copy and verify one version; raise :class:`CopyError` with the reason otherwise.
+
+        ``current_etag`` is the destination key's current version as planned (``None``: it has none);
+        the write is conditional on it, and S3's refusal is a :class:`CopyConflictError`.
+        """
+        try:
+            if self.settings.needs_multipart(version.size):
+                return self._copy_in_parts(version, destination_key, current_etag)
+            return self._copy_whole(version, destination_key, current_etag)
+        except aws.CALL_ERRORS as error:
+            raise self._failure(error, version, destination_key, current_etag) from error
+
+    def _failure(
+        self, error: Exception, version: SourceVersion, destination_key: str, current_etag: str | None
+    ) -> CopyError:
+        if isinstance(error, UNREACHABLE):
+            return CopyError(f"cannot reach S3: {error}", unreachable=True)
+        if isinstance(error, ClientError) and (conflict := _conflict(error, current_etag)) is not None:
+            return conflict
         where = (
             f"s3://{self.source_bucket}/{version.key} (version {version.version_id}) -> "
             f"s3://{self.destination_bucket}/{destination_key}"
         )
-        try:
-            if self.settings.needs_multipart(version.size):
-                return self._copy_in_parts(version, destination_key)
-            return self._copy_whole(version, destination_key)
-        except UNREACHABLE as error:
-            raise CopyError(f"cannot reach S3: {error}", unreachable=True) from error
-        except (ClientError, BotoCoreError) as error:
-            raise CopyError(describe_failure(error, where)) from error
+        return CopyError(describe_failure(error, where))
 
     # --- reading the source ----------------------------------------------------------------------
 
@@ -197,7 +249,7 @@ class Copier:
 
     # --- one CopyObject ------------------------------------------------------------------------------
 
-    def _copy_whole(self, version: SourceVersion, destination_key: str) -> Copied:
+    def _copy_whole(self, version: SourceVersion, destination_key: str, current_etag: str | None) -> Copied:
         read = self._read(version, None)
         sha256 = read.hasher.sha256
         provenance = Provenance.of(
@@ -213,12 +265,14 @@ class Copier:
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=self.key_arn,
             ChecksumAlgorithm="SHA256",
+            **precondition(current_etag),
             **self._content_headers(read),
         )
         version_id = response.get("VersionId")
         if not version_id:
             raise CopyError(f"S3 returned no version id for the copy: is versioning on in {self.destination_bucket}?")
         result = response.get("CopyObjectResult", {})
+        etag = result.get("ETag")
         facts = CopyFacts(
             provenance=provenance,
             encryption=response.get("ServerSideEncryption"),
@@ -226,18 +280,33 @@ class Copier:
             checksum_sha256=result.get("ChecksumSHA256"),
         )
         last_modified = result.get("LastModified")
-        if facts.checksum_sha256 is None or last_modified is None:
+        if facts.checksum_sha256 is None or last_modified is None or not etag:
             # An endpoint that computed them but left them out of the response: ask for the version itself.
             facts = head_copy(self.s3, self.destination_bucket, destination_key, version_id)
-            last_modified = facts.last_modified
+            last_modified, etag = facts.last_modified, facts.etag
         self._proven(facts, version, destination_key, version_id)
+        return self._copied(version, destination_key, version_id, last_modified, etag, sha256.hex(), multipart=False)
+
+    def _copied(
+        self,
+        version: SourceVersion,
+        destination_key: str,
+        version_id: str,
+        last_modified: datetime | None,
+        etag: str | None,
+        sha256_hex: str,
+        *,
+        multipart: bool,
+    ) -> Copied:
         if last_modified is None:
             raise CopyError(f"S3 reports no LastModified for {destination_key} version {version_id}")
-        return Copied(version, destination_key, version_id, last_modified, sha256.hex(), multipart=False)
+        if not etag:
+            raise CopyError(f"S3 reports no ETag for {destination_key} version {version_id}")
+        return Copied(version, destination_key, version_id, last_modified, sha256_hex, multipart, etag)
 
     # --- a multipart copy ----------------------------------------------------------------------------
 
-    def _copy_in_parts(self, version: SourceVersion, destination_key: str) -> Copied:
+    def _copy_in_parts(self, version: SourceVersion, destination_key: str, current_etag: str | None) -> Copied:
         part_size = self.settings.part_size_for(version.size)
         read = self._read(version, part_size)
         digests = read.hasher.part_digests
@@ -267,20 +336,22 @@ class Copier:
                 Key=destination_key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
+                **precondition(current_etag),
             )
         except BaseException as error:
             note = self._abort(destination_key, upload_id)
             if note is None:
                 raise
-            raise self._with_note(error, version, note) from error
+            raise self._with_note(error, version, destination_key, current_etag, note) from error
         version_id = done.get("VersionId")
         if not version_id:
             raise CopyError(f"S3 returned no version id for the copy: is versioning on in {self.destination_bucket}?")
         facts = head_copy(self.s3, self.destination_bucket, destination_key, version_id)
         self._proven(facts, version, destination_key, version_id)
-        if facts.last_modified is None:
-            raise CopyError(f"S3 reports no LastModified for {destination_key} version {version_id}")
-        return Copied(version, destination_key, version_id, facts.last_modified, sha256.hex(), multipart=True)
+        etag = done.get("ETag") or facts.etag
+        return self._copied(
+            version, destination_key, version_id, facts.last_modified, etag, sha256.hex(), multipart=True
+        )
 
     def _copy_parts(
         self,
@@ -320,7 +391,7 @@ class Copier:
         """
         try:
             self.s3.abort_multipart_upload(Bucket=self.destination_bucket, Key=destination_key, UploadId=upload_id)
-        except (ClientError, BotoCoreError) as error:
+        except aws.CALL_ERRORS as error:
             where = f"s3://{self.destination_bucket}/{destination_key}"
             return (
                 f"; the open upload {upload_id} could not be aborted ({describe_failure(error, where)}): "
@@ -328,10 +399,12 @@ class Copier:
             )
         return None
 
-    def _with_note(self, error: BaseException, version: SourceVersion, note: str) -> CopyError:
-        where = f"s3://{self.source_bucket}/{version.key} (version {version.version_id})"
+    def _with_note(
+        self, error: BaseException, version: SourceVersion, destination_key: str, current_etag: str | None, note: str
+    ) -> CopyError:
+        if isinstance(error, aws.CALL_ERRORS):
+            error = self._failure(error, version, destination_key, current_etag)
         if isinstance(error, CopyError):
+            # Reported as it is, a refusal included (not looked at again): the upload left open must be seen.
             return CopyError(error.reason + note, unreachable=error.unreachable)
-        if isinstance(error, (ClientError, BotoCoreError)):
-            return CopyError(describe_failure(error, where) + note, unreachable=isinstance(error, UNREACHABLE))
         return CopyError(f"{type(error).__name__}: {error}{note}")

@@ -118,6 +118,7 @@ class CopyFacts:
     checksum_sha256: str | None
     size: int | None = None
     last_modified: datetime | None = None
+    etag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +147,21 @@ class Copied:
     last_modified: datetime
     sha256_hex: str
     multipart: bool
+    #: The copy's ETag: the destination key's current version now, so the next copy's ``If-Match``.
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    """A destination key as a fresh look at S3 finds it (after S3 refused a conditional copy).
+
+    ``copied`` counts the source's versions, oldest first, that have verified copies there, as
+    ``migrate_plan.reconcile`` decides; ``problem`` says why the key cannot be continued.
+    """
+
+    copied: int
+    problem: str | None
+    #: The LastModified of the newest verified copy (the next copy must be stamped in a later second).
+    last_copy_time: datetime | None
+    #: The ETag of the key's current version, or ``None`` when it has none (the next copy's precondition).
+    current_etag: str | None

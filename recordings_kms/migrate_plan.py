@@ -45,6 +45,10 @@ class KeyPlan:
     refused: tuple[NotCopied, ...] = ()
     #: The LastModified of the newest verified copy already in the destination (the next copy must be later).
     last_copy_time: datetime | None = None
+    #: The ETag of the destination key's current version when it was listed, ``None`` when it had none: the
+    #: first copy is conditional on it (``If-Match``, or ``If-None-Match: *``), so that a copy another run
+    #: (or a killed one) landed meanwhile is never repeated.
+    current_etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,7 @@ def plan_key(
     key_arn: str,
     restored: frozenset[str],
     unreadable: str | None = None,
+    current_etag: str | None = None,
 ) -> KeyPlan:
     """Decide one key: copied already, to copy now (oldest first), or refused (with the reason).
 
@@ -269,6 +274,7 @@ def plan_key(
         pending=tuple(pending),
         refused=tuple(refused_list),
         last_copy_time=state.last_copy_time,
+        current_etag=current_etag,
     )
 
 

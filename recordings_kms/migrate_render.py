@@ -105,6 +105,8 @@ class Report:
     stopped: str | None = None
     uploads: list[UploadNote] = field(default_factory=list)
     seconds: float = 0.0
+    #: Versions S3 refused to copy again because a verified copy was already there (``Outcome.found_copied``).
+    found_copied: list[SourceVersion] = field(default_factory=list)
 
     @property
     def failures(self) -> list[NotCopied]:
@@ -175,7 +177,7 @@ def text(report: Report) -> str:
             f"dry run: would copy {_plural(len(pending), 'version')} ({size_text(sum(v.size for _, v in pending))}); "
             f"{already} already copied and verified; {len(report.failures)} cannot be copied"
         )
-    elif not report.copied and report.stopped is None:
+    elif not report.copied and not report.found_copied and report.stopped is None:
         cannot = f"; {len(report.failures)} cannot be copied (below)" if report.failures else ""
         lines.append(
             f"nothing to copy: {already} of {_plural(plan.versions, 'version')} in "
@@ -189,6 +191,13 @@ def text(report: Report) -> str:
         )
         if already:
             lines.append(f"{already} more were already copied and verified")
+        if report.found_copied:
+            found = len(report.found_copied)
+            lines.append(
+                f"{_plural(found, 'version')} {'was' if found == 1 else 'were'} found copied when S3 refused to copy "
+                f"{'it' if found == 1 else 'them'} again (another run, a killed run's copy landing late, or an earlier "
+                "attempt of this one had written it): each copy there is verified"
+            )
     if report.stopped:
         lines.append(f"{report.stopped}: {_plural(report.remaining, 'version')} not yet copied; run again to continue")
     failures = report.failures
@@ -213,6 +222,7 @@ def document(report: Report) -> dict[str, Any]:
         "already_copied": plan.already_copied,
         "copied": len(report.copied),
         "bytes_copied": sum(c.version.size for c in report.copied),
+        "found_copied": len(report.found_copied),
         "not_copied": len(report.failures),
         "remaining": report.remaining,
     }
@@ -240,6 +250,7 @@ def document(report: Report) -> dict[str, Any]:
             }
             for c in report.copied
         ],
+        "found_copied": [_version_json(v) for v in report.found_copied],
         "not_copied": [
             {**_version_json(n.version), "destination_key": n.destination_key, "reason": n.reason}
             for n in report.failures

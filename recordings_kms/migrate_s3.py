@@ -15,14 +15,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from botocore.loaders import Loader, create_loader
+from botocore.parsers import ResponseParserError
 from botocore.session import get_session
 
+from constructs_lib.core import arns
 from recordings_kms import aws
 from recordings_kms.migrate_model import CopyFacts, Provenance, SourceVersion
 
 if TYPE_CHECKING:
+    from mypy_boto3_kms.client import KMSClient
     from mypy_boto3_s3.client import S3Client
 
 #: The IAM permissions each operation of migrate needs, named in AccessDenied messages.
@@ -30,6 +33,7 @@ NEEDS = {
     "ListObjectVersions": "s3:ListBucketVersions on the bucket",
     "ListMultipartUploads": "s3:ListBucketMultipartUploads on the recordings bucket",
     "GetBucketVersioning": "s3:GetBucketVersioning on the recordings bucket",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration on the recordings bucket",
     "DescribeKey": "kms:DescribeKey on the recordings key",
     "DescribeStacks": "cloudformation:DescribeStacks",
     "HeadObject": "s3:GetObjectVersion",
@@ -69,9 +73,11 @@ def translated(service: str, resource: str) -> Iterator[None]:
         raise
 
 
-def describe_failure(error: ClientError | BotoCoreError, resource: str) -> str:
-    """One line for an object that could not be copied: what failed and what to do."""
-    if isinstance(error, BotoCoreError):
+def describe_failure(error: Exception, resource: str) -> str:
+    """One line for an object that could not be copied (one of ``aws.CALL_ERRORS``): what failed and what to do."""
+    if isinstance(error, ResponseParserError):
+        return f"the answer about {resource} is not an AWS response ({aws.unparsable_line(error)})"
+    if not isinstance(error, ClientError):
         return f"{type(error).__name__}: {error}"
     code = aws.error_code(error)
     message = str(error.response.get("Error", {}).get("Message", "")).strip()
@@ -142,6 +148,71 @@ def describe_key(clients: aws.Clients, key: str) -> KeyTarget:
     return KeyTarget(arn=arn, description=metadata.get("Description", ""))
 
 
+#: Default encryption algorithms by what they are, for the refusal line.
+_ALGORITHMS = {"AES256": "SSE-S3", "aws:kms:dsse": "DSSE-KMS"}
+
+
+def require_default_encryption(s3: S3Client, kms: KMSClient, bucket: str, key: KeyTarget, *, named_as: str) -> None:
+    """Refuse (before any copy) a recordings bucket whose default encryption is not SSE-KMS under ``key``.
+
+    In this design the bucket's default encryption key is the recordings key, and its bucket policy
+    refuses a put naming any other key: a key that is not the default one would have every copy
+    refused (on AWS) or stored under the wrong key (on an endpoint without policies). The default
+    key may be named by key ARN, key ID, alias name or alias ARN; every form but a key ARN is
+    resolved with DescribeKey, in the caller's account and region as S3 resolves it for a writer.
+    ``named_as`` says where ``key`` came from, for the message (``--key alias/x``).
+    """
+    where = f"the recordings bucket {bucket}"
+    try:
+        with translated("s3", bucket):
+            try:
+                rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+            except ClientError as error:
+                if aws.error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
+                    raise
+                rules = []
+    except aws.AwsError as error:
+        raise aws.AwsError(f"cannot read the default encryption of {where}: {error}") from error
+    defaults = [r["ApplyServerSideEncryptionByDefault"] for r in rules if "ApplyServerSideEncryptionByDefault" in r]
+    default = defaults[0] if defaults else None
+    if default is None:
+        raise aws.AwsError(
+            f"{where} has no default encryption rule: it is not a recordings bucket of this design (its default "
+            f"encryption is SSE-KMS under the recordings key); migrate copies only into such a bucket"
+        )
+    algorithm = default.get("SSEAlgorithm", "")
+    named = default.get("KMSMasterKeyID")
+    if algorithm != "aws:kms":
+        raise aws.AwsError(
+            f"{where} encrypts by default with {algorithm} ({_ALGORITHMS.get(algorithm, 'not SSE-KMS')}), not SSE-KMS "
+            f"under {key.arn} ({named_as}): it is not a recordings bucket of this design"
+        )
+    if not named:
+        raise aws.AwsError(
+            f"{where} encrypts by default with SSE-KMS under no named key (the AWS managed key aws/s3), not under "
+            f"{key.arn} ({named_as}): it is not a recordings bucket of this design"
+        )
+    resolved = named if arns.parse_key_arn(named) is not None else _resolve_key(kms, named, where)
+    if resolved != key.arn:
+        shown = named if resolved == named else f"{named}, that is {resolved}"
+        raise aws.AwsError(
+            f"{named_as} is {key.arn}, but {where} encrypts by default with {shown}: its bucket policy refuses "
+            f"copies under any other key; pass --key {resolved} (or --stack-name with the stack of that bucket)"
+        )
+
+
+def _resolve_key(kms: KMSClient, named: str, where: str) -> str:
+    """The key ARN that a default encryption's key ID, alias name or alias ARN stands for."""
+    try:
+        with translated("kms", named):
+            arn = kms.describe_key(KeyId=named)["KeyMetadata"].get("Arn")
+    except aws.AwsError as error:
+        raise aws.AwsError(f"cannot tell which key {where} encrypts with by default ({named}): {error}") from error
+    if not arn:
+        raise aws.AwsError(f"cannot tell which key {where} encrypts with by default: KMS reports no ARN for {named}")
+    return arn
+
+
 def require_versioning(s3: S3Client, bucket: str) -> None:
     with translated("s3", bucket):
         status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
@@ -191,9 +262,19 @@ class ListedVersion:
     last_modified: datetime
 
 
-def list_destination(s3: S3Client, bucket: str, prefix: str, wanted: set[str]) -> dict[str, list[ListedVersion]]:
-    """The versions of the ``wanted`` keys under the prefix, OLDEST FIRST (in the order S3 wrote them)."""
+@dataclass(frozen=True)
+class DestinationListing:
+    #: The versions of each wanted key, OLDEST FIRST (in the order S3 wrote them).
+    versions: dict[str, list[ListedVersion]]
+    #: The ETag of each wanted key's current version (``IsLatest``); a key whose newest entry is a delete
+    #: marker, or that has no version, is absent: it has no current version.
+    current_etags: dict[str, str]
+
+
+def list_destination(s3: S3Client, bucket: str, prefix: str, wanted: set[str]) -> DestinationListing:
+    """The versions of the ``wanted`` keys under the prefix, and the state the next copy of each is conditioned on."""
     found: dict[str, list[ListedVersion]] = {}
+    current: dict[str, str] = {}
     with translated("s3", f"s3://{bucket}/{prefix}"):
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
             for v in page.get("Versions", []):
@@ -201,9 +282,11 @@ def list_destination(s3: S3Client, bucket: str, prefix: str, wanted: set[str]) -
                     found.setdefault(v["Key"], []).append(
                         ListedVersion(v.get("VersionId") or "null", v["LastModified"])
                     )
+                    if v.get("IsLatest") and v.get("ETag"):
+                        current[v["Key"]] = v["ETag"]
     for listed in found.values():
         listed.reverse()
-    return found
+    return DestinationListing(found, current)
 
 
 def head_copy(s3: S3Client, bucket: str, key: str, version_id: str) -> CopyFacts:
@@ -216,6 +299,7 @@ def head_copy(s3: S3Client, bucket: str, key: str, version_id: str) -> CopyFacts
         checksum_sha256=head.get("ChecksumSHA256"),
         size=head.get("ContentLength"),
         last_modified=head.get("LastModified"),
+        etag=head.get("ETag"),
     )
 
 

@@ -13,11 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from recordings_kms import aws
-from recordings_kms.migrate_copy import UNREACHABLE, CopySettings
-from recordings_kms.migrate_model import CopyFacts, ExistingCopy, SourceVersion
+from recordings_kms.migrate_copy import UNREACHABLE, CopyError, CopySettings
+from recordings_kms.migrate_model import CopyFacts, ExistingCopy, KeyState, SourceVersion
 from recordings_kms.migrate_plan import (
     KeyMappingError,
     KeyPlan,
@@ -25,10 +25,12 @@ from recordings_kms.migrate_plan import (
     destination_key,
     group_versions,
     plan_key,
+    reconcile,
     same_second_as_oldest,
 )
 from recordings_kms.migrate_render import Progress
 from recordings_kms.migrate_s3 import (
+    DestinationListing,
     ListedVersion,
     access_denied_line,
     describe_failure,
@@ -88,7 +90,7 @@ def _fan_out(
             if aws.is_access_denied(error):
                 raise aws.AwsError(access_denied_line(error, resource(key))) from error
             results[key] = describe_failure(error, resource(key))
-        except BotoCoreError as error:
+        except aws.CALL_ERRORS as error:
             results[key] = describe_failure(error, resource(key))
     return results
 
@@ -106,7 +108,12 @@ def survey(
         except KeyMappingError as refused:
             targets[key] = refused
     wanted = {target for target in targets.values() if isinstance(target, str)}
-    listed = list_destination(s3, where.destination_bucket, where.destination_prefix, wanted) if wanted else {}
+    destination = (
+        list_destination(s3, where.destination_bucket, where.destination_prefix, wanted)
+        if wanted
+        else DestinationListing({}, {})
+    )
+    listed, current = destination.versions, destination.current_etags
     listed_at = time.monotonic()
 
     heads = [(key, version) for key, versions in listed.items() for version in versions]
@@ -157,6 +164,7 @@ def survey(
                 key_arn=where.key_arn,
                 restored=restored,
                 unreadable=unreadable,
+                current_etag=current.get(target) if isinstance(target, str) else None,
             )
         )
     in_parts = {p.destination_key for p in plans for v in p.pending if settings.needs_multipart(v.size)}
@@ -173,3 +181,42 @@ def survey(
         open_uploads=tuple(uploads),
     )
     return Survey(plan, listed_at)
+
+
+def resurvey(s3: S3Client, where: Locations, plan: KeyPlan) -> KeyState:
+    """Look at one destination key again, as the survey did: list its versions, HEAD each, reconcile.
+
+    Called when S3 refused a conditional copy (the key was not in the state the copy was planned
+    for): whatever another writer put there is judged like an earlier run's copies, never assumed.
+    Raises :class:`CopyError` when the key cannot be read.
+    """
+    key = plan.destination_key
+    if key is None:  # plan_key never leaves versions pending without a destination key
+        raise CopyError(f"no destination key for {plan.source_key!r}")
+    resource = f"s3://{where.destination_bucket}/{key}"
+    try:
+        listing = list_destination(s3, where.destination_bucket, key, {key})
+        existing = [
+            ExistingCopy(v.version_id, v.last_modified, head_copy(s3, where.destination_bucket, key, v.version_id))
+            for v in listing.versions.get(key, [])
+        ]
+    except aws.AwsError as error:
+        raise CopyError(f"cannot look at {resource} again: {error}", unreachable=_unreachable(error)) from error
+    except UNREACHABLE as error:
+        raise CopyError(f"cannot reach S3: {error}", unreachable=True) from error
+    except aws.CALL_ERRORS as error:
+        raise CopyError(f"cannot look at {resource} again: {describe_failure(error, resource)}") from error
+    state = reconcile(
+        source_bucket=where.source_bucket,
+        source_key=plan.source_key,
+        destination_bucket=where.destination_bucket,
+        destination_key=key,
+        versions=plan.versions,
+        existing=existing,
+        key_arn=where.key_arn,
+    )
+    return KeyState(state.copied, state.problem, state.last_copy_time, listing.current_etags.get(key))
+
+
+def _unreachable(error: aws.AwsError) -> bool:
+    return isinstance(error.__cause__, UNREACHABLE)

@@ -122,3 +122,111 @@ def test_overlapping_prefixes_in_one_bucket(world: World, capsys: pytest.Capture
     argv = ["migrate", "--source-bucket", world.destination, "--source-prefix", "records/old"]
     argv += ["--bucket", world.destination, "--key", world.key_arn, "--endpoint-url", world.endpoint]
     assert_error(run(argv, capsys), "overlap in one bucket")
+
+
+# --- the recordings bucket's default encryption, checked before any copy ------------------------------------
+
+
+def set_default_encryption(world: World, algorithm: str, key: str | None = None) -> None:
+    default: dict[str, str] = {"SSEAlgorithm": algorithm}
+    if key is not None:
+        default["KMSMasterKeyID"] = key
+    world.s3.put_bucket_encryption(
+        Bucket=world.destination,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]},  # type: ignore[typeddict-item]
+    )
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["copy", "dry-run"])
+def test_a_key_that_is_not_the_buckets_default_key_is_refused_before_any_copy(
+    world: World, capsys: pytest.CaptureFixture[str], dry_run: bool
+) -> None:
+    """Every copy would be refused by the bucket policy on AWS (moto would store them under the wrong key): once."""
+    world.seed("teleport/a.tar", b"recording")
+    world.seed("teleport/b.tar", b"another", b"rewritten")
+    other = world.kms.create_key(Description="not the recordings key")["KeyMetadata"]["Arn"]
+    argv = world.argv("--dry-run") if dry_run else world.argv()
+    argv[argv.index(world.key_arn)] = other
+    assert_error(
+        run(argv, capsys),
+        f"--key {other} is {other}, but the recordings bucket {world.destination} encrypts by default with "
+        f"{world.key_arn}: its bucket policy refuses copies under any other key; pass --key {world.key_arn}",
+    )
+    assert world.destination_version_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "key", "fragment"),
+    [
+        ("AES256", None, "encrypts by default with AES256 (SSE-S3), not SSE-KMS under"),
+        ("aws:kms", None, "encrypts by default with SSE-KMS under no named key (the AWS managed key aws/s3)"),
+        ("aws:kms", "alias/aws/s3", "encrypts by default with alias/aws/s3, that is arn:aws:kms:"),
+    ],
+)
+def test_a_bucket_not_encrypting_with_the_key_by_default_is_refused(
+    world: World, capsys: pytest.CaptureFixture[str], algorithm: str, key: str | None, fragment: str
+) -> None:
+    world.seed("teleport/a.tar", b"recording")
+    set_default_encryption(world, algorithm, key)
+    assert_error(run(world.argv(), capsys), fragment)
+    assert world.destination_version_count() == 0
+
+
+def test_a_bucket_whose_default_encryption_cannot_be_read_is_refused(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto answers GetBucketEncryption with ServerSideEncryptionConfigurationNotFoundError once it is deleted."""
+    world.seed("teleport/a.tar", b"recording")
+    world.s3.delete_bucket_encryption(Bucket=world.destination)
+    assert_error(run(world.argv(), capsys), f"the recordings bucket {world.destination} has no default encryption rule")
+    assert world.destination_version_count() == 0
+
+
+@pytest.mark.parametrize("form", ["key id", "alias name", "alias ARN"])
+def test_the_default_key_may_be_named_by_id_or_alias(
+    world: World, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    """S3 accepts a key ID, an alias name or an alias ARN as the default key: each is resolved, then compared."""
+    world.kms.create_alias(AliasName=f"alias/recordings-{world.key_id[:8]}", TargetKeyId=world.key_id)
+    alias = f"alias/recordings-{world.key_id[:8]}"
+    named = {
+        "key id": world.key_id,
+        "alias name": alias,
+        "alias ARN": world.key_arn.replace(f"key/{world.key_id}", alias),
+    }[form]
+    set_default_encryption(world, "aws:kms", named)
+    world.seed("teleport/a.tar", b"recording")
+    code, out, err = run(world.argv(), capsys)
+    assert code == 0, out + err
+    assert world.destination_version_count() == 1
+
+
+def test_an_alias_that_resolves_to_no_key_is_refused(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    set_default_encryption(world, "aws:kms", "alias/deleted-since")
+    assert_error(
+        run(world.argv(), capsys),
+        f"cannot tell which key the recordings bucket {world.destination} encrypts with by default "
+        "(alias/deleted-since): KMS key alias/deleted-since not found in this region",
+    )
+
+
+def test_access_denied_on_the_default_encryption_names_the_permission() -> None:
+    """moto evaluates no IAM policy: botocore's Stubber gives S3's answer."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from recordings_kms import aws
+    from recordings_kms.migrate_s3 import KeyTarget, require_default_encryption
+
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    kms = boto3.client("kms", region_name="eu-west-1")
+    with Stubber(s3) as stub:
+        stub.add_client_error(
+            "get_bucket_encryption", "AccessDenied", "Access Denied", 403, expected_params={"Bucket": "recordings"}
+        )
+        with pytest.raises(aws.AwsError) as raised:
+            require_default_encryption(s3, kms, "recordings", KeyTarget(KEY_ARN_EXAMPLE, ""), named_as="--key x")
+    assert str(raised.value) == (
+        "cannot read the default encryption of the recordings bucket recordings: access denied: GetBucketEncryption "
+        "on recordings: Access Denied; migrate needs s3:GetEncryptionConfiguration on the recordings bucket"
+    )

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from recordings_kms.migrate_copy import MAX_PARTS, CopyError, CopySettings, GiB, MiB
-from recordings_kms.migrate_model import Copied, CopyFacts, ExistingCopy, Provenance, SourceVersion
+from recordings_kms.migrate_copy import MAX_PARTS, CopyConflictError, CopyError, CopySettings, GiB, MiB
+from recordings_kms.migrate_model import Copied, CopyFacts, ExistingCopy, KeyState, Provenance, SourceVersion
 from recordings_kms.migrate_plan import (
     KeyMappingError,
+    KeyPlan,
     destination_key,
     group_versions,
     normalize_prefix,
@@ -329,19 +330,34 @@ class FakeCopier:
     ``same_second`` (a clock that does not move: the scheduler must notice the tie).
     """
 
-    def __init__(self, fail: set[str] | None = None, unreachable: bool = False, same_second: bool = False) -> None:
+    def __init__(
+        self,
+        fail: set[str] | None = None,
+        unreachable: bool = False,
+        same_second: bool = False,
+        refuse: set[tuple[str, str]] | None = None,
+        found: dict[str, KeyState | CopyError] | None = None,
+    ) -> None:
         self.same_second = same_second
         self.stamps = 0
         self.lock = threading.Lock()
         self.started: list[tuple[float, SourceVersion]] = []
+        #: (source key, version id, the current ETag the copy was conditioned on), in the order copies started.
+        self.conditions: list[tuple[str, str, str | None]] = []
         self.in_flight = 0
         self.most_in_flight = 0
         self.fail = fail or set()
         self.unreachable = unreachable
+        #: (source key, version id) whose copy S3 refuses: its precondition failed.
+        self.refuse = refuse or set()
+        #: What a second look at a destination key finds (or how it fails), by source key.
+        self.found = found or {}
+        self.resurveyed: list[str] = []
 
-    def copy(self, source: SourceVersion, target: str) -> Copied:
+    def copy(self, source: SourceVersion, target: str, current_etag: str | None) -> Copied:
         with self.lock:
             self.started.append((time.monotonic(), source))
+            self.conditions.append((source.key, source.version_id, current_etag))
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         time.sleep(0.01)
@@ -351,7 +367,16 @@ class FakeCopier:
             stamped = T0 + timedelta(seconds=self.stamps)
         if source.version_id in self.fail:
             raise CopyError("copy refused", unreachable=self.unreachable)
-        return Copied(source, target, f"d{source.version_id}", stamped, "00", multipart=False)
+        if (source.key, source.version_id) in self.refuse:
+            raise CopyConflictError("S3 refused the copy (CopyObject: PreconditionFailed)")
+        return Copied(source, target, f"d{source.version_id}", stamped, "00", False, f'"etag-{source.version_id}"')
+
+    def resurvey(self, plan: KeyPlan) -> KeyState:
+        self.resurveyed.append(plan.source_key)
+        found = self.found[plan.source_key]
+        if isinstance(found, CopyError):
+            raise found
+        return found
 
 
 class Counter:
@@ -376,16 +401,25 @@ def legacy_plan(k: int, versions: int) -> Any:
     )
 
 
-def schedule(copier: FakeCopier, keys: int, versions: int, *, concurrency: int = 4, gap: float = 0.05) -> Any:
+def run_scheduler(copier: FakeCopier, plans: list[KeyPlan], *, concurrency: int = 4, gap: float = 0.05) -> Any:
     from concurrent.futures import ThreadPoolExecutor
 
-    plans = [legacy_plan(k, versions) for k in range(keys)]
     counter = Counter()
     with ThreadPoolExecutor(concurrency) as pool:
         outcome = Scheduler(
-            copier.copy, pool=pool, concurrency=concurrency, stop=threading.Event(), stage=counter, gap=gap
+            copier.copy,
+            resurvey=copier.resurvey,
+            pool=pool,
+            concurrency=concurrency,
+            stop=threading.Event(),
+            stage=counter,
+            gap=gap,
         ).run(plans, resumed_not_before=0.0)
     return outcome, counter
+
+
+def schedule(copier: FakeCopier, keys: int, versions: int, *, concurrency: int = 4, gap: float = 0.05) -> Any:
+    return run_scheduler(copier, [legacy_plan(k, versions) for k in range(keys)], concurrency=concurrency, gap=gap)
 
 
 def test_versions_of_a_recording_go_one_at_a_time_oldest_first_a_gap_apart() -> None:
@@ -429,6 +463,83 @@ def test_an_unreachable_endpoint_stops_the_run() -> None:
     assert outcome.remaining == 20 - len(outcome.not_copied) - len(outcome.copied) > 0
 
 
+def resumed_plan(k: int, versions: int, copied: int, current_etag: str) -> KeyPlan:
+    """``teleport/K.tar`` whose first ``copied`` versions have verified copies, the newest with ``current_etag``."""
+    sources = [version(f"teleport/{k}.tar", n) for n in range(versions)]
+    existing = [copy_of(v, at=T0 + timedelta(seconds=n)) for n, v in enumerate(sources[:copied])]
+    return plan_key(
+        source_bucket="legacy",
+        source_key=f"teleport/{k}.tar",
+        destination_bucket="recordings",
+        destination_key_or_refusal=f"records/{k}.tar",
+        versions=sources,
+        existing=existing,
+        key_arn=KEY,
+        restored=frozenset(),
+        current_etag=current_etag,
+    )
+
+
+def test_each_copy_is_conditional_on_the_destination_state_it_was_planned_for() -> None:
+    """A key with no current version: If-None-Match (``None``); then the copy before it; a resumed key: its ETag."""
+    copier = FakeCopier()
+    outcome, _ = run_scheduler(copier, [legacy_plan(0, 3), resumed_plan(1, 3, 1, '"listed-etag"')], gap=0.0)
+    assert (len(outcome.copied), outcome.not_copied) == (5, [])
+    assert [c for c in copier.conditions if c[0] == "teleport/0.tar"] == [
+        ("teleport/0.tar", "v0", None),
+        ("teleport/0.tar", "v1", '"etag-v0"'),
+        ("teleport/0.tar", "v2", '"etag-v1"'),
+    ]
+    assert [c for c in copier.conditions if c[0] == "teleport/1.tar"] == [
+        ("teleport/1.tar", "v1", '"listed-etag"'),
+        ("teleport/1.tar", "v2", '"etag-v1"'),
+    ]
+
+
+def test_a_refused_copy_that_another_writer_landed_is_skipped_and_the_key_continues() -> None:
+    """S3 refuses v0 (a killed run's copy of it landed late): the second look finds it, the key goes on from there."""
+    landed = KeyState(copied=1, problem=None, last_copy_time=T0, current_etag='"landed-etag"')
+    copier = FakeCopier(refuse={("teleport/0.tar", "v0")}, found={"teleport/0.tar": landed})
+    outcome, counter = run_scheduler(copier, [legacy_plan(0, 2)], gap=0.0)
+    assert [v.version_id for v in outcome.found_copied] == ["v0"]
+    assert [c.version.version_id for c in outcome.copied] == ["v1"]
+    assert (outcome.not_copied, outcome.remaining, counter.count) == ([], 0, 2)
+    assert copier.conditions == [("teleport/0.tar", "v0", None), ("teleport/0.tar", "v1", '"landed-etag"')]
+    assert copier.resurveyed == ["teleport/0.tar"]
+
+
+def test_a_refused_copy_skips_every_version_the_other_writer_already_copied() -> None:
+    landed = KeyState(copied=3, problem=None, last_copy_time=T0, current_etag='"etag-of-v2"')
+    copier = FakeCopier(refuse={("teleport/0.tar", "v1")}, found={"teleport/0.tar": landed})
+    outcome, _ = run_scheduler(copier, [legacy_plan(0, 4)], gap=0.0)
+    assert [c.version.version_id for c in outcome.copied] == ["v0", "v3"]
+    assert [v.version_id for v in outcome.found_copied] == ["v1", "v2"]
+    assert copier.conditions[-1] == ("teleport/0.tar", "v3", '"etag-of-v2"')
+    assert outcome.remaining == 0
+
+
+@pytest.mark.parametrize(
+    ("found", "fragment"),
+    [
+        (KeyState(0, None, None, '"foreign"'), "holds verified copies of the source's first 0 versions, not of this"),
+        (KeyState(0, "records/0.tar already has version x that migrate did not write", None, None), "did not write"),
+        (CopyError("cannot look at s3://recordings/records/0.tar again: AccessDenied"), "cannot look at"),
+    ],
+)
+def test_a_refused_copy_without_a_verified_copy_there_is_reported_never_resent(
+    found: KeyState | CopyError, fragment: str
+) -> None:
+    copier = FakeCopier(refuse={("teleport/0.tar", "v0")}, found={"teleport/0.tar": found})
+    outcome, counter = run_scheduler(copier, [legacy_plan(0, 2), legacy_plan(1, 1)], gap=0.0)
+    assert [(c[0], c[1]) for c in copier.conditions].count(("teleport/0.tar", "v0")) == 1
+    refused, waiting = sorted((n for n in outcome.not_copied), key=lambda n: n.version.version_id)
+    assert refused.reason.startswith("S3 refused the copy (CopyObject: PreconditionFailed); ")
+    assert fragment in refused.reason
+    assert waiting.reason == "waits for version v0 (copied oldest first)"
+    assert [c.version.key for c in outcome.copied] == ["teleport/1.tar"]
+    assert (outcome.found_copied, outcome.remaining, counter.count) == ([], 0, 3)
+
+
 # --- the text report -----------------------------------------------------------------------------
 
 
@@ -464,6 +575,21 @@ def test_a_repeated_run_says_there_is_nothing_to_copy() -> None:
     )
 
 
+def test_versions_found_copied_are_told_apart_from_this_runs_copies() -> None:
+    from recordings_kms.migrate_plan import Plan
+
+    plan_ = legacy_plan(0, 1)
+    report = Report(
+        "legacy", "teleport/", "recordings", "records/", KEY, "eu-west-1", None, Plan((plan_,), 0, 5 * GiB), False
+    )
+    report.found_copied = [plan_.versions[0]]
+    assert report.ok
+    assert text(report).splitlines()[-1] == (
+        "1 version was found copied when S3 refused to copy it again (another run, a killed run's copy landing late, "
+        "or an earlier attempt of this one had written it): each copy there is verified"
+    )
+
+
 @pytest.mark.parametrize(
     ("size", "shown"),
     [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (5 * MiB, "5.0 MiB"), (7 * 1024 * GiB, "7.0 TiB")],
@@ -479,7 +605,13 @@ def test_recordings_with_more_versions_start_first() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
-        Scheduler(copier.copy, pool=pool, concurrency=1, stop=threading.Event(), stage=Counter(), gap=0.0).run(
-            plans, resumed_not_before=0.0
-        )
+        Scheduler(
+            copier.copy,
+            resurvey=copier.resurvey,
+            pool=pool,
+            concurrency=1,
+            stop=threading.Event(),
+            stage=Counter(),
+            gap=0.0,
+        ).run(plans, resumed_not_before=0.0)
     assert [v.key for _, v in copier.started][:2] == ["teleport/2.tar", "teleport/4.tar"]
