@@ -19,9 +19,16 @@ CDK := cdk --no-notices --no-version-reporting
 
 # Extra arguments for cdk (settings: ARGS="-c region=eu-west-1 -c keyAdminArns=arn:...").
 ARGS ?=
-# Modules `make` compiles to bytecode after installing with --no-compile (see scripts/precompile.py).
-RUNTIME_MODULES := stacks.recordings_stack constructs_lib.compliance cdk_nag recordings_kms.cli recordings_kms.aws
-DEV_MODULES := pytest xdist syrupy moto moto.server cfnlint.api tests.policy_eval
+# Modules `make` compiles to bytecode after installing with --no-compile (see scripts/precompile.py):
+# what the app, the CLI and the tests import, the access proofs' z3 and the moto services the tests
+# start (moto.cloudformation.parsing imports most of moto); NAME.* for cfn-lint's rules, loaded by path.
+RUNTIME_MODULES := stacks.recordings_stack stacks.guardrails_stack stacks.iam_events_stack constructs_lib.compliance \
+	constructs_lib.proofs constructs_lib.core.prover.properties constructs_lib.core.prover.guardrail_properties cdk_nag \
+	recordings_kms.cli recordings_kms.aws
+MOTO_SERVICES := s3 kms iam sts cloudformation sns events cloudtrail ssm organizations
+DEV_MODULES := pytest '_pytest.*' xdist syrupy hypothesis _hypothesis_pytestplugin tests.policy_eval \
+	moto moto.server moto.cloudformation.parsing moto.iam.access_control $(foreach s,$(MOTO_SERVICES),moto.$(s).urls) \
+	cfnlint.api cfnlint.runner 'cfnlint.rules.*' 'cfnlint.data.schemas.*'
 
 .PHONY: synth test deploy lint bench docs clean
 
