@@ -11,9 +11,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from cfnlint.config import ConfigMixIn, ManualArgs
-from cfnlint.decode.decode import decode_str
-from cfnlint.runner import Runner
 
 from app import build as build_app
 from constructs_lib import SessionRecordingsStorage, compliance
@@ -86,6 +83,10 @@ def cfn_lint() -> Callable[[str], list[str]]:
     cfn-lint command checks many templates with one. A template identical to one already checked (a
     snapshot file records the synthesized default template) gets the findings it got then.
     """
+    from cfnlint.config import ConfigMixIn, ManualArgs  # ~2 s of imports (sympy): only where lint tests run
+    from cfnlint.decode.decode import decode_str
+    from cfnlint.runner import Runner
+
     runner = Runner(ConfigMixIn(**ManualArgs(regions=LINT_REGIONS)))
     findings: dict[str, list[str]] = {}
 
