@@ -9,6 +9,9 @@ VENV := .venv
 # Install stamps live inside what they describe: deleting .venv or node_modules re-installs.
 PY_STAMP := $(VENV)/.installed-runtime
 PY_DEV_STAMP := $(VENV)/.installed-dev
+# checkov cannot share .venv's pins (requirements-checkov.txt says why): its own virtualenv inside it.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK_OUT ?= cdk.out
 
@@ -47,6 +50,14 @@ $(PY_DEV_STAMP): $(PY_STAMP) requirements-dev.txt
 	$(VENV)/bin/python scripts/precompile.py $(DEV_MODULES)
 	@touch $@
 
+# Compiled once here: checkov imports ~700 modules per run, and this environment writes no bytecode later.
+$(CHECKOV_STAMP): requirements-checkov.txt | $(VENV)/bin/python
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
+	$(CHECKOV_VENV)/bin/python -m compileall -q -j 2 $$($(CHECKOV_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') >/dev/null
+	@touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@test "$$(node --version | cut -d. -f1)" = "v22" || { echo "node_modules/.bin/node is not Node 22" >&2; exit 1; }
@@ -69,7 +80,7 @@ ruff: $(PY_DEV_STAMP)
 ## test: ruff, then the whole test suite with mypy --strict beside it
 # mypy (cold in a fresh clone: ~8 s of CPU) runs beside pytest and fills the cores pytest leaves
 # idle (start-up, the last tests); its report follows pytest's, and either failing fails the target.
-test: ruff $(NODE_STAMP)
+test: ruff $(NODE_STAMP) $(CHECKOV_STAMP)
 	@mypy_log=$$(mktemp); $(VENV)/bin/mypy > "$$mypy_log" 2>&1 & mypy_pid=$$!; \
 	status=0; $(VENV)/bin/python -m pytest -n 2 -q || status=$$?; \
 	if wait "$$mypy_pid"; then tail -n 1 "$$mypy_log"; else cat "$$mypy_log"; status=1; fi; \
@@ -91,4 +102,4 @@ docs: $(PY_STAMP)
 	$(VENV)/bin/python scripts/settings_table.py README.md
 
 clean:
-	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CDK_OUT) $(PY_STAMP) $(PY_DEV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) .pytest_cache .mypy_cache .ruff_cache

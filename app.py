@@ -8,7 +8,7 @@ import sys
 
 import aws_cdk as cdk
 
-from constructs_lib.compliance import enable_compliance_packs
+from constructs_lib import compliance
 from constructs_lib.core.alarms import IAM_EVENT_REGION
 from constructs_lib.core.settings import AppSettings, InvalidSettingsError, validate
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
@@ -34,8 +34,11 @@ def where(settings: AppSettings) -> str:
     return "; ".join(parts)
 
 
-def build(app: cdk.App, settings: AppSettings) -> list[cdk.Stack]:
-    """The app's stacks for ``settings``: IAM events (us-east-1), recordings, guardrails (management account)."""
+def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
+    """The app's stacks for ``settings``: IAM events (us-east-1), recordings, guardrails (management account).
+
+    ``app`` is the App, or a Stage of it (the tests build many configurations in one App).
+    """
     stacks: list[cdk.Stack] = []
     forwarder = None
     auth_is_a_role = not (isinstance(settings.auth_role, str) and ":user/" in settings.auth_role)
@@ -52,9 +55,10 @@ def build(app: cdk.App, settings: AppSettings) -> list[cdk.Stack]:
     return stacks
 
 
-def main() -> int:
-    app = cdk.App()
-    enable_compliance_packs(app)
+def main(app: cdk.App | None = None) -> int:
+    """Build and synthesize the app from its context; 0, or 1 with the reasons on stderr (and no template)."""
+    app = app or cdk.App()
+    compliance.enable_compliance_packs(app)
     settings = AppSettings.from_context(app.node.get_all_context(), environ=os.environ)
     try:
         validate(settings, settings.environment())  # every error at once, before anything is built
@@ -63,7 +67,11 @@ def main() -> int:
     except InvalidSettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    app.synth()
+    try:
+        compliance.synth(app)  # fails closed: any gate that did not pass leaves no template
+    except compliance.GateFailed as failed:
+        print(failed, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import compliance
+from constructs_lib import compliance, scanners
 from constructs_lib.core import policies
 from constructs_lib.core.retention import access_log_rules, recording_rules
 from constructs_lib.core.settings import BucketSettings, ObjectLockMode, RetentionSettings
@@ -144,6 +144,8 @@ class RecordingsBucket(Construct):
                 compliance.REASON_REPLICATION_ACCESS_LOGS,
                 compliance.REPLICATION_PACKS,
             )
+            if isinstance(log_bucket_resource, cdk.CfnResource):
+                scanners.skip_in_checkov(log_bucket_resource, scanners.S3_ACCESS_LOGGING)
         self.access_logs_bucket: s3.IBucket = access_logs_bucket
 
         self.bucket: s3.Bucket = RecordingsS3Bucket(

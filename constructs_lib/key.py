@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib import scanners
 from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import principal_arns
 from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, KeySettings, Problem
@@ -133,6 +134,8 @@ class RecordingsKey(Construct):
         )
         self.deploy_role_arn: str = deploy_role_arn
         self.alias_name = alias
+        if self.created_principal_arns:
+            self._skip_wildcard_principal_check()
         self.reader_arns: list[str] = []
         self._named_reader_statements: list[iam.PolicyStatement] = []
         self._created_readers: list[str] = []
@@ -150,6 +153,7 @@ class RecordingsKey(Construct):
         self.reader_arns.append(principal_arn)
         if created_in_deployment(self, principal_arn):
             self.created_principal_arns.add(principal_arn)
+            self._skip_wildcard_principal_check()
             if not self._created_readers:
                 self._add_created_reader_statements()
             self._created_readers.append(principal_arn)
@@ -161,6 +165,12 @@ class RecordingsKey(Construct):
                 statement = iam.PolicyStatement.from_json(raw)
                 self._named_reader_statements.append(statement)
                 self.key_policy.add_statements(statement)
+
+    def _skip_wildcard_principal_check(self) -> None:
+        """Scanners see ``Principal: *`` in the by-ARN statements (:func:`policies.statements_for`): say why."""
+        resource = self.key.node.default_child
+        if isinstance(resource, cdk.CfnResource):
+            scanners.skip_in_checkov(resource, scanners.KMS_WILDCARD_PRINCIPAL)
 
     def _add_created_reader_statements(self) -> None:
         readers = cdk.Lazy.list(_Readers(self._created_readers))

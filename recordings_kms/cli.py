@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from recordings_kms.options import PROG, add_setting
+from recordings_kms.options import PROG, add_prover_budget, add_setting
 from recordings_kms.options import endpoint_url_problem as endpoint_url_problem  # migrate imports it from here
 
 Handler = Callable[[argparse.Namespace], int]
@@ -105,6 +105,7 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="also ask AWS IAM Access Analyzer (CheckNoPublicAccess on both policies, CheckAccessNotGranted for the "
         "cryptographic actions on the key policy) and report its verdicts beside the prover's",
     )
+    add_prover_budget(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     verify.add_argument(
         "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
@@ -128,6 +129,7 @@ def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _design_options(prove, auth_required=True)
     add_setting(prove, "deploy_role", help="the role CloudFormation deploys with (key administration)")
     add_setting(prove, "region", help="the bucket's region (default: the key ARN's; S3 needs a key of its region)")
+    add_prover_budget(prove)
     prove.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     prove.set_defaults(handler=_command("prove"))
 
@@ -206,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     from recordings_kms import migrate  # boto3 loads only when the command runs
 
     migrate.register(commands)
+    from recordings_kms import upgrade_check  # pure and small: no boto3, no CDK
+
+    upgrade_check.register(commands)
     return parser
 
 

@@ -89,6 +89,26 @@ def region_problem(region: str) -> str | None:
     return None if allowed is None else f"'--region' must be {allowed}, got {json.dumps(region)}"
 
 
+def add_prover_budget(parser: argparse.ArgumentParser) -> None:
+    """``--prover-budget UNITS``: the access prover's total for the whole command (docs/PROVER.md)."""
+    from constructs_lib.core.prover.budget import DEFAULT_TOTAL
+
+    parser.add_argument(
+        "--prover-budget",
+        metavar="UNITS",
+        default=str(DEFAULT_TOTAL),
+        help=f"the most z3 work (rlimit units) the access prover may spend in this command (default: {DEFAULT_TOTAL}); "
+        "a property it could not finish within it is CANNOT-PROVE, and every other line is still printed",
+    )
+
+
+def prover_budget_problem(value: str) -> str | None:
+    """Why ``--prover-budget`` is unusable (a positive whole number of rlimit units), or ``None``."""
+    if value.isascii() and value.isdigit() and int(value) > 0:
+        return None
+    return f"'--prover-budget' must be a positive whole number of rlimit units, got {json.dumps(value)}"
+
+
 def existing_bucket_problem(bucket: str) -> str | None:
     """Why ``--bucket`` cannot name an existing bucket (a name alone, not an ARN or ``s3://`` URL)."""
     if ANY_BUCKET_NAME.match(bucket):

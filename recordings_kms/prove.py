@@ -23,7 +23,15 @@ from recordings_kms.access import (
     parameters_from_settings,
     policy_document,
 )
-from recordings_kms.options import EXIT_FAILED, EXIT_OK, PROG, problem_line, problems_of, settings_from
+from recordings_kms.options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    PROG,
+    problem_line,
+    problems_of,
+    prover_budget_problem,
+    settings_from,
+)
 
 _SETTINGS = (*DESIGN_SETTINGS, "bucket_name", "region")
 
@@ -42,6 +50,8 @@ def _read_json(path: str, option: str) -> Any:
 
 def _option_problems(args: argparse.Namespace) -> list[str]:
     problems = problems_of(settings_from(args, _SETTINGS))
+    if problem := prover_budget_problem(args.prover_budget):
+        problems.append(problem)
     key = arns.parse_key_arn(args.key_arn)
     if key is None:
         wanted = "a KMS key ARN like arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (it names the key's region and account)"
@@ -55,7 +65,7 @@ def _option_problems(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from constructs_lib.core.prover import Evidence, PolicyFormatError, prove
+    from constructs_lib.core.prover import Budget, Evidence, PolicyFormatError, prove
     from recordings_kms.checks import exit_ok, property_results
 
     problems = _option_problems(args)
@@ -71,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             bucket_policy = policy_document(found, f"--bucket-policy {args.bucket_policy}")
         grants = grant_list(_read_json(args.grants, "--grants"), f"--grants {args.grants}") if args.grants else []
         evidence = Evidence(key_policy=key_policy, bucket_policy=bucket_policy, grants=grants)
-        results = property_results(prove(design, evidence))
+        results = property_results(prove(design, evidence, budget=Budget(total=int(args.prover_budget))))
     except InputError as failure:
         return render.error(str(failure), as_json=args.json)
     except PolicyFormatError as failure:

@@ -43,6 +43,7 @@ from recordings_kms.options import (
     endpoint_url_problem,
     existing_bucket_problem,
     problems_of,
+    prover_budget_problem,
     region_problem,
     settings_from,
 )
@@ -71,6 +72,8 @@ class Target:
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
+    if problem := prover_budget_problem(args.prover_budget):
+        return problem
     if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
         return problem
     if args.region is not None and (problem := region_problem(args.region)):
@@ -136,14 +139,21 @@ def _retention(text: str | None, stack_name: str) -> RetentionSettings | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from constructs_lib.core.prover.budget import Budget, spending
+
+    if problem := _option_problem(args):
+        return render.error(problem, as_json=args.json)
+    with spending(Budget(total=int(args.prover_budget))):  # one total for every proof of this run
+        return _verify(args)
+
+
+def _verify(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from recordings_kms import aws
     from recordings_kms.checks import LiveFacts, design_for, exit_ok, verify
     from recordings_kms.probe import ProbeTarget, run_probe
 
-    if problem := _option_problem(args):
-        return render.error(problem, as_json=args.json)
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
         target = _target_from_stack(args, clients) if args.stack_name else _target_from_options(args)

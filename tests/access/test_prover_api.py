@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from dataclasses import replace
 
 from constructs_lib.core import policies
-from constructs_lib.core.prover import CRYPTO_ACTIONS, KMS_ACTIONS, Request, Verdict, new_access, prove
+from constructs_lib.core.prover import CRYPTO_ACTIONS, KMS_ACTIONS, Budget, Request, Verdict, new_access, prove
 from recordings_kms.checks import KMS_ACTIONS as CLI_KMS_ACTIONS
 from tests.access.conftest import (
     ADMIN,
@@ -91,17 +89,19 @@ def test_request_describe_is_one_sorted_line() -> None:
     )
 
 
-def test_the_default_configuration_is_proven_within_a_second() -> None:
-    """Issue 9: the default configuration's proofs in <= 1 s. Measured median ~0.1 s on 2 cores;
-    the bound is generous so that a loaded CI machine does not flake."""
+def test_the_default_configuration_is_proven_within_a_fixed_amount_of_work() -> None:
+    """Issue 9 asked for the default configuration's proofs in <= 1 s; seconds depend on the machine
+    and its load, so this bounds the work in rlimit units and checks that it is the same on every
+    run (``make bench`` reports the seconds: about 0.2 s on 2 cores)."""
     d, e = design(), evidence()
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        results = prove(d, e)
-        timings.append(time.perf_counter() - start)
+    spent = []
+    for _ in range(3):
+        budget = Budget()
+        results = prove(d, e, budget=budget)
+        spent.append(budget.used)
         assert all(r.verdict is Verdict.PASS for r in results)
-    assert statistics.median(timings) < 1.0, timings
+    assert len(set(spent)) == 1, spent
+    assert spent[0] < 2_000_000
 
 
 def test_the_prover_is_pure() -> None:

@@ -22,8 +22,7 @@ from constructs_lib.core.prover import Decision, Design, Evidence, Request, deci
 from constructs_lib.core.prover.encode import Encoder
 from constructs_lib.core.prover.parse import parse_evidence
 from constructs_lib.core.prover.properties import _query
-from constructs_lib.core.prover.solve import _refine as refine
-from constructs_lib.core.prover.solve import request_of
+from constructs_lib.core.prover.solve import find, request_of
 
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
@@ -327,11 +326,9 @@ def allowed_within(r: Any, side: Side, allowed: Any, *limits: Any) -> Request | 
     for name, term in r.keys.items():
         if name not in {k.lower() for k in side.keys}:
             within.append(z3.Not(term.present))
-    solver = z3.Solver()
-    solver.add(*r.constraints, *within, allowed)
-    if refine(solver, r.strict) != z3.sat:
-        return None
-    return request_of(solver.model(), r)
+    outcome, model = find(r, [*within, allowed])
+    assert outcome.sat or outcome.unsat, outcome.reason
+    return request_of(model, r) if outcome.sat else None
 
 
 def check(e: Evidence, side: Side) -> None:

@@ -203,3 +203,27 @@ def test_required_options(capsys: pytest.CaptureFixture[str]) -> None:
         main(["prove", "--bucket", BUCKET, "--key-arn", KEY_ARN])
     assert exit_info.value.code == 2
     assert "the following arguments are required: --key-policy, --auth" in capsys.readouterr().err
+
+
+def test_a_spent_prover_budget_prints_every_property_cannot_prove_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The budget bounds the command (issue 14): nothing runs on after it, and nothing is PASS."""
+    code, out, err = prove(tmp_path, capsys, "--json", "--prover-budget", "1", bucket_policy=bucket_policy())
+    assert code == 1, err
+    found = statuses(out)
+    assert {f"access.P{n}" for n in range(1, 7)} <= set(found)
+    assert {found[f"access.P{n}"] for n in range(1, 7)} == {"CANNOT-PROVE"}
+    reasons = next(c for c in json.loads(out)["checks"] if c["id"] == "access.P6")
+    assert "budget" in json.dumps(reasons)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "1e6", "lots"])
+def test_a_prover_budget_that_is_not_a_positive_number_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    code, out, err = prove(tmp_path, capsys, "--prover-budget", bad)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "'--prover-budget' must be a positive whole number of rlimit units" in err

@@ -62,6 +62,21 @@ def test_correct_deployment_passes(deploy: Deploy, capsys: pytest.CaptureFixture
     assert lines[-1].endswith(f"({statuses.count('INFO')} informational)")
 
 
+def test_a_spent_prover_budget_still_prints_every_line_and_fails_closed(
+    deploy: Deploy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: the whole command shares one budget; once it is spent the proofs are CANNOT-PROVE
+    (never PASS), every other check still runs, and the command exits 1."""
+    deployment = deploy()
+    code, checks = verify_json(deployment, capsys, "--prover-budget", "1")
+    assert code == 1
+    for check_id in ACCESS:
+        assert checks[check_id]["status"] == "CANNOT-PROVE", checks[check_id]
+    assert checks["deploy.put-key-policy"]["status"] != "PASS"
+    assert checks["bucket.versioning"]["status"] == "PASS"
+    assert checks["key.enabled"]["status"] == "PASS"
+
+
 def test_json_document_with_the_provers_evidence_and_the_break_glass(
     deploy: Deploy, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,10 +36,11 @@ def verdicts(record: dict[str, Any]) -> dict[str, str]:
     return {r["id"]: r["verdict"] for r in storage["results"]}
 
 
-def test_the_design_passes_every_property_within_a_second(tmp_path: Path) -> None:
+def test_the_design_passes_every_property(tmp_path: Path) -> None:
+    """What the proofs cost is measured in rlimit units (tests/access/test_prover_budget.py) and
+    timed by ``make bench``; a wall-time bound here would fail on a loaded machine."""
     record = synthesize(tmp_path, lambda stack: SessionRecordingsStorage(stack, "Storage"))
     assert verdicts(record) == {f"P{n}": "PASS" for n in range(1, 7)}
-    assert record["seconds"] <= 1.0
 
 
 def test_readers_and_admins_are_proven_with_their_roles(tmp_path: Path) -> None:

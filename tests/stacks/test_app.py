@@ -66,20 +66,36 @@ def test_cdk_synth_with_bad_settings_fails_with_every_problem_and_writes_no_temp
 
 CARELESS_APP = """
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_kms as kms
-from constructs_lib import SessionRecordingsStorage, enable_compliance_packs
+from constructs_lib import SessionRecordingsStorage, compliance
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class CrashingPack:
+    name = property(lambda self: "CrashingPack")
+    version = property(lambda self: "1")
+    rule_ids = property(lambda self: ["CP1"])
+
+    def validate(self, context):
+        raise RuntimeError("the pack could not parse a template")
+
 
 app = cdk.App()
-enable_compliance_packs(app)
+compliance.enable_compliance_packs(app)
+cdk.Validations.of(app).add_plugins(CrashingPack())
 stack = cdk.Stack(app, "Careless")
 SessionRecordingsStorage(stack, "Storage")
 kms.Key(stack, "UnrotatedKey", enable_key_rotation=False, removal_policy=cdk.RemovalPolicy.RETAIN)
-app.synth()
+compliance.synth(app)
 """
 
 
 def test_cdk_synth_of_an_app_with_a_noncompliant_resource_fails_and_names_the_rule(tmp_path: Path) -> None:
-    """What an importing team sees: the gate stops `cdk synth` and says which rule, on which resource."""
+    """What an importing team sees: the gate stops `cdk synth`, says which rule on which resource, and
+    which plugin crashed, and leaves no template. Alone, CDK records a crashed plugin and the CLI,
+    which ignores a failure without violations (aws/aws-cdk#26844), writes the template (issue 14);
+    tests/stacks/test_gates.py shows the crash alone fails the gate."""
     app_file = tmp_path / "careless_app.py"
     app_file.write_text(CARELESS_APP)
     out = tmp_path / "out"
@@ -87,5 +103,11 @@ def test_cdk_synth_of_an_app_with_a_noncompliant_resource_fails_and_names_the_ru
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "AwsSolutions::AwsSolutions-KMS5" in output
-    assert "Careless/UnrotatedKey/Resource" in output
+    assert "compliance gate: AwsSolutions: AwsSolutions-KMS5 on Careless/UnrotatedKey/Resource: " in result.stderr
     assert "Careless/Storage/" not in output, "the construct itself raises nothing"
+    assert (
+        "compliance gate: CrashingPack: Validation plugin 'CrashingPack' failed: the pack could not parse a template"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not list(out.rglob("*.template.json"))

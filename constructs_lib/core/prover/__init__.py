@@ -2,9 +2,9 @@
 
 Public API (docs/PROVER.md describes the supported subset and the semantics):
 
-* ``prove(design, evidence, properties=None) -> list[PropertyResult]``: P1-P6 (and G1-G4 when the
-  evidence has SCPs or RCPs), each PASS, FAIL with a counterexample ``Request``, or CANNOT-PROVE
-  with the reasons.
+* ``prove(design, evidence, properties=None, *, budget=None) -> list[PropertyResult]``: P1-P6 (and
+  G1-G4 when the evidence has SCPs or RCPs), each PASS, FAIL with a counterexample ``Request``, or
+  CANNOT-PROVE with the reasons; all within a deterministic ``Budget`` of z3 work (``budget.py``).
 * ``decide(evidence, request, *, account) -> Decision``: one concrete request.
 * ``new_access(design, before, after) -> Request | None``: a request ``after`` allows and
   ``before`` does not (raises ``CannotProveError`` when that depends on something not modelled).
@@ -30,6 +30,7 @@ from constructs_lib.core.prover.model import (
 )
 
 if TYPE_CHECKING:
+    from constructs_lib.core.prover.budget import Budget
     from constructs_lib.core.prover.evaluate import decide
     from constructs_lib.core.prover.properties import (
         ALL_PROPERTIES,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     )
 
 _SOLVER_BACKED = {
+    "Budget": "constructs_lib.core.prover.budget",
     "decide": "constructs_lib.core.prover.evaluate",
     "ALL_PROPERTIES": "constructs_lib.core.prover.properties",
     "GUARDRAIL_PROPERTIES": "constructs_lib.core.prover.properties",
@@ -57,6 +59,7 @@ __all__ = [
     "GUARDRAIL_PROPERTIES",
     "KMS_ACTIONS",
     "TITLES",
+    "Budget",
     "CannotProveError",
     "Decision",
     "Design",

@@ -12,6 +12,7 @@ leave it free and then fix it to the value that makes a violation hardest (see d
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,15 @@ import z3
 
 from constructs_lib.core.prover.catalog import ENCRYPTION_CONTEXT_OPERATIONS
 from constructs_lib.core.prover.keys import DERIVED_KEYS, ENCRYPTION_CONTEXT_PREFIX, KeySpec, Source, Type, spec_of
-from constructs_lib.core.prover.match import action_match, arn_segments, resource_match
+from constructs_lib.core.prover.match import (
+    action_match,
+    arn_match,
+    arn_segments,
+    glob_match,
+    glob_residuals,
+    resource_match,
+    segment_match,
+)
 from constructs_lib.core.prover.organizations import (
     RCP_EXEMPT_ACTIONS,
     SERVICE_LINKED_PATH,
@@ -100,15 +109,23 @@ def isolated() -> Iterator[None]:
 
     z3's answers depend on everything its (global) context has seen, so without this the same
     question asked twice in one process can get two different, equally valid counterexamples.
-    Not thread-safe, like z3's global context itself.
+    Python's cyclic garbage collector is paused meanwhile: it runs when the whole process's
+    allocations say so, and the z3 terms it frees give their ids back to z3, whose search order
+    follows term ids; with only reference counting freeing terms, one question costs the same
+    rlimit units and gets the same answer every time (``budget``). Not thread-safe, like z3's
+    global context itself.
     """
     module = z3.z3
     saved = module._main_ctx
     module._main_ctx = None
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
         module._main_ctx = saved
+        if collecting:
+            gc.enable()
 
 
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
@@ -181,9 +198,27 @@ def arn_re(pattern: str) -> Expr | None:
 
 
 def string_matches(value: Expr, pattern: str) -> Bool:
-    """StringLike on a symbolic string (plain equality when there is no wildcard)."""
+    """StringLike on a symbolic string, in the cheapest form z3 reads: equality, prefix, suffix or
+    containment where the pattern is one of those shapes, a regular expression otherwise."""
     if "*" not in pattern and "?" not in pattern:
         return value == z3.StringVal(pattern)
+    if "?" not in pattern:
+        parts = pattern.split("*")
+        if all(not part for part in parts):
+            return z3.BoolVal(True)
+        if len(parts) == 2:
+            head, tail = parts
+            if not tail:
+                return z3.PrefixOf(z3.StringVal(head), value)
+            if not head:
+                return z3.SuffixOf(z3.StringVal(tail), value)
+            return z3.And(
+                z3.Length(value) >= len(head) + len(tail),
+                z3.PrefixOf(z3.StringVal(head), value),
+                z3.SuffixOf(z3.StringVal(tail), value),
+            )
+        if len(parts) == 3 and not parts[0] and not parts[2]:
+            return z3.Contains(value, z3.StringVal(parts[1]))
     return z3.InRe(value, glob_re(pattern))
 
 
@@ -406,6 +441,94 @@ class SymbolicRequest:
                 self.principal_strings()
         return z3.Or(*cases) if cases else z3.BoolVal(False)
 
+    def principal_arn_like(self, pattern: str, *, segmented: bool) -> Bool:
+        """``aws:PrincipalArn`` matches the wildcard ``pattern`` (ArnLike when ``segmented``, else
+        StringLike), per candidate, without the If-chain of every candidate's ARN as one string.
+
+        A named candidate is decided in Python. A stand-in's ARN is ``arn:P:iam::ACCOUNT:KIND/NAME``
+        (or ``...:root``), its name symbolic and its account concrete or (the other account)
+        symbolic. ArnLike matches the first five components one by one, and the name against what
+        the resource pattern leaves after ``KIND/``. StringLike reads the same way when the pattern
+        has exactly five literal colons: these ARNs have five and IAM names none, so no wildcard can
+        stand for a colon (more than five: nothing matches). With fewer, the concrete head of the
+        ARN is consumed in Python and the rest matched on the candidate's own ARN term.
+        """
+        if not segmented:
+            colons = pattern.count(":")
+            if colons > 5:
+                return z3.BoolVal(False)
+            if colons < 5:
+                return self._principal_arn_glob(pattern)
+        segments = arn_segments(pattern)
+        if segments is None:
+            return z3.BoolVal(False)
+        matches = arn_match if segmented else glob_match
+        fixed = ("arn", self.partition, "iam", "")
+        head = all(segment_match(p, v) for p, v in zip(segments[:4], fixed, strict=True))
+        account_pattern, resource_pattern = segments[4], segments[5]
+        cases = []
+        for i, c in enumerate(self.candidates):
+            if c.kind not in (Kind.ROLE, Kind.USER, Kind.ROOT):
+                continue
+            chosen = self.principal == i
+            if c.arn is not None:
+                if matches(pattern, c.arn):
+                    cases.append(chosen)
+                continue
+            if not head:
+                continue
+            if c.account is not None:
+                if not segment_match(account_pattern, c.account):
+                    continue
+                account = z3.BoolVal(True)
+            else:
+                account = self._other_account_matches(account_pattern)
+            if c.kind is Kind.ROOT:
+                if glob_match(resource_pattern, "root"):
+                    cases.append(z3.And(chosen, account))
+                continue
+            rests = glob_residuals(resource_pattern, f"{c.kind.value}/")
+            if rests:
+                self.principal_strings()  # the name is read: constrain the stand-in's shape
+                name = z3.Or(*(string_matches(c.name, rest) for rest in rests))
+                cases.append(z3.And(chosen, account, name))
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+    def _principal_arn_glob(self, pattern: str) -> Bool:
+        """StringLike on ``aws:PrincipalArn`` for a pattern whose wildcards must stand for colons."""
+        cases = []
+        for i, c in enumerate(self.candidates):
+            if c.kind not in (Kind.ROLE, Kind.USER, Kind.ROOT):
+                continue
+            chosen = self.principal == i
+            if c.arn is not None:
+                if glob_match(pattern, c.arn):
+                    cases.append(chosen)
+                continue
+            self.principal_strings()
+            if c.account is not None and c.kind is not Kind.ROOT:
+                head, rest = f"arn:{self.partition}:iam::{c.account}:{c.kind.value}/", c.name
+            else:
+                head = f"arn:{self.partition}:iam::"
+                rest = z3.Concat(self.other_account, z3.StringVal(":root")) if c.kind is Kind.ROOT else None
+                if rest is None:
+                    rest = z3.Concat(self.other_account, z3.StringVal(f":{c.kind.value}/"), c.name)
+            rests = glob_residuals(pattern, head)
+            if rests:
+                cases.append(z3.And(chosen, z3.Or(*(string_matches(rest, r) for r in rests))))
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+    def _other_account_matches(self, pattern: str) -> Bool:
+        """The other account's (symbolic, 12-digit) id matches an ArnLike account component."""
+        if pattern == "*":
+            return z3.BoolVal(True)
+        self.principal_strings()
+        if "*" not in pattern and "?" not in pattern:
+            if pattern in self.accounts:
+                return z3.BoolVal(False)  # the other account is none of the named ones
+            return self.other_account == z3.StringVal(pattern)
+        return z3.InRe(self.other_account, glob_re(pattern, star=z3.Star(regexes().not_colon), one=regexes().not_colon))
+
     def is_session_of(self, account: str, role: str) -> Bool:
         """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names.
 
@@ -475,15 +598,23 @@ class SymbolicRequest:
             self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
             self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().iam_name)))
             # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
-            full = self._arn_of(c)
+            # Only names of the same kind in the same account can collide (the other account is none
+            # of the named ones), so only those are excluded.
             self.strict += [
-                z3.Implies(chosen, z3.Not(z3.InRe(full, literal_re(named, ignore_case=True))))
-                for named in self.canonical.values()
+                z3.Implies(chosen, z3.Not(z3.InRe(c.name, literal_re(name, ignore_case=True))))
+                for name in self._named_names(c)
             ]
         for flag, meaning in self._links:
             self.constraints.append(flag == meaning())
         self._links = []
         return self._strings
+
+    def _named_names(self, c: Candidate) -> list[str]:
+        """The names (with path) of the named roles or users of a stand-in's kind and account."""
+        if c.account is None or c.kind not in (Kind.ROLE, Kind.USER):
+            return []
+        prefix = f"arn:{self.partition}:iam::{c.account}:{c.kind.value}/"
+        return [arn[len(prefix) :] for arn in self.canonical.values() if arn.startswith(prefix)]
 
     def placeholder(self, c: Candidate, model: Any) -> str:
         """A concrete principal for a stand-in whose name no condition reads, agreeing with the
@@ -777,6 +908,12 @@ class Encoder:
             hit = z3.Or(*(self.r.principal_arn_is(v) for v in condition.values))
             matched = z3.Not(hit) if condition.negated else hit
             return z3.If(present, matched, z3.BoolVal(condition.if_exists or condition.negated))
+        like = self._principal_arn_pattern(condition)
+        if like is not None:
+            present = self.r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+            hit = z3.Or(*like)
+            matched = z3.Not(hit) if condition.negated else hit
+            return z3.If(present, matched, z3.BoolVal(condition.if_exists or condition.negated))
         if condition.family is Family.NULL and condition.key_lower in DERIVED_KEYS:
             # Whether a key derived from the principal exists depends on its kind only.
             return self._null(condition, self.r.derived_presence(condition.key_lower))
@@ -814,6 +951,20 @@ class Encoder:
             z3.And(z3.BoolVal("true" in wanted), z3.Not(present)),
             z3.And(z3.BoolVal("false" in wanted), present),
         )
+
+    def _principal_arn_pattern(self, condition: Condition) -> list[Bool] | None:
+        """``aws:PrincipalArn`` against wildcard patterns (ArnLike, ArnEquals, StringLike and their
+        negations), decided per candidate principal (``principal_arn_like``); None for the other
+        operators (the string encoding)."""
+        if condition.key_lower != "aws:principalarn" or condition.qualifier is not Qualifier.NONE:
+            return None
+        if condition.family is Family.ARN:
+            segmented = True
+        elif condition.family is Family.STRING and condition.base in ("StringLike", "StringNotLike"):
+            segmented = False
+        else:
+            return None
+        return [self.r.principal_arn_like(value, segmented=segmented) for value in condition.values]
 
     @staticmethod
     def _principal_arn_equality(condition: Condition) -> bool:

@@ -17,6 +17,8 @@ checks the other (tests/access). It follows the same documented semantics as the
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 
 from constructs_lib.core.prover.catalog import ENCRYPTION_CONTEXT_OPERATIONS
@@ -431,4 +433,25 @@ def decide(evidence: Evidence, request: Request, *, account: str) -> Decision:
     of the evidence deny where they apply. UNKNOWN when the outcome depends on an unmodelled
     element or on identity policies that were not supplied.
     """
-    return decide_parsed(parse_evidence(evidence), request, account=account)
+    return decide_parsed(_parsed(evidence), request, account=account)
+
+
+def _parsed(evidence: Evidence) -> Parsed:
+    """``parse_evidence``, remembered for the last few pieces of evidence: callers that decide many
+    requests on one piece (a brute-force comparison, a decision table) parse it once. The key is
+    the evidence's exact JSON, so a caller that changes a policy in place gets it parsed afresh."""
+    try:
+        text = json.dumps([getattr(evidence, f.name) for f in dataclasses.fields(evidence)])
+    except (TypeError, ValueError):  # not JSON-able: parse_evidence will say what is wrong with it
+        return parse_evidence(evidence)
+    found = _recent.get(text)
+    if found is None:
+        found = parse_evidence(evidence)
+        if len(_recent) >= 16:
+            _recent.pop(next(iter(_recent)))
+        _recent[text] = found
+    return found
+
+
+#: ``_parsed``'s memory: evidence JSON -> its parse (immutable), the oldest dropped first.
+_recent: dict[str, Parsed] = {}

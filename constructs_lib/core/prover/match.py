@@ -63,15 +63,53 @@ def arn_segments(pattern: str) -> list[str] | None:
     return parts if len(parts) == 6 else None
 
 
+def segment_match(pattern: str, value: str) -> bool:
+    """One of the first five ARN components under ArnLike: wildcards do not cross a colon."""
+    return _glob_regex(pattern, False, "[^:]*").fullmatch(value) is not None
+
+
+def glob_residuals(pattern: str, consumed: str) -> tuple[str, ...]:
+    """The rests of ``pattern`` that the text after ``consumed`` must match, for ``consumed`` + x
+    to match ``pattern`` (``*`` any run, ``?`` one character): x matches some returned rest.
+
+    The positions of a glob automaton after reading ``consumed``; ``glob_match(pattern, consumed +
+    x)`` is ``any(glob_match(rest, x) for rest in glob_residuals(pattern, consumed))``.
+    """
+
+    def closure(positions: set[int]) -> set[int]:
+        found = set(positions)
+        stack = list(positions)
+        while stack:
+            position = stack.pop()
+            if position < len(pattern) and pattern[position] == "*" and position + 1 not in found:
+                found.add(position + 1)
+                stack.append(position + 1)
+        return found
+
+    positions = closure({0})
+    for char in consumed:
+        after: set[int] = set()
+        for position in positions:
+            if position == len(pattern):
+                continue
+            wanted = pattern[position]
+            if wanted == "*":
+                after.add(position)
+            elif wanted == "?" or wanted == char:
+                after.add(position + 1)
+        positions = closure(after)
+        if not positions:
+            return ()
+    return tuple(pattern[position:] for position in sorted(positions))
+
+
 def arn_match(pattern: str, value: str) -> bool:
     """ArnLike/ArnEquals: "Each of the six colon-delimited components of the ARN is checked
     separately" (IAM condition operators); wildcards do not cross a colon in the first five."""
     p, v = arn_segments(pattern), arn_segments(value)
     if p is None or v is None:
         return False
-    return all(
-        _glob_regex(pp, False, "[^:]*").fullmatch(vv) is not None for pp, vv in zip(p[:5], v[:5], strict=True)
-    ) and (glob_match(p[5], v[5]))
+    return all(segment_match(pp, vv) for pp, vv in zip(p[:5], v[:5], strict=True)) and glob_match(p[5], v[5])
 
 
 def resource_pattern_is_exact(pattern: str) -> bool:

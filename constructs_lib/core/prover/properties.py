@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import z3
 
+from constructs_lib.core.prover.budget import Budget, check, new_solver, spending
 from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
 from constructs_lib.core.prover.encode import Bool, Encoder, Facts, SymbolicRequest, condition_keys, isolated
 from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account
@@ -243,15 +244,15 @@ def _p1_failure(design: Design, parsed: Parsed, example: Request, may_use: Seque
         if grant_allows(grant, identity, example.action.lower(), {k.lower(): v for k, v in example.context.items()}):
             how = f" through {grant.label}"
             break
-    if example.action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-        return f"{who} can call {example.action}{how} and so give itself decryption"
-    if who.lower() in {a.lower() for a in design.reader_arns}:
-        return f"reader {who} can call {example.action}{how} (readers may only decrypt)"
     unlisted = (
         " (its identity policies were not supplied: assumed to allow everything)"
         if (who.lower() not in parsed.identity and (":role/" in who or ":user/" in who) and not how)
         else ""
     )
+    if example.action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
+        return f"{who} can call {example.action}{how} and so give itself decryption{unlisted}"
+    if who.lower() in {a.lower() for a in design.reader_arns}:
+        return f"reader {who} can call {example.action}{how} (readers may only decrypt)"
     return f"{who} can call {example.action}{how}{unlisted}"
 
 
@@ -334,12 +335,15 @@ def _escalation_findings(design: Design, parsed: Parsed, trusted: Sequence[str])
         allowed, _ = encoder.kms(design.account)
         role = "deploy role" if arn == design.deploy_role_arn else "key administrator"
         for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-            solver = z3.Solver()
+            solver = new_solver()
             solver.add(
                 *r.constraints, *r.strict, allowed, r.is_principal(arn), r.action == z3.StringVal(action.lower())
             )
-            if solver.check() == z3.sat:
+            outcome = check(solver)
+            if outcome.sat:
                 findings.append(f"{role} {arn} can call {action}: it can give itself (or anyone) decryption")
+            elif not outcome.unsat:
+                findings.append(f"whether {role} {arn} can call {action} is not known: {outcome.reason}")
     return findings
 
 
@@ -584,10 +588,14 @@ Prover = Callable[[Design, Parsed], PropertyResult]
 _PROVERS: dict[str, Prover] = {P1: prove_p1, P2: prove_p2, P3: prove_p3, P4: prove_p4, P5: prove_p5, P6: prove_p6}
 
 
-def prove(design: Design, evidence: Evidence, properties: Iterable[str] | None = None) -> list[PropertyResult]:
+def prove(
+    design: Design, evidence: Evidence, properties: Iterable[str] | None = None, *, budget: Budget | None = None
+) -> list[PropertyResult]:
     """Judge the evidence against the design: one result per property, in the order asked.
 
-    By default P1-P6, and G1-G4 as well when the evidence has SCPs or RCPs.
+    By default P1-P6, and G1-G4 as well when the evidence has SCPs or RCPs. All of it within
+    ``budget`` (a default ``Budget`` when None; pass one to read what was spent): a property whose
+    checks ran out of it is CANNOT-PROVE, saying so, and the others are still answered.
     """
     # guardrail_properties builds on this module's queries, so it is imported here, not above.
     from constructs_lib.core.prover.guardrail_properties import GUARDRAIL_PROVERS
@@ -601,16 +609,16 @@ def prove(design: Design, evidence: Evidence, properties: Iterable[str] | None =
     unknown = [p for p in wanted if p not in provers]
     if unknown:
         raise ValueError(f"unknown properties {unknown}; known: {', '.join(provers)}")
-    with isolated():
+    with isolated(), spending(budget):
         return [provers[p](design, parsed) for p in wanted]
 
 
-def new_access(design: Design, before: Evidence, after: Evidence) -> Request | None:
+def new_access(design: Design, before: Evidence, after: Evidence, *, budget: Budget | None = None) -> Request | None:
     """A KMS request on the key, or an S3 request on the bucket or its objects, that ``after``
     allows and ``before`` does not; None when there is none. Raises ``CannotProveError`` when the
-    answer depends on something not modelled."""
+    answer depends on something not modelled or the budget ran out."""
     parsed = [parse_evidence(before), parse_evidence(after)]
-    with isolated():
+    with isolated(), spending(budget):
         return _new_access(design, parsed)
 
 
@@ -645,7 +653,9 @@ def _new_access(design: Design, parsed: list[Parsed]) -> Request | None:
 # --- one concrete request, by the solver -----------------------------------------------------------
 
 
-def solver_decide(evidence: Evidence, request: Request, *, account: str, partition: str = "aws") -> Decision:
+def solver_decide(
+    evidence: Evidence, request: Request, *, account: str, partition: str = "aws", budget: Budget | None = None
+) -> Decision:
     """``decide``, computed by the z3 encoding instead of the evaluator (a cross-check for tests).
 
     The request is pinned: its principal, action, resource and exactly the condition keys it
@@ -653,7 +663,7 @@ def solver_decide(evidence: Evidence, request: Request, *, account: str, partiti
     unknowns, UNKNOWN otherwise. A principal whose identity policies are not supplied is taken as
     the prover takes it (allowed anything, denied nothing).
     """
-    with isolated():
+    with isolated(), spending(budget):
         return _solver_decide(evidence, request, account=account, partition=partition)
 
 
@@ -720,9 +730,10 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     pinned.append(r.other_context_keys == z3.BoolVal(untracked))
 
     def always(formula: Bool) -> bool:
-        solver = z3.Solver()
+        """Whether ``formula`` holds for the pinned request (False also when that is not known)."""
+        solver = new_solver()
         solver.add(*r.constraints, *r.strict, *pinned, z3.Not(formula))
-        return bool(solver.check() == z3.unsat)
+        return check(solver).unsat
 
     if always(deny):
         return Decision.EXPLICIT_DENY
