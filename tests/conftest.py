@@ -101,15 +101,24 @@ def full_config() -> AppSettings:
     return AppSettings.from_context(FULL_CONTEXT)
 
 
-@pytest.fixture(scope="module")
+#: Templates ``synth`` made in this process, as JSON text: (settings, account, region) -> template.
+_SYNTHESIZED: dict[tuple[Any, ...], str] = {}
+
+
+@pytest.fixture(scope="session")
 def synth() -> Callable[..., dict[str, Any]]:
-    """Synthesize a config into a template, caching per module (jsii synthesis is slow)."""
-    cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    """Synthesize a config into a template, once per process for every module (jsii synthesis is slow).
+
+    The default and the fully configured stacks alone were synthesized by six modules each. Every
+    call gets a template of its own (parsed again from the cached JSON), so no test sees what
+    another one did to its copy.
+    """
 
     def run(config: AppSettings | None = None, *, env: cdk.Environment | None = TEST_ENV) -> dict[str, Any]:
-        key = (config, None if env is None else (env.account, env.region))
-        if key not in cache:
-            cache[key] = template_of(synth_stack(config, env=env))
-        return cache[key]
+        key = (config or AppSettings(), None if env is None else (env.account, env.region))
+        if key not in _SYNTHESIZED:
+            _SYNTHESIZED[key] = json.dumps(template_of(synth_stack(config, env=env)))
+        template: dict[str, Any] = json.loads(_SYNTHESIZED[key])
+        return template
 
     return run

@@ -101,6 +101,11 @@ grant: iam.Grant = storage.grant_read_recordings(auditor)
 
 
 def mypy(fresh_python: Path, tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    """mypy --strict on ``source`` as a caller's module, against the fresh install.
+
+    Both runs of one test share an incremental cache of their own (never the checkout's
+    .mypy_cache): the second re-checks only the changed caller, not aws_cdk's stubs again.
+    """
     caller = tmp_path / "caller.py"
     caller.write_text(source)
     return subprocess.run(
@@ -109,7 +114,8 @@ def mypy(fresh_python: Path, tmp_path: Path, source: str) -> subprocess.Complete
             "-m",
             "mypy",
             "--strict",
-            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
             "--python-executable",
             str(fresh_python),
             "--config-file",

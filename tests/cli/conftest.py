@@ -10,8 +10,11 @@ shares it): thousands of versions in milliseconds instead of seconds of PUTs. Wh
 and writes still goes through HTTP.
 
 moto 5.2.5 lists its own package directory on every request to route it (``list_of_moto_modules``);
-caching that list here roughly halves the server's time per request. It changes nothing moto
-answers, only how fast.
+caching that list here roughly halves the server's time per request. It also makes an RSA-2048
+private key for every KMS key it creates, symmetric ones included (``moto.kms.utils.
+generate_private_key``, for Sign/Verify), about 80 ms of CPU each and a third of the server's time
+in the verify modules; here each key spec gets one key pair, shared by the keys of that spec (the
+commands under test never sign). Neither changes what moto answers to this package, only how fast.
 """
 
 from __future__ import annotations
@@ -79,6 +82,18 @@ def _moto_module_list_cached() -> Iterator[None]:
         moto.backends.list_of_moto_modules = original  # type: ignore[assignment]
 
 
+@contextmanager
+def _moto_key_pairs_cached() -> Iterator[None]:
+    import moto.kms.models
+
+    original = moto.kms.models.generate_private_key
+    moto.kms.models.generate_private_key = functools.cache(original)
+    try:
+        yield
+    finally:
+        moto.kms.models.generate_private_key = original
+
+
 @pytest.fixture(scope="package")
 def botocore_models_parsed_once() -> Iterator[None]:
     """Share botocore's parsed model files between the sessions the command creates in this process.
@@ -99,7 +114,7 @@ def botocore_models_parsed_once() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with _moto_module_list_cached():
+    with _moto_module_list_cached(), _moto_key_pairs_cached():
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

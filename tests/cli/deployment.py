@@ -14,6 +14,7 @@ moto 5.2.5 quirks these helpers live with (see docs/CLI.md):
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.request
 import uuid
@@ -37,6 +38,17 @@ PREFIX = "records"
 #: A key that need not exist: for errors raised before any AWS call.
 KEY_ARN_EXAMPLE = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 Checks = dict[str, dict[str, Any]]
+
+
+@functools.cache
+def harness_client(service: str, endpoint: str, region: str = REGION) -> Any:
+    """The tests' own boto3 client for building and breaking deployments, one per service, endpoint and region.
+
+    Creating a client costs ~25 ms of CPU and each deployment used three; the command under test
+    still builds its own clients on every run. These use boto3's default session, whose
+    credentials (the test ones of ``aws_env``) it resolves once anyway.
+    """
+    return boto3.client(service, endpoint_url=endpoint, region_name=region)
 
 
 @dataclass
@@ -116,7 +128,7 @@ class Deployment:
         moto's CloudFormation cannot create the real stack (no AWS::S3::BucketPolicy): a stand-in
         resource carries the outputs. An output changed to ``None`` is left out.
         """
-        cloudformation = boto3.client("cloudformation", endpoint_url=self.endpoint, region_name=REGION)
+        cloudformation = harness_client("cloudformation", self.endpoint)
         name = f"recordings-{uuid.uuid4().hex[:8]}"
         values: dict[str, Any] = {
             outputs.STORAGE_URI: policies.storage_uri(
@@ -159,9 +171,7 @@ def build_deployment(
     iam_role: bool = True,
 ) -> Deployment:
     """The design's key, bucket and auth role (with its S3 managed policy unless ``iam_role`` is False)."""
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
-    kms = boto3.client("kms", endpoint_url=endpoint, region_name=REGION)
-    iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION)
+    s3, kms, iam = (harness_client(service, endpoint) for service in ("s3", "kms", "iam"))
     suffix = uuid.uuid4().hex[:12]
     bucket = f"teleport-recordings-{suffix}"
     bucket_arn = f"arn:aws:s3:::{bucket}"

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from constructs_lib.core import alarms
@@ -25,7 +24,7 @@ from recordings_kms.checks import Status, design_for
 from recordings_kms.monitoring import RuleFacts, TrailFacts, management_selection
 from tests.cli import facts
 from tests.cli.conftest import VERIFY_FIXTURES
-from tests.cli.deployment import ACCOUNT, PREFIX, REGION, Deployment, checks_of, run, verify_json
+from tests.cli.deployment import ACCOUNT, PREFIX, REGION, Deployment, checks_of, harness_client, run, verify_json
 
 pytestmark = pytest.mark.usefixtures(*VERIFY_FIXTURES)
 Deploy = Callable[..., Deployment]
@@ -321,8 +320,8 @@ def alarmed(deploy: Deploy, moto_endpoint: str) -> Iterator[Alarmed]:
     """A deployment with the construct's alarm rules, a confirmed-looking subscriber, a logging
     organization-style trail, and the us-east-1 forwarder; every global thing removed afterwards."""
     deployment = deploy()
-    client = lambda service, region=REGION: boto3.client(service, endpoint_url=moto_endpoint, region_name=region)  # noqa: E731
-    sns, events, s3 = client("sns"), client("events"), client("s3", "us-east-1")
+    sns, events = harness_client("sns", moto_endpoint), harness_client("events", moto_endpoint)
+    s3 = harness_client("s3", moto_endpoint, "us-east-1")
     topic = sns.create_topic(Name=f"alarms-{uuid.uuid4().hex[:8]}")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:security")
     parameters = dataclasses.replace(facts.PARAMETERS, auth_role_arn=deployment.auth_role)
@@ -335,7 +334,7 @@ def alarmed(deploy: Deploy, moto_endpoint: str) -> Iterator[Alarmed]:
         )
         events.put_targets(Rule=name, Targets=[{"Id": "Target0", "Arn": topic}])
         rules[kind] = name
-    east = client("events", "us-east-1")
+    east = harness_client("events", moto_endpoint, "us-east-1")
     forwarder = f"forward-{uuid.uuid4().hex[:6]}"
     east.put_rule(Name=forwarder, EventPattern=json.dumps(alarms.role_pattern()), State="ENABLED")
     east.put_targets(
@@ -350,7 +349,7 @@ def alarmed(deploy: Deploy, moto_endpoint: str) -> Iterator[Alarmed]:
     )
     trail_bucket = f"trail-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=trail_bucket)
-    cloudtrail = client("cloudtrail", "us-east-1")
+    cloudtrail = harness_client("cloudtrail", moto_endpoint, "us-east-1")
     trail_name = f"org-{uuid.uuid4().hex[:6]}"
     cloudtrail.create_trail(
         Name=trail_name, S3BucketName=trail_bucket, IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True
@@ -390,7 +389,7 @@ def test_a_disabled_live_rule_fails(alarmed: Alarmed, capsys: pytest.CaptureFixt
 def test_no_trail_fails_by_stack_output(
     alarmed: Alarmed, capsys: pytest.CaptureFixture[str], moto_endpoint: str
 ) -> None:
-    cloudtrail = boto3.client("cloudtrail", endpoint_url=moto_endpoint, region_name="us-east-1")
+    cloudtrail = harness_client("cloudtrail", moto_endpoint, "us-east-1")
     for existing in cloudtrail.describe_trails()["trailList"]:
         cloudtrail.stop_logging(Name=existing["TrailARN"])
     stack = alarmed.deployment.create_stack(AlarmTopicArn=alarmed.topic)

@@ -192,3 +192,10 @@ def test_the_retention_design_output_carries_the_settings_verify_compares(full_c
         value = json.loads(synth(config)["Outputs"]["RetentionDesign"]["Value"])
         assert value == retention_design(config)
         assert AppSettings.from_context(value).retention_days == config.retention_days
+
+
+def test_each_synth_call_gets_a_template_of_its_own(synth: Any) -> None:
+    """The synth cache is shared by every module of a process: a test that edits its template edits only its copy."""
+    mine = synth()
+    mine["Resources"].clear()
+    assert synth()["Resources"], "another module's template was emptied through the cache"
