@@ -572,10 +572,11 @@ def test_killed_with_copies_in_flight_and_resumed_at_once_leaves_no_second_versi
     assert cworld.destination_version_count() == total, "a copy that landed late was copied again"
     assert conditional.held == conditional.landed_held >= 1
     assert counts["already_copied"] == landed_before
-    assert counts["found_copied"] == conditional.held
-    assert counts["copied"] == total - landed_before - conditional.held
+    # Each held copy is found; so would be one the server accepted only after the listing (it lands late too).
+    assert counts["found_copied"] >= conditional.held
+    assert counts["already_copied"] + counts["found_copied"] + counts["copied"] == total
     refused = [w for w in conditional.writes if w.status != 200]
-    assert len(refused) == conditional.held  # one refused copy per late copy, and nothing resent
+    assert len(refused) == counts["found_copied"]  # one refused copy per late copy, and nothing resent
 
     code, document = run_json(cworld, capsys)
     assert (code, document["counts"]["copied"], document["counts"]["already_copied"]) == (0, 0, total)
