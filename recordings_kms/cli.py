@@ -110,7 +110,7 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     verify.add_argument(
         "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
     )
-    verify.set_defaults(handler=_command("verify"))
+    verify.set_defaults(handler=_command("verify.command"))
 
 
 def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
