@@ -1,12 +1,13 @@
-"""``recordings-kms``: argument parsing and dispatch; each command lives in its own module.
+"""``recordings-kms``: argument parsing and dispatch; each command lives in a folder of its own.
 
 Exit codes: 0 every check passed, 1 a check failed or warned (``--warnings-ok``: only failures count),
 2 the command could not run (bad arguments, no credentials, a missing resource, AccessDenied, and any
 unexpected error: one line, never a traceback), 130 interrupted (Ctrl-C), 141 standard output was
 closed before everything was written (``| head``), as for a Unix tool that SIGPIPE ends.
-A command's module is imported only when it runs: boto3 loads only for the commands that call AWS,
-and CDK never (the policy commands print ``constructs_lib.core.policies`` documents, the same
-builders the constructs use).
+A command ``NAME`` is ``recordings_kms/NAME/command.py``, imported only when it runs: boto3 loads
+only for the commands that call AWS, and CDK never (the policy commands print
+``constructs_lib.core.policies`` documents, the same builders the constructs use). The modules
+beside this one are what the commands share; they never import a command.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from recordings_kms.guard import Handler, run_command, stdout_closed
 from recordings_kms.options import PROG, add_prover_budget, add_setting
 
 
-def _command(module: str, function: str = "run") -> Handler:
-    """The handler ``recordings_kms.<module>.<function>``, imported when the command runs."""
+def _command(name: str, function: str = "run") -> Handler:
+    """The handler ``recordings_kms.<name>.command.<function>``, imported when the command runs."""
 
     def handler(args: argparse.Namespace) -> int:
-        code: int = getattr(importlib.import_module(f"recordings_kms.{module}"), function)(args)
+        code: int = getattr(importlib.import_module(f"recordings_kms.{name}.command"), function)(args)
         return code
 
     return handler
@@ -110,7 +111,7 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     verify.add_argument(
         "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
     )
-    verify.set_defaults(handler=_command("verify.command"))
+    verify.set_defaults(handler=_command("verify"))
 
 
 def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -158,7 +159,7 @@ def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="the bucket's region, with --bucket (default: AWS_REGION, then AWS_DEFAULT_REGION; the AWS config file "
         "is not read)",
     )
-    policy.set_defaults(handler=_command("policy_commands", "run_policy"))
+    policy.set_defaults(handler=_command("policy", "run_policy"))
 
     bucket_policy = commands.add_parser(
         "bucket-policy",
@@ -172,7 +173,7 @@ def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "require_encryption_headers",
         help="also deny puts without encryption headers (see the multipart caveat)",
     )
-    bucket_policy.set_defaults(handler=_command("policy_commands", "run_bucket_policy"))
+    bucket_policy.set_defaults(handler=_command("policy", "run_bucket_policy"))
 
 
 def _add_teleport_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -208,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     from recordings_kms.migrate import command as migrate  # boto3 loads only when the command runs
 
     migrate.register(commands)
-    from recordings_kms import upgrade_check  # pure and small: no boto3, no CDK
+    from recordings_kms.upgrade_check import command as upgrade_check  # pure and small: no boto3, no CDK
 
     upgrade_check.register(commands)
     return parser

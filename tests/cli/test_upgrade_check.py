@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from recordings_kms import replacement_table
 from recordings_kms.cli import main
-from recordings_kms.upgrade_check import STATEFUL_TYPES
+from recordings_kms.upgrade_check import replacement_table
+from recordings_kms.upgrade_check.command import STATEFUL_TYPES
 from tests.conftest import REPO
 
 SNAPSHOTS = REPO / "tests" / "stacks" / "__snapshots__" / "test_stack"
@@ -288,7 +288,7 @@ def test_no_committed_snapshot_upgrades_to_todays_template_with_a_replacement(
 
 
 def test_the_replacement_table_is_what_cfn_lint_schemas_say() -> None:
-    """recordings_kms/replacement_table.py is generated from cfn-lint's schemas and must match them."""
+    """recordings_kms/upgrade_check/replacement_table.py is generated from cfn-lint's schemas and must match them."""
     spec = importlib.util.spec_from_file_location("replacement_table_script", REPO / "scripts" / "replacement_table.py")
     assert spec is not None
     assert spec.loader is not None
