@@ -27,7 +27,7 @@ ARGS ?=
 # start (moto.cloudformation.parsing imports most of moto); NAME.* for cfn-lint's rules, loaded by path.
 RUNTIME_MODULES := stacks.recordings_stack stacks.guardrails_stack stacks.iam_events_stack constructs_lib.compliance \
 	constructs_lib.proofs constructs_lib.core.prover.properties constructs_lib.core.prover.guardrail_properties cdk_nag \
-	recordings_kms.cli recordings_kms.aws
+	recordings_kms.cli recordings_kms.verify.readers recordings_kms.verify.checks
 MOTO_SERVICES := s3 kms iam sts cloudformation sns events cloudtrail ssm organizations
 DEV_MODULES := pytest '_pytest.*' xdist syrupy hypothesis _hypothesis_pytestplugin tests.policy_eval \
 	moto moto.server moto.cloudformation.parsing moto.iam.access_control $(foreach s,$(MOTO_SERVICES),moto.$(s).urls) \

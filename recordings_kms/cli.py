@@ -1,42 +1,31 @@
-"""``recordings-kms``: argument parsing and dispatch; each command lives in its own module.
+"""``recordings-kms``: argument parsing and dispatch; each command lives in a folder of its own.
 
 Exit codes: 0 every check passed, 1 a check failed or warned (``--warnings-ok``: only failures count),
 2 the command could not run (bad arguments, no credentials, a missing resource, AccessDenied, and any
 unexpected error: one line, never a traceback), 130 interrupted (Ctrl-C), 141 standard output was
 closed before everything was written (``| head``), as for a Unix tool that SIGPIPE ends.
-A command's module is imported only when it runs: boto3 loads only for the commands that call AWS,
-and CDK never (the policy commands print ``constructs_lib.core.policies`` documents, the same
-builders the constructs use).
+A command ``NAME`` is ``recordings_kms/NAME/command.py``, imported only when it runs: boto3 loads
+only for the commands that call AWS, and CDK never (the policy commands print
+``constructs_lib.core.policies`` documents, the same builders the constructs use). The modules
+beside this one are what the commands share; they never import a command.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from recordings_kms.guard import Handler, run_command, stdout_closed
 from recordings_kms.options import PROG, add_prover_budget, add_setting
-from recordings_kms.options import endpoint_url_problem as endpoint_url_problem  # migrate imports it from here
-
-Handler = Callable[[argparse.Namespace], int]
-
-#: Standard output was closed early (``recordings-kms policy ... | head``): 128 + SIGPIPE, the status a shell
-#: reports for a Unix tool that SIGPIPE ends. Never 0: the reader did not get the whole answer (under
-#: ``set -o pipefail`` a cut-off ``verify`` must not read as a pass); nor 1 or 2, which mean something else.
-EXIT_BROKEN_PIPE = 141
-#: Ctrl-C outside a command that handles it itself (``migrate`` reports its run and exits 1): 128 + SIGINT.
-EXIT_INTERRUPTED = 130
-#: The longest unexpected error message an error line quotes.
-_UNEXPECTED_CHARS = 300
 
 
-def _command(module: str, function: str = "run") -> Handler:
-    """The handler ``recordings_kms.<module>.<function>``, imported when the command runs."""
+def _command(name: str, function: str = "run") -> Handler:
+    """The handler ``recordings_kms.<name>.command.<function>``, imported when the command runs."""
 
     def handler(args: argparse.Namespace) -> int:
-        code: int = getattr(importlib.import_module(f"recordings_kms.{module}"), function)(args)
+        code: int = getattr(importlib.import_module(f"recordings_kms.{name}.command"), function)(args)
         return code
 
     return handler
@@ -170,7 +159,7 @@ def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="the bucket's region, with --bucket (default: AWS_REGION, then AWS_DEFAULT_REGION; the AWS config file "
         "is not read)",
     )
-    policy.set_defaults(handler=_command("policy_commands", "run_policy"))
+    policy.set_defaults(handler=_command("policy", "run_policy"))
 
     bucket_policy = commands.add_parser(
         "bucket-policy",
@@ -184,7 +173,7 @@ def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "require_encryption_headers",
         help="also deny puts without encryption headers (see the multipart caveat)",
     )
-    bucket_policy.set_defaults(handler=_command("policy_commands", "run_bucket_policy"))
+    bucket_policy.set_defaults(handler=_command("policy", "run_bucket_policy"))
 
 
 def _add_teleport_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -217,10 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_policy_commands(commands)
     _add_teleport_config(commands)
 
-    from recordings_kms import migrate  # boto3 loads only when the command runs
+    from recordings_kms.migrate import command as migrate  # boto3 loads only when the command runs
 
     migrate.register(commands)
-    from recordings_kms import upgrade_check  # pure and small: no boto3, no CDK
+    from recordings_kms.upgrade_check import command as upgrade_check  # pure and small: no boto3, no CDK
 
     upgrade_check.register(commands)
     return parser
@@ -252,56 +241,6 @@ def _check_verify_mode(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error("verify: --bucket/--key need --auth (and the rest of the design: --admin, --deploy-role, ...)")
 
 
-def _stdout_closed() -> int:
-    """Nothing more reaches the reader: point stdout at /dev/null so that Python's own flush at exit is
-    quiet too (the recipe of the ``signal`` module's "Note on SIGPIPE"), and say nothing."""
-    try:
-        stdout = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a file (a caller's capture): nothing flushes it at exit
-        return EXIT_BROKEN_PIPE
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, stdout)
-    finally:
-        os.close(devnull)
-    return EXIT_BROKEN_PIPE
-
-
-def _unexpected(error: Exception, *, as_json: bool) -> int:
-    """An error no command anticipated: one line naming it (exit 2), never a traceback."""
-    from recordings_kms import render
-
-    text = " ".join(str(error).split()) or "no message"
-    if len(text) > _UNEXPECTED_CHARS:
-        text = f"{text[:_UNEXPECTED_CHARS]}... ({len(text)} characters)"
-    try:
-        return render.error(f"unexpected {type(error).__name__}: {text}", as_json=as_json)
-    except BrokenPipeError:
-        return _stdout_closed()
-
-
-def run_command(handler: Handler, args: argparse.Namespace) -> int:
-    """Run one command's handler so that it ends with an exit code, whatever happens.
-
-    The handlers turn every error they expect into one line and exit 2; this catches the rest
-    (an endpoint's HTML page botocore cannot parse, a bug), a reader that closed the pipe
-    (``| head``) and Ctrl-C. Output is flushed here, inside the guard: a pipe's buffer is
-    otherwise written at interpreter exit, where a closed pipe can only print a traceback.
-    """
-    as_json = bool(getattr(args, "json", False))
-    try:
-        code = handler(args)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        return _stdout_closed()
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as error:  # the last guard: every error a handler expects is already one line
-        return _unexpected(error, as_json=as_json)
-    return code
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -312,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             sys.stdout.flush()
         except BrokenPipeError:
-            raise SystemExit(_stdout_closed()) from None
+            raise SystemExit(stdout_closed()) from None
         raise
     return run_command(args.handler, args)
 

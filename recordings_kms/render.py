@@ -1,6 +1,6 @@
 """How ``recordings-kms`` reports: check lines as text or one JSON document, and one-line errors.
 
-Nothing here decides anything: the checks (``recordings_kms.checks``) and the prover decide, this
+Nothing here decides anything: the checks (``recordings_kms.verify``) and the prover decide, this
 module only words and counts what they said.
 """
 
@@ -15,7 +15,7 @@ from recordings_kms.options import EXIT_ERROR, PROG
 
 if TYPE_CHECKING:
     from constructs_lib.core.prover import Design, Request
-    from recordings_kms.checks import CheckResult
+    from recordings_kms.results import CheckResult
 
 
 def error(message: str, *, as_json: bool = False) -> int:
@@ -72,7 +72,7 @@ def check_json(result: CheckResult) -> dict[str, Any]:
 
 
 def counts(results: Sequence[CheckResult]) -> dict[str, int]:
-    from recordings_kms.checks import Status
+    from recordings_kms.results import Status
 
     return {status.value: sum(1 for r in results if r.status == status) for status in Status}
 

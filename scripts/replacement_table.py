@@ -1,4 +1,4 @@
-"""Write recordings_kms/replacement_table.py from the CloudFormation resource schemas cfn-lint ships.
+"""Write recordings_kms/upgrade_check/replacement_table.py from the CloudFormation resource schemas cfn-lint ships.
 
 ``recordings-kms upgrade-check`` must not need cfn-lint (a development package) at run time, so it
 reads this small extract: for each stateful resource type it examines, the schema's
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TARGET = Path(__file__).resolve().parent.parent / "recordings_kms" / "replacement_table.py"
+TARGET = Path(__file__).resolve().parent.parent / "recordings_kms" / "upgrade_check" / "replacement_table.py"
 #: The stateful resource types of the package's templates (README: upgrade-check says why these).
 TYPES = (
     "AWS::KMS::Key",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from constructs_lib.core import policies
 from constructs_lib.core.prover import CRYPTO_ACTIONS, KMS_ACTIONS, Budget, Request, Verdict, new_access, prove
-from recordings_kms.checks import KMS_ACTIONS as CLI_KMS_ACTIONS
+from recordings_kms.verify.checks import KMS_ACTIONS as CLI_KMS_ACTIONS
 from tests.access.conftest import (
     ADMIN,
     ATTACKER,
@@ -23,7 +23,7 @@ from tests.access.conftest import (
 
 
 def test_the_kms_action_catalogue_is_the_clis_botocore_checked_list() -> None:
-    """recordings_kms/checks.py's list is compared with botocore's KMS model by its own test."""
+    """recordings_kms/verify/checks.py's list is compared with botocore's KMS model by its own test."""
     assert KMS_ACTIONS == CLI_KMS_ACTIONS
     assert set(CRYPTO_ACTIONS) <= set(KMS_ACTIONS)
 

@@ -13,16 +13,9 @@ from constructs_lib.core import policies
 from constructs_lib.core.retention import recording_rules
 from constructs_lib.core.settings import RetentionSettings
 from recordings_kms.access import DesignParameters
-from recordings_kms.checks import (
-    BucketFacts,
-    CheckResult,
-    IdentityFacts,
-    KeyFacts,
-    LiveFacts,
-    Status,
-    design_for,
-    verify,
-)
+from recordings_kms.results import CheckResult, Status
+from recordings_kms.verify.checks import design_for, verify
+from recordings_kms.verify.facts import BucketFacts, IdentityFacts, KeyFacts, LiveFacts
 from tests.cli.deployment import ACCOUNT, ADMIN_ROLE, DEPLOY_ROLE, PREFIX, REGION, auth_s3_policy
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"

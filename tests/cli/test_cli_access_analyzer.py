@@ -19,8 +19,8 @@ from botocore.stub import Stubber
 from constructs_lib.core import policies
 from constructs_lib.core.prover import CRYPTO_ACTIONS, Design, Request
 from recordings_kms import aws
-from recordings_kms.access_analyzer import AnalyzerAnswer, AnalyzerQuestion, judge, questions
-from recordings_kms.checks import CheckResult, Status
+from recordings_kms.results import CheckResult, Status
+from recordings_kms.verify.access_analyzer import AnalyzerAnswer, AnalyzerQuestion, judge, questions
 from tests.cli.conftest import VERIFY_FIXTURES
 from tests.cli.deployment import ADMIN_ROLE, ATTACKER, REGION, Checks, Deployment, checks_of, run
 

@@ -15,17 +15,12 @@ from moto import mock_aws
 from constructs_lib.core import policies
 from constructs_lib.core.prover import PropertyResult, Request, Verdict
 from recordings_kms import aws, render
-from recordings_kms.checks import (
-    KMS_ACTIONS,
-    CheckResult,
-    IdentityFacts,
-    Status,
-    check_identity_evidence,
-    check_storage_uri,
-    exit_ok,
-    property_results,
-)
+from recordings_kms.results import CheckResult, Status, exit_ok, property_results
 from recordings_kms.teleport import StorageUriError, parse_storage_uri, teleport_config_snippet
+from recordings_kms.verify import readers
+from recordings_kms.verify.checks import KMS_ACTIONS, check_identity_evidence
+from recordings_kms.verify.configuration_checks import check_storage_uri
+from recordings_kms.verify.facts import IdentityFacts
 from tests.cli.facts import AUTH, BUCKET, KEY_ARN, live_facts, verdicts, verify_facts
 
 ACCOUNT = "123456789012"
@@ -159,11 +154,11 @@ def test_gather_identity_reads_a_users_groups_and_refuses_another_accounts_names
     iam.attach_group_policy(GroupName="recorders", PolicyArn=arn)
     iam.put_user_policy(UserName="teleport", PolicyName="own", PolicyDocument=allow)
     clients = aws.make_clients(region="eu-west-1", endpoint_url=None)
-    user = aws.gather_identity(clients, f"arn:aws:iam::{ACCOUNT}:user/teleport")
+    user = readers.gather_identity(clients, f"arn:aws:iam::{ACCOUNT}:user/teleport")
     assert (user.attached, user.inline, user.from_groups, user.problem) == (0, 1, 2, "")
     assert user.documents is not None
     assert user.documents[0]["Statement"][0]["Action"] == "s3:*"
-    elsewhere = aws.gather_identity(clients, "arn:aws:iam::444455556666:user/teleport")
+    elsewhere = readers.gather_identity(clients, "arn:aws:iam::444455556666:user/teleport")
     assert elsewhere.documents is None
     assert elsewhere.problem == (
         f"IAM reports arn:aws:iam::{ACCOUNT}:user/teleport for the name teleport: these credentials read another "
@@ -248,6 +243,6 @@ def test_gather_key_reads_every_page_of_list_grants() -> None:
         kms.add_response("list_grants", first, {"KeyId": KEY_ARN})
         second = {"Grants": [grant | {"GrantId": "two"}], "Truncated": False}
         kms.add_response("list_grants", second, {"KeyId": KEY_ARN, "Marker": "page-2"})
-        facts = aws.gather_key(clients, KEY_ARN)
+        facts = readers.gather_key(clients, KEY_ARN)
         kms.assert_no_pending_responses()
     assert [g["GrantId"] for g in facts.grants] == ["one", "two"]

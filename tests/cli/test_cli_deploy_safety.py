@@ -16,7 +16,8 @@ import pytest
 
 from constructs_lib.core import policies
 from constructs_lib.core.prover import Design, Evidence
-from recordings_kms.checks import Status, check_deploy_role, deleted_principals
+from recordings_kms.results import Status
+from recordings_kms.verify.checks import check_deploy_role, deleted_principals
 from tests.cli.conftest import VERIFY_FIXTURES
 from tests.cli.deployment import ACCOUNT, ADMIN_ROLE, DEPLOY_ROLE, Checks, Deployment, checks_of, infos, run
 

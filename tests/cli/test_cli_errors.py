@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from recordings_kms.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, main, run_command
+from recordings_kms.cli import main
+from recordings_kms.guard import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, run_command
 from tests.cli.conftest import VERIFY_FIXTURES
 
 pytestmark = pytest.mark.usefixtures(*VERIFY_FIXTURES)

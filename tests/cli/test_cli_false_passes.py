@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.core import policies
-from recordings_kms.checks import CheckResult, Status
+from recordings_kms.results import CheckResult, Status
 from tests.cli.conftest import VERIFY_FIXTURES
 from tests.cli.deployment import (
     ACCOUNT,

@@ -19,9 +19,10 @@ import pytest
 from constructs_lib.core import alarms
 from constructs_lib.core.retention import recording_rules
 from constructs_lib.core.settings import RetentionSettings
-from recordings_kms import monitoring, retention_checks
-from recordings_kms.checks import Status, design_for
-from recordings_kms.monitoring import RuleFacts, TrailFacts, management_selection
+from recordings_kms.results import Status
+from recordings_kms.verify import monitoring, retention_checks
+from recordings_kms.verify.checks import design_for
+from recordings_kms.verify.monitoring import RuleFacts, TrailFacts, management_selection
 from tests.cli import facts
 from tests.cli.conftest import VERIFY_FIXTURES
 from tests.cli.deployment import ACCOUNT, PREFIX, REGION, Deployment, checks_of, harness_client, run, verify_json

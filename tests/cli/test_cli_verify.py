@@ -20,7 +20,7 @@ import pytest
 from constructs_lib.core import outputs, policies
 from recordings_kms import aws
 from recordings_kms.cli import main
-from recordings_kms.probe import PROBE_PREFIX, ProbeTarget, run_probe
+from recordings_kms.verify.probe import PROBE_PREFIX, ProbeTarget, run_probe
 from tests.cli.conftest import VERIFY_FIXTURES
 from tests.cli.deployment import (
     ACCOUNT,

@@ -28,9 +28,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from recordings_kms.migrate import main
-from recordings_kms.migrate_copy import CopySettings, MiB
-from recordings_kms.migrate_model import META_SHA256, META_SOURCE, META_SOURCE_VERSION
+from recordings_kms.migrate.command import main
+from recordings_kms.migrate.copy import CopySettings, MiB
+from recordings_kms.migrate.model import META_SHA256, META_SOURCE, META_SOURCE_VERSION
 from tests.cli.conftest import MIGRATE_FIXTURES, World, deny_get, make_world
 
 pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)

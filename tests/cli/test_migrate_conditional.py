@@ -41,10 +41,10 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from recordings_kms.migrate import main
-from recordings_kms.migrate_copy import Copier, CopyConflictError, CopyError, CopySettings, MiB
-from recordings_kms.migrate_model import Provenance, SourceVersion
-from recordings_kms.migrate_verify import PartHasher, b64, composite_checksum
+from recordings_kms.migrate.command import main
+from recordings_kms.migrate.copy import Copier, CopyConflictError, CopyError, CopySettings, MiB
+from recordings_kms.migrate.model import Provenance, SourceVersion
+from recordings_kms.migrate.verify import PartHasher, b64, composite_checksum
 from tests.cli.conftest import MIGRATE_FIXTURES, World, make_world, s3_backend
 
 pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)

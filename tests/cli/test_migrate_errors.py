@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from recordings_kms.migrate import main
+from recordings_kms.migrate.command import main
 from tests.cli.conftest import MIGRATE_FIXTURES, World
 
 pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)
@@ -216,7 +216,7 @@ def test_access_denied_on_the_default_encryption_names_the_permission() -> None:
     from botocore.stub import Stubber
 
     from recordings_kms import aws
-    from recordings_kms.migrate_s3 import KeyTarget, require_default_encryption
+    from recordings_kms.migrate.s3 import KeyTarget, require_default_encryption
 
     s3 = boto3.client("s3", region_name="eu-west-1")
     kms = boto3.client("kms", region_name="eu-west-1")

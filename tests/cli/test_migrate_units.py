@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from recordings_kms.migrate_copy import MAX_PARTS, CopyConflictError, CopyError, CopySettings, GiB, MiB
-from recordings_kms.migrate_model import Copied, CopyFacts, ExistingCopy, KeyState, Provenance, SourceVersion
-from recordings_kms.migrate_plan import (
+from recordings_kms.migrate.copy import MAX_PARTS, CopyConflictError, CopyError, CopySettings, GiB, MiB
+from recordings_kms.migrate.model import Copied, CopyFacts, ExistingCopy, KeyState, Provenance, SourceVersion
+from recordings_kms.migrate.plan import (
     KeyMappingError,
     KeyPlan,
     destination_key,
@@ -26,10 +26,10 @@ from recordings_kms.migrate_plan import (
     reconcile,
     same_second_as_oldest,
 )
-from recordings_kms.migrate_render import Report, size_text, text
-from recordings_kms.migrate_s3 import access_denied_line, describe_failure
-from recordings_kms.migrate_schedule import Scheduler
-from recordings_kms.migrate_verify import PartHasher, composite_checksum, copy_problems, same_checksum
+from recordings_kms.migrate.render import Report, size_text, text
+from recordings_kms.migrate.s3 import access_denied_line, describe_failure
+from recordings_kms.migrate.schedule import Scheduler
+from recordings_kms.migrate.verify import PartHasher, composite_checksum, copy_problems, same_checksum
 from tests.cli.conftest import MIGRATE_FIXTURES
 
 pytestmark = pytest.mark.usefixtures(*MIGRATE_FIXTURES)
@@ -555,7 +555,7 @@ def test_a_repeated_run_says_there_is_nothing_to_copy() -> None:
         key_arn=KEY,
         restored=frozenset(),
     )
-    from recordings_kms.migrate_plan import Plan
+    from recordings_kms.migrate.plan import Plan
 
     report = Report(
         "legacy",
@@ -576,7 +576,7 @@ def test_a_repeated_run_says_there_is_nothing_to_copy() -> None:
 
 
 def test_versions_found_copied_are_told_apart_from_this_runs_copies() -> None:
-    from recordings_kms.migrate_plan import Plan
+    from recordings_kms.migrate.plan import Plan
 
     plan_ = legacy_plan(0, 1)
     report = Report(

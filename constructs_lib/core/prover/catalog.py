@@ -1,6 +1,6 @@
 """The actions the prover quantifies over.
 
-``KMS_ACTIONS`` is every KMS IAM action (the same list as ``recordings_kms.checks.KMS_ACTIONS``,
+``KMS_ACTIONS`` is every KMS IAM action (the same list as ``recordings_kms.verify.checks.KMS_ACTIONS``,
 which a test there compares with botocore's KMS model; ``tests/access`` checks that the two lists
 agree). KMS requests are only ever drawn from this list. S3 requests may use any action name
 ``s3:...``: ``S3_ACTIONS`` only lists well-known ones, so that counterexamples name real actions

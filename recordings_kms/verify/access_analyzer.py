@@ -1,6 +1,6 @@
 """``verify --access-analyzer``: AWS IAM Access Analyzer's own verdict beside the prover's (pure).
 
-Three questions go to AWS (``recordings_kms.aws.ask_access_analyzer`` asks them):
+Three questions go to AWS (``verify.readers.ask_access_analyzer`` asks them):
 
 * ``CheckNoPublicAccess`` on the key policy (``AWS::KMS::Key``) and on the bucket policy
   (``AWS::S3::Bucket``);
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from constructs_lib.core.prover import CRYPTO_ACTIONS, Design, Evidence, PolicyFormatError, Verdict
-from recordings_kms.checks import CheckResult, Status
+from recordings_kms.results import CheckResult, Status
 
 PublicResource = Literal["AWS::KMS::Key", "AWS::S3::Bucket"]
 #: The Sids of the Deny statements added for the crypto question (never part of the live policy).

@@ -14,7 +14,7 @@ import base64
 import hashlib
 from collections.abc import Mapping
 
-from recordings_kms.migrate_model import CopyFacts, SourceVersion, strip_etag
+from recordings_kms.migrate.model import CopyFacts, SourceVersion, strip_etag
 
 #: S3's limit on user-defined metadata (names and values, in UTF-8 bytes).
 MAX_METADATA_BYTES = 2048

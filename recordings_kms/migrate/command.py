@@ -10,7 +10,7 @@ Nothing in the source is modified or deleted.
 Exit codes: 0 every version is copied and verified (now or before); 1 some version was not copied
 (each is listed with the reason) or the run was interrupted; 2 the command could not run.
 
-Wiring (in ``cli.build_parser``): ``migrate.register(commands)``; the handler is ``migrate.run``.
+Wiring (in ``cli.build_parser``): ``register(commands)``; the handler is :func:`run`.
 boto3 is imported only when the command runs, like the other AWS commands.
 """
 
@@ -42,10 +42,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
     from recordings_kms import aws
-    from recordings_kms.migrate_copy import CopySettings
-    from recordings_kms.migrate_plan import Plan
-    from recordings_kms.migrate_render import Report, UploadNote
-    from recordings_kms.migrate_survey import Locations
+    from recordings_kms.migrate.copy import CopySettings
+    from recordings_kms.migrate.plan import Plan
+    from recordings_kms.migrate.render import Report, UploadNote
+    from recordings_kms.migrate.survey import Locations
 
 #: Exit code 1: some version was not copied (listed with the reason), or the run was stopped.
 EXIT_NOT_COPIED = EXIT_FAILED
@@ -177,8 +177,8 @@ def _overlap(where: Locations) -> str | None:
 
 def _abort_uploads(s3: S3Client, bucket: str, uploads: Sequence[tuple[str, str]]) -> list[UploadNote]:
     from recordings_kms import aws
-    from recordings_kms.migrate_render import UploadNote
-    from recordings_kms.migrate_s3 import describe_failure
+    from recordings_kms.migrate.render import UploadNote
+    from recordings_kms.migrate.s3 import describe_failure
 
     notes: list[UploadNote] = []
     for key, upload_id in uploads:
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> in
         return _error(problem, as_json=as_json)
 
     from recordings_kms import aws
-    from recordings_kms.migrate_copy import CopySettings
+    from recordings_kms.migrate.copy import CopySettings
 
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
@@ -216,9 +216,9 @@ def run(args: argparse.Namespace, *, settings: CopySettings | None = None) -> in
         print(f"{PROG}: interrupted before copying anything", file=sys.stderr)
         return EXIT_NOT_COPIED
 
-    from recordings_kms import migrate_render
+    from recordings_kms.migrate import render
 
-    print(migrate_render.as_json(report) if as_json else migrate_render.text(report))
+    print(render.as_json(report) if as_json else render.text(report))
     return EXIT_OK if report.ok else EXIT_NOT_COPIED
 
 
@@ -226,12 +226,12 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
     from concurrent.futures import ThreadPoolExecutor
 
     from recordings_kms import aws
-    from recordings_kms.migrate_copy import Copier
-    from recordings_kms.migrate_plan import normalize_prefix
-    from recordings_kms.migrate_render import Progress, Report
-    from recordings_kms.migrate_s3 import bulk_s3_client, describe_key, require_default_encryption, require_versioning
-    from recordings_kms.migrate_schedule import VERSION_GAP_SECONDS, Scheduler
-    from recordings_kms.migrate_survey import Locations, resurvey, survey
+    from recordings_kms.migrate.copy import Copier
+    from recordings_kms.migrate.plan import normalize_prefix
+    from recordings_kms.migrate.render import Progress, Report
+    from recordings_kms.migrate.s3 import bulk_s3_client, describe_key, require_default_encryption, require_versioning
+    from recordings_kms.migrate.schedule import VERSION_GAP_SECONDS, Scheduler
+    from recordings_kms.migrate.survey import Locations, resurvey, survey
 
     destination = _destination(clients, args)
     key = describe_key(clients, destination.key)
@@ -266,7 +266,7 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
             dry_run=bool(args.dry_run),
         )
         if args.dry_run:
-            from recordings_kms.migrate_render import UploadNote
+            from recordings_kms.migrate.render import UploadNote
 
             report.uploads = [UploadNote(k, u) for k, u in plan.open_uploads]
             return report
@@ -302,14 +302,10 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
 
 def main(argv: Sequence[str] | None = None, *, settings: CopySettings | None = None) -> int:
     """``recordings-kms migrate ...`` on its own (tests, ``python -m recordings_kms.migrate migrate ...``),
-    under the same last guard as ``recordings-kms`` (``cli.run_command``)."""
-    from recordings_kms.cli import run_command
+    under the same last guard as ``recordings-kms`` (``guard.run_command``)."""
+    from recordings_kms.guard import run_command
 
     parser = argparse.ArgumentParser(prog=PROG)
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)
     return run_command(lambda parsed: run(parsed, settings=settings), args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,8 +4,8 @@ Who can do what is answered by the access prover (P1-P6 over every request) on w
 the key policy, every grant (``ListGrants``), the bucket policy, and best effort the auth
 principal's identity policies. The design it judges against is the stack's ``AccessDesign`` output
 (``--stack-name``) or the design options (``--bucket``/``--key`` with ``--auth`` ...). The boto3
-calls live in ``recordings_kms.aws``, the judgements in ``recordings_kms.checks`` and the wording in
-``recordings_kms.render``; this module runs them in order and picks the exit code.
+reads live in ``verify.readers`` (over the shared ``recordings_kms.aws``), the judgements in ``verify.checks``
+and the wording in ``recordings_kms.render``; this module runs them in order and picks the exit code.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ from recordings_kms.options import (
 if TYPE_CHECKING:
     from constructs_lib.core.prover import Design
     from recordings_kms import aws
-    from recordings_kms.checks import BucketFacts, CheckResult, KeyFacts
+    from recordings_kms.results import CheckResult
+    from recordings_kms.verify.facts import BucketFacts, KeyFacts
 
 
 @dataclass(frozen=True)
@@ -151,15 +152,18 @@ def _verify(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from recordings_kms import aws
-    from recordings_kms.checks import LiveFacts, design_for, exit_ok, verify
-    from recordings_kms.probe import ProbeTarget, run_probe
+    from recordings_kms.results import exit_ok
+    from recordings_kms.verify import readers
+    from recordings_kms.verify.checks import design_for, verify
+    from recordings_kms.verify.facts import LiveFacts
+    from recordings_kms.verify.probe import ProbeTarget, run_probe
 
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
         target = _target_from_stack(args, clients) if args.stack_name else _target_from_options(args)
-        key_facts = aws.gather_key(clients, target.key)
-        bucket_facts = aws.gather_bucket(clients, target.bucket)
-        identity = aws.gather_identity(clients, target.parameters.auth_role_arn)
+        key_facts = readers.gather_key(clients, target.key)
+        bucket_facts = readers.gather_bucket(clients, target.bucket)
+        identity = readers.gather_identity(clients, target.parameters.auth_role_arn)
         facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri, target.retention)
         design = design_for(target.parameters, facts)
         results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
@@ -205,7 +209,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _alarms(clients: aws.Clients, design: Design, target: Target, *, stack: bool) -> list[CheckResult]:
     """The tamper alarms: the rules, their subscribers, the trail they need, IAM's events (never fatal)."""
-    from recordings_kms import monitoring
+    from recordings_kms.verify import monitoring
 
     if target.alarm_topic is None:
         return [
@@ -215,7 +219,7 @@ def _alarms(clients: aws.Clients, design: Design, target: Target, *, stack: bool
                 else "pass --alarm-topic with the alarms' SNS topic, or use --stack-name"
             )
         ]
-    from recordings_kms.aws_monitoring import gather_alarms
+    from recordings_kms.verify.monitoring_readers import gather_alarms
 
     return monitoring.check_alarms(gather_alarms(clients, target.alarm_topic), design)
 
@@ -224,8 +228,9 @@ def _access_analyzer(
     clients: aws.Clients, design: Design, key: KeyFacts, bucket: BucketFacts, results: Sequence[CheckResult]
 ) -> list[CheckResult]:
     """AWS IAM Access Analyzer's verdicts on the live policies, beside the prover's P1."""
-    from recordings_kms import access_analyzer, aws
-    from recordings_kms.checks import CheckResult, Status
+    from recordings_kms import aws
+    from recordings_kms.results import CheckResult, Status
+    from recordings_kms.verify import access_analyzer, readers
 
     text = key.policy_text
     try:
@@ -237,5 +242,5 @@ def _access_analyzer(
     p1 = next((r for r in results if r.id == "access.P1" and r.status is not Status.INFO), None)
     client = aws.access_analyzer_client(clients)
     asked = access_analyzer.questions(design, text, bucket.policy_text)
-    answers = [aws.ask_access_analyzer(client, question) for question in asked]
+    answers = [readers.ask_access_analyzer(client, question) for question in asked]
     return access_analyzer.judge(answers, design=design, key_policy=key_policy, p1=p1)

@@ -3,12 +3,14 @@
 A line is PASS, WARN (could not be settled), FAIL, CANNOT-PROVE (the prover met something it does
 not model: never a pass) or INFO (a fact of the design that never counts).
 
-Nothing here calls AWS. ``recordings_kms.aws`` gathers the facts (``KeyFacts``, ``BucketFacts``,
-``IdentityFacts``) with boto3; each function here judges them against Teleport RFD 42 and this
+Nothing here calls AWS. ``verify.readers`` gathers the facts (``KeyFacts``, ``BucketFacts``,
+``IdentityFacts``: ``verify.facts``) with boto3; each function here judges them against RFD 42 and this
 design, and says why in one line. Who can do what with the key and the bucket is never judged here
 by reading statements: the key policy, the grants, the bucket policy and the auth principal's
 identity policies go to the access prover (``constructs_lib.core.prover``), which answers P1-P6 for
-every request, the one evaluator of the project.
+every request, the one evaluator of the project. Here: the evidence the prover gets, P1-P6, and
+whether the next deploy can still update the key policy; ``verify`` (at the end) runs these, the
+configuration checks (``verify.configuration_checks``) and the retention checks in order.
 """
 
 from __future__ import annotations
@@ -16,44 +18,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 # The KMS action catalogue the prover quantifies over; a test in tests/cli compares it with botocore.
 from constructs_lib.core.prover import KMS_ACTIONS as KMS_ACTIONS
-from constructs_lib.core.prover import Design, Evidence, PolicyFormatError, PropertyResult, Request, Verdict
-from constructs_lib.core.settings import RetentionSettings
+from constructs_lib.core.prover import Design, Evidence, PolicyFormatError, PropertyResult, Verdict
 from recordings_kms.access import DesignParameters
+from recordings_kms.results import CheckResult, Status, property_results
 from recordings_kms.teleport import StorageUriError, parse_storage_uri
-
-if TYPE_CHECKING:
-    from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
-    from mypy_boto3_s3.type_defs import PublicAccessBlockConfigurationTypeDef, ServerSideEncryptionRuleOutputTypeDef
-
-
-class Status(StrEnum):
-    PASS = "PASS"  # noqa: S105 (a check status, not a password)
-    WARN = "WARN"
-    FAIL = "FAIL"
-    #: The prover could not decide: never a pass, and not excused by ``--warnings-ok``.
-    CANNOT_PROVE = "CANNOT-PROVE"
-    #: A fact worth knowing that is not a verdict (the design's own escalation paths): never counted.
-    INFO = "INFO"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    id: str
-    status: Status
-    reason: str
-    #: The prover's counterexample: on FAIL the violating request; on CANNOT-PROVE the request that
-    #: would violate the property if what was not modelled went against it.
-    counterexample: Request | None = None
-    #: CANNOT-PROVE: each thing the prover did not model that the answer depends on.
-    not_modelled: tuple[str, ...] = ()
-    #: The property's title, for the prover's lines (``access.P1``...).
-    title: str = ""
+from recordings_kms.verify.configuration_checks import (
+    check_default_encryption,
+    check_key_rotation,
+    check_key_spec,
+    check_key_state,
+    check_object_ownership,
+    check_public_access_block,
+    check_storage_uri,
+    check_versioning,
+)
+from recordings_kms.verify.facts import BucketFacts, IdentityFacts, KeyFacts, LiveFacts
+from recordings_kms.verify.retention_checks import check_retention
 
 
 def _pass(check_id: str, reason: str) -> CheckResult:
@@ -64,257 +49,8 @@ def _warn(check_id: str, reason: str) -> CheckResult:
     return CheckResult(check_id, Status.WARN, reason)
 
 
-def _fail(check_id: str, reason: str) -> CheckResult:
-    return CheckResult(check_id, Status.FAIL, reason)
-
-
 def _info(check_id: str, reason: str) -> CheckResult:
     return CheckResult(check_id, Status.INFO, reason)
-
-
-def exit_ok(results: Sequence[CheckResult], *, warnings_ok: bool) -> bool:
-    """Whether a run passed: no FAIL, no CANNOT-PROVE, and no WARN unless warnings are accepted."""
-    statuses = {r.status for r in results}
-    if Status.FAIL in statuses or Status.CANNOT_PROVE in statuses:
-        return False
-    return warnings_ok or Status.WARN not in statuses
-
-
-# --- facts ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyFacts:
-    """What KMS reported about the key."""
-
-    metadata: KeyMetadataTypeDef
-    #: ``None`` when KMS would not say (asymmetric keys, keys pending deletion).
-    rotation_enabled: bool | None
-    rotation_period_days: int | None = None
-    rotation_error: str | None = None
-    #: The key policy as text (``GetKeyPolicy`` returns a JSON string).
-    policy_text: str | None = None
-    #: Every grant on the key, as ``ListGrants`` returns them (all pages).
-    grants: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def arn(self) -> str:
-        return self.metadata.get("Arn", "")
-
-    @property
-    def key_id(self) -> str:
-        return self.metadata["KeyId"]
-
-    @property
-    def partition(self) -> str:
-        return self.arn.split(":")[1] if self.arn.count(":") >= 5 else "aws"
-
-    @property
-    def region(self) -> str:
-        return self.arn.split(":")[3] if self.arn.count(":") >= 5 else ""
-
-    @property
-    def account(self) -> str:
-        return self.metadata.get("AWSAccountId") or (self.arn.split(":")[4] if self.arn.count(":") >= 5 else "")
-
-
-@dataclass(frozen=True)
-class BucketFacts:
-    """What S3 reported about the bucket; ``None`` where the bucket has no such configuration."""
-
-    name: str
-    encryption_rules: Sequence[ServerSideEncryptionRuleOutputTypeDef] | None
-    policy_text: str | None
-    public_access_block: PublicAccessBlockConfigurationTypeDef | None
-    #: ``Enabled``, ``Suspended``, or ``None`` when versioning was never turned on.
-    versioning_status: str | None
-    object_ownership: str | None
-    #: The key ARN default encryption names, when it names the key through an alias.
-    default_key_resolved_arn: str | None = None
-    #: ``GetBucketLifecycleConfiguration``'s rules (``None``: the bucket has no lifecycle configuration).
-    lifecycle_rules: Sequence[Mapping[str, Any]] | None = None
-    #: ``GetObjectLockConfiguration``'s ``ObjectLockConfiguration`` (``None``: Object Lock was never enabled).
-    object_lock: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class IdentityFacts:
-    """The auth principal's identity policies as IAM reported them, or why they could not be read.
-
-    All or nothing: a partial set would let P5 miss a Deny (or an Allow), so a principal whose
-    policies could not all be read has ``documents`` ``None`` and the prover treats its identity
-    side as unknown.
-    """
-
-    principal: str
-    documents: tuple[Mapping[str, Any], ...] | None = None
-    #: How many of ``documents`` are attached managed policies, inline policies, and group policies (users).
-    attached: int = 0
-    inline: int = 0
-    from_groups: int = 0
-    #: The permissions boundary, which the prover does not model.
-    boundary: str | None = None
-    #: Why ``documents`` is ``None``.
-    problem: str = ""
-
-
-# --- key -----------------------------------------------------------------------------------------
-
-
-def check_key_state(key: KeyFacts) -> list[CheckResult]:
-    state = key.metadata.get("KeyState", "unknown")
-    results = []
-    if state == "Enabled" and key.metadata.get("Enabled", False):
-        results.append(_pass("key.enabled", "key is enabled"))
-    else:
-        results.append(
-            _fail("key.enabled", f"key is not enabled (KeyState {state}): S3 can neither store nor read recordings")
-        )
-    if state == "PendingDeletion" or "DeletionDate" in key.metadata:
-        when = key.metadata.get("DeletionDate")
-        date = f" on {when:%Y-%m-%d}" if when is not None else ""
-        results.append(
-            _fail(
-                "key.not-pending-deletion",
-                f"key is scheduled for deletion{date}: every recording becomes unreadable; CancelKeyDeletion now",
-            )
-        )
-    else:
-        results.append(_pass("key.not-pending-deletion", "key is not scheduled for deletion"))
-    return results
-
-
-def check_key_spec(key: KeyFacts) -> list[CheckResult]:
-    spec = key.metadata.get("KeySpec") or key.metadata.get("CustomerMasterKeySpec") or "unknown"
-    usage = key.metadata.get("KeyUsage", "unknown")
-    manager = key.metadata.get("KeyManager", "CUSTOMER")
-    results = []
-    if spec == "SYMMETRIC_DEFAULT" and usage == "ENCRYPT_DECRYPT":
-        results.append(_pass("key.spec", "SYMMETRIC_DEFAULT key for ENCRYPT_DECRYPT"))
-    else:
-        results.append(
-            _fail(
-                "key.spec",
-                f"key is {spec} for {usage}: RFD 42 needs a symmetric standard key "
-                "(SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT); S3 cannot use any other",
-            )
-        )
-    if manager != "CUSTOMER":
-        results.append(
-            _fail("key.customer-managed", f"key is managed by {manager}: RFD 42 needs a customer managed key")
-        )
-    return results
-
-
-def check_key_rotation(key: KeyFacts) -> CheckResult:
-    if key.rotation_enabled:
-        period = f" every {key.rotation_period_days} days" if key.rotation_period_days else ""
-        return _pass("key.rotation", f"automatic rotation is on{period}")
-    if key.rotation_enabled is None:
-        return _fail("key.rotation", f"KMS did not report rotation for this key ({key.rotation_error or 'no status'})")
-    return _fail("key.rotation", "automatic key rotation is off (EnableKeyRotation)")
-
-
-# --- bucket --------------------------------------------------------------------------------------
-
-
-def check_default_encryption(bucket: BucketFacts, key: KeyFacts) -> list[CheckResult]:
-    rules = [r for r in bucket.encryption_rules or () if "ApplyServerSideEncryptionByDefault" in r]
-    if not rules:
-        missing = "bucket has no default encryption configuration"
-        return [
-            _fail("bucket.encryption.sse-kms", missing),
-            _fail("bucket.encryption.key", missing),
-            _fail("bucket.encryption.bucket-key", missing),
-        ]
-    rule = rules[0]
-    default = rule["ApplyServerSideEncryptionByDefault"]
-    algorithm = default["SSEAlgorithm"]
-    named_key = default.get("KMSMasterKeyID")
-    results = []
-    if algorithm == "aws:kms":
-        results.append(_pass("bucket.encryption.sse-kms", "default encryption is SSE-KMS (aws:kms)"))
-    else:
-        kind = {"AES256": "SSE-S3, S3 managed keys", "aws:kms:dsse": "DSSE-KMS"}.get(algorithm, "not SSE-KMS")
-        results.append(
-            _fail("bucket.encryption.sse-kms", f"default encryption is {algorithm} ({kind}), not SSE-KMS (aws:kms)")
-        )
-    if named_key in (key.arn, key.key_id) or (named_key and bucket.default_key_resolved_arn == key.arn):
-        results.append(_pass("bucket.encryption.key", f"default encryption uses this key ({named_key})"))
-    elif named_key:
-        results.append(_fail("bucket.encryption.key", f"default encryption uses another key: {named_key}"))
-    elif algorithm.startswith("aws:kms"):
-        results.append(
-            _fail("bucket.encryption.key", "default encryption names no key: S3 uses the AWS managed key aws/s3")
-        )
-    else:
-        results.append(_fail("bucket.encryption.key", f"default encryption ({algorithm}) names no KMS key"))
-    if rule.get("BucketKeyEnabled"):
-        results.append(_pass("bucket.encryption.bucket-key", "S3 Bucket Key is on"))
-    else:
-        results.append(
-            _fail(
-                "bucket.encryption.bucket-key",
-                "S3 Bucket Key is off: every object and part costs a KMS request, and concurrent recordings can "
-                "hit KMS request quotas",
-            )
-        )
-    return results
-
-
-_PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-
-
-def check_public_access_block(bucket: BucketFacts) -> CheckResult:
-    configuration = bucket.public_access_block
-    if configuration is None:
-        return _fail("bucket.public-access-block", "bucket has no public access block configuration")
-    off = [name for name in _PUBLIC_ACCESS_BLOCKS if not configuration.get(name, False)]
-    if off:
-        return _fail("bucket.public-access-block", f"public access block off: {', '.join(off)}")
-    return _pass("bucket.public-access-block", "all four public access blocks are on")
-
-
-def check_versioning(bucket: BucketFacts) -> CheckResult:
-    if bucket.versioning_status == "Enabled":
-        return _pass("bucket.versioning", "versioning is enabled")
-    state = bucket.versioning_status or "never enabled"
-    return _fail(
-        "bucket.versioning",
-        f"versioning is {state}: Teleport plays a recording back by its oldest object version",
-    )
-
-
-def check_object_ownership(bucket: BucketFacts) -> CheckResult:
-    if bucket.object_ownership == "BucketOwnerEnforced":
-        return _pass("bucket.object-ownership", "ObjectOwnership is BucketOwnerEnforced (ACLs disabled)")
-    if bucket.object_ownership is None:
-        return _fail("bucket.object-ownership", "bucket has no ownership controls: ACLs are in effect")
-    return _fail(
-        "bucket.object-ownership",
-        f"ObjectOwnership is {bucket.object_ownership}, not BucketOwnerEnforced: ACLs are in effect",
-    )
-
-
-# --- stack ---------------------------------------------------------------------------------------
-
-
-def check_storage_uri(uri: str, bucket: BucketFacts, key: KeyFacts, prefix: str | None = None) -> CheckResult:
-    """The stack's ``StorageUri`` names this bucket, key and (with the design's) prefix."""
-    try:
-        storage = parse_storage_uri(uri)
-    except StorageUriError as error:
-        return _fail("stack.storage-uri", str(error))
-    problems = []
-    if storage.bucket != bucket.name:
-        problems.append(f"names bucket {storage.bucket}, not {bucket.name}")
-    if storage.sse_kms_key not in (key.arn, key.key_id):
-        problems.append(f"names key {storage.sse_kms_key}, not {key.arn}")
-    if prefix is not None and storage.prefix != prefix.strip("/"):
-        problems.append(f"names prefix {storage.prefix or '(none)'}, not the design's {prefix}")
-    if problems:
-        return _fail("stack.storage-uri", "StorageUri " + " and ".join(problems))
-    return _pass("stack.storage-uri", f"StorageUri names this bucket and key: {storage.uri}")
 
 
 # --- the evidence ---------------------------------------------------------------------------------
@@ -388,21 +124,6 @@ def check_identity_evidence(identity: IdentityFacts) -> list[CheckResult]:
 
 
 # --- access: the prover's P1-P6 ----------------------------------------------------------------------
-
-_STATUS_OF = {Verdict.PASS: Status.PASS, Verdict.FAIL: Status.FAIL, Verdict.CANNOT_PROVE: Status.CANNOT_PROVE}
-
-
-def property_results(results: Sequence[PropertyResult]) -> list[CheckResult]:
-    """One line per property (``access.P1`` ...) with the prover's summary, and its findings as INFO lines."""
-    lines = []
-    for result in results:
-        check_id = f"access.{result.id}"
-        status = _STATUS_OF[result.verdict]
-        lines.append(
-            CheckResult(check_id, status, result.summary, result.counterexample, tuple(result.reasons), result.title)
-        )
-        lines += [_info(check_id, finding) for finding in result.findings]
-    return lines
 
 
 def _cannot_prove_all(problem: str) -> list[CheckResult]:
@@ -605,19 +326,6 @@ def _break_glass(admins: Mapping[str, PropertyResult], able: Sequence[str]) -> C
 # --- all of it -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LiveFacts:
-    """Everything ``verify`` read from AWS."""
-
-    key: KeyFacts
-    bucket: BucketFacts
-    identity: IdentityFacts
-    #: The stack's ``StorageUri`` output (``--stack-name`` only).
-    storage_uri: str | None = None
-    #: The retention settings of the stack's ``RetentionDesign`` output (``--stack-name`` only).
-    retention: RetentionSettings | None = None
-
-
 def design_for(parameters: DesignParameters, facts: LiveFacts) -> Design:
     """The prover's design for the live key and bucket; Teleport's ``SSEKMSKeyId`` is the StorageUri's key."""
     sse_kms_key = None
@@ -635,8 +343,6 @@ def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_
     results = [*check_key_state(key), *check_key_spec(key), check_key_rotation(key)]
     results += check_default_encryption(bucket, key)
     results += [check_public_access_block(bucket), check_versioning(bucket), check_object_ownership(bucket)]
-    from recordings_kms.retention_checks import check_retention  # it builds on this module's types
-
     results += check_retention(bucket, design.prefix, facts.retention)
     if facts.storage_uri is not None:
         results.append(check_storage_uri(facts.storage_uri, bucket, key, design.prefix))

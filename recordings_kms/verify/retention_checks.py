@@ -14,7 +14,8 @@ from typing import Any
 
 from constructs_lib.core.retention import applies_to, lifecycle_traps, recording_rules
 from constructs_lib.core.settings import ObjectLockMode, RetentionSettings
-from recordings_kms.checks import BucketFacts, CheckResult, Status
+from recordings_kms.results import CheckResult, Status
+from recordings_kms.verify.facts import BucketFacts
 
 LIFECYCLE = "bucket.lifecycle"
 OBJECT_LOCK = "bucket.object-lock"

@@ -66,7 +66,7 @@ def _option_problems(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from constructs_lib.core.prover import Budget, Evidence, PolicyFormatError, prove
-    from recordings_kms.checks import exit_ok, property_results
+    from recordings_kms.results import exit_ok, property_results
 
     problems = _option_problems(args)
     if problems:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, TypeVar
 from botocore.exceptions import ClientError
 
 from recordings_kms import aws
-from recordings_kms.migrate_copy import UNREACHABLE, CopyError, CopySettings
-from recordings_kms.migrate_model import CopyFacts, ExistingCopy, KeyState, SourceVersion
-from recordings_kms.migrate_plan import (
+from recordings_kms.migrate.copy import UNREACHABLE, CopyError, CopySettings
+from recordings_kms.migrate.model import CopyFacts, ExistingCopy, KeyState, SourceVersion
+from recordings_kms.migrate.plan import (
     KeyMappingError,
     KeyPlan,
     Plan,
@@ -28,8 +28,8 @@ from recordings_kms.migrate_plan import (
     reconcile,
     same_second_as_oldest,
 )
-from recordings_kms.migrate_render import Progress
-from recordings_kms.migrate_s3 import (
+from recordings_kms.migrate.render import Progress
+from recordings_kms.migrate.s3 import (
     DestinationListing,
     ListedVersion,
     access_denied_line,

@@ -2,7 +2,7 @@
 
 Each copy is server-side (``CopyObject``, or ``UploadPartCopy`` above the multipart threshold): the
 bytes never pass through this machine on the way in. They are read once on the way out, to hash
-the source version (see ``migrate_verify``). The copy carries:
+the source version (see ``migrate.verify``). The copy carries:
 
 - ``ServerSideEncryption=aws:kms`` and ``SSEKMSKeyId`` = the key ARN (what the bucket policy accepts);
 - ``ChecksumAlgorithm=SHA256``, so S3 computes the SHA-256 of what it wrote;
@@ -39,9 +39,9 @@ from botocore.exceptions import (
 )
 
 from recordings_kms import aws
-from recordings_kms.migrate_model import Copied, CopyFacts, Provenance, SourceVersion, strip_etag
-from recordings_kms.migrate_s3 import describe_failure, head_copy
-from recordings_kms.migrate_verify import (
+from recordings_kms.migrate.model import Copied, CopyFacts, Provenance, SourceVersion, strip_etag
+from recordings_kms.migrate.s3 import describe_failure, head_copy
+from recordings_kms.migrate.verify import (
     MAX_METADATA_BYTES,
     PartHasher,
     b64,

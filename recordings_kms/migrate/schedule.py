@@ -9,7 +9,7 @@ is checked against the one before it. Other recordings fill the thread pool mean
 Ctrl-C stops new copies, lets the ones in flight finish (a multipart copy stops between parts and
 aborts its upload), and reports what is left; the next run resumes from the copies' metadata.
 
-Each copy is conditional on the destination key's current version (see ``migrate_copy``). When S3
+Each copy is conditional on the destination key's current version (see ``migrate.copy``). When S3
 refuses one (:class:`CopyConflictError`: a killed run's copy landed late, another run is copying, a
 retried request had landed), the key is looked at again (``resurvey``) and judged like an earlier
 run's copies: the versions now verified there are counted as found, and the key continues under the
@@ -26,10 +26,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from recordings_kms.migrate_copy import CopyConflictError, CopyError
-from recordings_kms.migrate_model import Copied, KeyState, NotCopied, SourceVersion
-from recordings_kms.migrate_plan import KeyPlan
-from recordings_kms.migrate_render import Stage
+from recordings_kms.migrate.copy import CopyConflictError, CopyError
+from recordings_kms.migrate.model import Copied, KeyState, NotCopied, SourceVersion
+from recordings_kms.migrate.plan import KeyPlan
+from recordings_kms.migrate.render import Stage
 
 #: The pause between two versions of one recording: S3's LastModified has one-second resolution.
 VERSION_GAP_SECONDS = 1.0

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from recordings_kms.migrate_model import Copied, NotCopied, SourceVersion
-from recordings_kms.migrate_plan import KeyPlan, Plan
+from recordings_kms.migrate.model import Copied, NotCopied, SourceVersion
+from recordings_kms.migrate.plan import KeyPlan, Plan
 
 if TYPE_CHECKING:
     from tqdm import tqdm

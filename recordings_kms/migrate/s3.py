@@ -22,7 +22,7 @@ from botocore.session import get_session
 
 from constructs_lib.core import arns
 from recordings_kms import aws
-from recordings_kms.migrate_model import CopyFacts, Provenance, SourceVersion
+from recordings_kms.migrate.model import CopyFacts, Provenance, SourceVersion
 
 if TYPE_CHECKING:
     from mypy_boto3_kms.client import KMSClient

@@ -156,7 +156,7 @@ class KeyState:
     """A destination key as a fresh look at S3 finds it (after S3 refused a conditional copy).
 
     ``copied`` counts the source's versions, oldest first, that have verified copies there, as
-    ``migrate_plan.reconcile`` decides; ``problem`` says why the key cannot be continued.
+    ``migrate.plan.reconcile`` decides; ``problem`` says why the key cannot be continued.
     """
 
     copied: int

@@ -17,7 +17,7 @@ from typing import Any
 
 from constructs_lib.core import alarms, arns
 from constructs_lib.core.prover import Design
-from recordings_kms.checks import CheckResult, Status
+from recordings_kms.results import CheckResult, Status
 
 TRAIL = "alarms.trail"
 TRAIL_IAM = "alarms.trail-iam"

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from constructs_lib.core import alarms, arns
 from recordings_kms.aws import Clients, error_code, is_access_denied
-from recordings_kms.monitoring import (
+from recordings_kms.verify.monitoring import (
     IAM_FORWARDING,
     RULES,
     SUBSCRIBERS,

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from recordings_kms.migrate_model import ExistingCopy, NotCopied, SourceVersion
-from recordings_kms.migrate_verify import copy_problems
+from recordings_kms.migrate.model import ExistingCopy, NotCopied, SourceVersion
+from recordings_kms.migrate.verify import copy_problems
 
 #: S3's limit on an object key, in UTF-8 bytes.
 MAX_KEY_BYTES = 1024

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from recordings_kms.aws import error_code, is_access_denied
-from recordings_kms.checks import CheckResult, Status
+from recordings_kms.results import CheckResult, Status
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

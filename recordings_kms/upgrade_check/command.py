@@ -8,8 +8,8 @@ of this package's stacks (:data:`STATEFUL_TYPES`), and reports, one line each:
 
 * ``DELETE``: a logical id that the new template no longer has (a rename is a delete plus a create);
 * ``REPLACE``: a changed type, a changed create-only property (the CloudFormation resource schemas'
-  ``createOnlyProperties``, extracted from cfn-lint's copy into :mod:`recordings_kms.replacement_table`),
-  or a contested one (:data:`CONTESTED`);
+  ``createOnlyProperties``, extracted from cfn-lint's copy into ``upgrade_check.replacement_table``), or a
+  contested one (:data:`CONTESTED`);
 * ``UPDATE-FAILS``: a property KMS cannot change after creation (``KeySpec``, ...): CloudFormation
   fails the update rather than replace the key;
 * ``POSSIBLE-REPLACE`` / ``POSSIBLE-DELETE``: what the templates alone cannot settle (an intrinsic
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from recordings_kms.options import EXIT_FAILED, EXIT_OK, PROG
-from recordings_kms.replacement_table import CREATE_ONLY, DEFAULTS, IMMUTABLE
+from recordings_kms.upgrade_check.replacement_table import CREATE_ONLY, DEFAULTS, IMMUTABLE
 
 #: The types examined: the package's retained keys and buckets, the key alias (guardrails and Teleport
 #: find the key by it), the auth role and its instance profile (their names are in trust policies,

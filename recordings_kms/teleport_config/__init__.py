@@ -1,0 +1,1 @@
+"""``recordings-kms teleport-config``: print the ``teleport.yaml`` storage snippet (``command``)."""
