@@ -8,18 +8,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib import scanners
+from constructs_lib.compliance import checkov
 from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import principal_arns
 from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, KeySettings, Problem
-from constructs_lib.environment import (
-    check_settings,
-    created_in_deployment,
-    environment_of,
-    removed_on_failure,
-    resolved_deploy_role,
-    settings_of,
-)
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_of
+from constructs_lib.private.environment import created_in_deployment, environment_of, resolved_deploy_role
 
 GRANT_GIVES_NO_DECRYPTION = "teleport-recordings:keyGrantGivesNoDecryption"
 _GRANT_WARNING = (
@@ -172,7 +166,7 @@ class RecordingsKey(Construct):
         """Scanners see ``Principal: *`` in the by-ARN statements (:func:`policies.statements_for`): say why."""
         resource = self.key.node.default_child
         if isinstance(resource, cdk.CfnResource):
-            scanners.skip_in_checkov(resource, scanners.KMS_WILDCARD_PRINCIPAL)
+            checkov.skip_in_checkov(resource, checkov.KMS_WILDCARD_PRINCIPAL)
 
     def _add_created_reader_statements(self) -> None:
         readers = cdk.Lazy.list(_Readers(self._created_readers))
