@@ -8,6 +8,7 @@ that names the event, the principal and the resource, and a topic encrypted with
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 import jsii
@@ -25,7 +26,7 @@ from constructs_lib.core.settings import AlarmSettings
 from constructs_lib.iam_event_forwarder import IamEventForwarder as IamEventForwarder
 from constructs_lib.iam_event_forwarder import forwarded_regions as forwarded_regions
 from constructs_lib.iam_event_forwarder import iam_events_reach as iam_events_reach
-from constructs_lib.private.construction import check_settings, removed_on_failure, settings_of
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
 from constructs_lib.private.environment import environment_of
 from constructs_lib.private.events import event_pattern
 
@@ -41,9 +42,21 @@ class _Produced:
         return self._produce()
 
 
+@dataclass(frozen=True, kw_only=True)
+class TamperAlarmsProps(AlarmSettings):
+    """The keywords of ``TamperAlarms`` for type checkers: its own, and every setting or ``settings``."""
+
+    key_arn: str
+    bucket_name: str
+    auth_role_name: str | None
+    decrypt_allowed: Callable[[], list[str]]
+    settings: AlarmSettings | None = None
+
+
 class TamperAlarms(Construct):
     """Rules for changes to the key, the bucket and the auth role, and for anyone else's decryption."""
 
+    @settings_as_keywords(TamperAlarmsProps, settings=AlarmSettings)
     @removed_on_failure
     def __init__(
         self,
@@ -61,7 +74,8 @@ class TamperAlarms(Construct):
         :param bucket_name: the recordings bucket.
         :param auth_role_name: the auth role's name (no rule for its changes when the auth principal is a user).
         :param decrypt_allowed: the ARNs allowed to decrypt (auth role, readers), read at synthesis.
-        :param settings: ``alarm_emails`` or ``alarm_topic_arn`` (see ``AlarmSettings``). Default: a new topic.
+        :param settings: ``alarm_emails`` or ``alarm_topic_arn`` (see ``AlarmSettings``), or each as a keyword.
+            Default: a new topic.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, AlarmSettings)

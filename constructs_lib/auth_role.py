@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -10,7 +12,7 @@ from constructs_lib.access_policy import RecordingsAccessPolicy as RecordingsAcc
 from constructs_lib.core import arns
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AuthSettings, AuthTrust
-from constructs_lib.private.construction import check_settings, removed_on_failure, settings_of
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
 from constructs_lib.private.environment import environment_of
 
 
@@ -51,9 +53,19 @@ def _assumed_by(
     return iam.ArnPrincipal(trusted_arn)
 
 
+@dataclass(frozen=True, kw_only=True)
+class AuthNodeRoleProps(AuthSettings):
+    """The keywords of ``AuthNodeRole`` for type checkers: its own, and every setting or ``settings``."""
+
+    bucket_arn: str
+    recordings_prefix: str
+    settings: AuthSettings | None = None
+
+
 class AuthNodeRole(Construct):
     """The role of Teleport's auth service: S3 access to the recordings, trusted by EC2, EKS or a principal."""
 
+    @settings_as_keywords(AuthNodeRoleProps, settings=AuthSettings)
     @removed_on_failure
     def __init__(
         self,
@@ -68,7 +80,8 @@ class AuthNodeRole(Construct):
         :param bucket_arn: the recordings bucket.
         :param recordings_prefix: the key prefix Teleport writes under (no leading slash).
         :param settings: ``auth_trust`` (default ``ec2``, with an instance profile), ``auth_principal``,
-            ``oidc_provider_arn`` and ``service_account`` (see ``AuthSettings``). Default: all defaults.
+            ``oidc_provider_arn`` and ``service_account`` (see ``AuthSettings``), or each as a keyword. Default:
+            all defaults.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, AuthSettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -23,11 +24,18 @@ from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, Pro
 from constructs_lib.core.template import DESIGN_METADATA
 from constructs_lib.iam_event_forwarder import iam_events_reach
 from constructs_lib.key import RecordingsKey
-from constructs_lib.private.construction import check_settings, removed_on_failure, settings_of
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
 from constructs_lib.private.environment import environment_of, resolved_deploy_role
 from constructs_lib.private.names import DeployedNames, names_discriminator, refuse_name_clashes
 
 AUTH_ROLE_ARN_UNRESOLVED = "teleport-recordings:authRoleArnUnresolved"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageProps(StorageSettings):
+    """The keywords of ``SessionRecordingsStorage`` for type checkers: every setting, or ``settings``."""
+
+    settings: StorageSettings | None = None
 
 
 class SessionRecordingsStorage(Construct):
@@ -45,13 +53,18 @@ class SessionRecordingsStorage(Construct):
 
     A construction that raises leaves nothing behind: the app can go on, and a storage created
     later keeps the names it would have had.
+
+    The settings come as keywords (``SessionRecordingsStorage(self, "R", key_admins=[role])``) or as one
+    object (``settings=StorageSettings(key_admins=[role])``), not both: the same declarations, the same
+    validation, the same template.
     """
 
+    @settings_as_keywords(StorageProps, settings=StorageSettings)
     @removed_on_failure
     def __init__(self, scope: Construct, id: str, *, settings: StorageSettings | None = None) -> None:
         """
-        :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers).
-            Default: all defaults.
+        :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers),
+            or each as a keyword. Default: all defaults.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, StorageSettings)
