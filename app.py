@@ -10,7 +10,15 @@ import aws_cdk as cdk
 
 from constructs_lib import compliance
 from constructs_lib.core.alarms import IAM_EVENT_REGION
-from constructs_lib.core.settings import AppSettings, InvalidSettingsError, validate
+from constructs_lib.core.settings import (
+    AppSettings,
+    Environment,
+    InvalidSettingsError,
+    Problem,
+    check,
+    render,
+    validate,
+)
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
 from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME, IamEventsStack
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
@@ -32,6 +40,14 @@ def where(settings: AppSettings) -> str:
         else:
             parts.append(f"{name}: {value} (from {source})")
     return "; ".join(parts)
+
+
+def unreported_warnings(settings: AppSettings, env: Environment, found: list[Problem]) -> list[str]:
+    """The warnings among ``found`` that no construct reports: the storage makes its own settings' warnings CDK
+    warnings, which the CDK CLI prints; the app's own groups (the guardrails: ``noBreakGlass``) have no construct.
+    """
+    reported = check(settings.storage(), env)
+    return [render(problem, settings) for problem in found if problem not in reported]
 
 
 def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
@@ -61,8 +77,11 @@ def main(app: cdk.App | None = None) -> int:
     compliance.enable_compliance_packs(app)
     settings = AppSettings.from_context(app.node.get_all_context(), environ=os.environ)
     try:
-        validate(settings, settings.environment())  # every error at once, before anything is built
+        env = settings.environment()
+        found = validate(settings, env)  # every error at once, before anything is built
         print(f"teleport-recordings: {where(settings)}", file=sys.stderr)
+        for line in unreported_warnings(settings, env, found):
+            print(f"warning: {line}", file=sys.stderr)
         build(app, settings)
     except InvalidSettingsError as error:
         print(f"error: {error}", file=sys.stderr)

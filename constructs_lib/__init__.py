@@ -11,9 +11,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
+    from constructs_lib.access_policy import RecordingsAccessPolicy
+    from constructs_lib.auth_role import AuthNodeRole
     from constructs_lib.bucket import RecordingsBucket
-    from constructs_lib.compliance import enable_compliance_packs
+    from constructs_lib.compliance.packs import enable_compliance_packs
     from constructs_lib.core.settings import (
         AuthSettings,
         AuthTrust,
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "AuthNodeRole": "constructs_lib.auth_role",
-    "RecordingsAccessPolicy": "constructs_lib.auth_role",
+    "RecordingsAccessPolicy": "constructs_lib.access_policy",
     "RecordingsBucket": "constructs_lib.bucket",
-    "enable_compliance_packs": "constructs_lib.compliance",
+    "enable_compliance_packs": "constructs_lib.compliance.packs",
     "AuthSettings": "constructs_lib.core.settings",
     "AuthTrust": "constructs_lib.core.settings",
     "BucketSettings": "constructs_lib.core.settings",

@@ -7,12 +7,12 @@ that names the event, the principal and the resource, and a topic encrypted with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -20,17 +20,17 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib.core import alarms
-from constructs_lib.core.settings import AlarmSettings, InvalidSettingsError, Problem
-from constructs_lib.environment import check_settings, environment_of, removed_on_failure, settings_of
+from constructs_lib.core.settings import AlarmSettings
+
+# The forwarder had its place here: its old import path keeps working.
+from constructs_lib.iam_event_forwarder import IamEventForwarder as IamEventForwarder
+from constructs_lib.iam_event_forwarder import forwarded_regions as forwarded_regions
+from constructs_lib.iam_event_forwarder import iam_events_reach as iam_events_reach
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
+from constructs_lib.private.environment import environment_of
+from constructs_lib.private.events import event_pattern
 
 IAM_EVENTS_NOT_FORWARDED = "teleport-recordings:iamEventsNotForwarded"
-
-
-def event_pattern(pattern: alarms.Pattern) -> events.EventPattern:
-    """A CDK event pattern from the plain pattern of ``core/alarms.py``."""
-    return events.EventPattern(
-        source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern.get("detail")
-    )
 
 
 @jsii.implements(cdk.IStableListProducer)
@@ -42,9 +42,21 @@ class _Produced:
         return self._produce()
 
 
+@dataclass(frozen=True, kw_only=True)
+class TamperAlarmsProps(AlarmSettings):
+    """The keywords of ``TamperAlarms`` for type checkers: its own, and every setting or ``settings``."""
+
+    key_arn: str
+    bucket_name: str
+    auth_role_name: str | None
+    decrypt_allowed: Callable[[], list[str]]
+    settings: AlarmSettings | None = None
+
+
 class TamperAlarms(Construct):
     """Rules for changes to the key, the bucket and the auth role, and for anyone else's decryption."""
 
+    @settings_as_keywords(TamperAlarmsProps, settings=AlarmSettings)
     @removed_on_failure
     def __init__(
         self,
@@ -62,7 +74,8 @@ class TamperAlarms(Construct):
         :param bucket_name: the recordings bucket.
         :param auth_role_name: the auth role's name (no rule for its changes when the auth principal is a user).
         :param decrypt_allowed: the ARNs allowed to decrypt (auth role, readers), read at synthesis.
-        :param settings: ``alarm_emails`` or ``alarm_topic_arn`` (see ``AlarmSettings``). Default: a new topic.
+        :param settings: ``alarm_emails`` or ``alarm_topic_arn`` (see ``AlarmSettings``), or each as a keyword.
+            Default: a new topic.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, AlarmSettings)
@@ -165,67 +178,3 @@ class _PublishTo:
 
     def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
-
-
-class IamEventForwarder(Construct):
-    """In a us-east-1 stack: forwards IAM role changes to the default event bus of other regions.
-
-    IAM is a global service: CloudTrail delivers its events to EventBridge in us-east-1 only, so a
-    tamper-alarm rule for the auth role in any other region never fires unless the events come over.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, target_regions: Sequence[str]) -> None:
-        super().__init__(scope, id)
-        stack = cdk.Stack.of(self)
-        if stack.region != alarms.IAM_EVENT_REGION:
-            raise InvalidSettingsError(
-                [Problem("stack region", stack.region, f"{alarms.IAM_EVENT_REGION}, where IAM's events arrive")]
-            )
-        buses = [
-            f"arn:{stack.partition}:events:{region}:{stack.account}:event-bus/default"
-            for region in target_regions
-            if region != alarms.IAM_EVENT_REGION
-        ]
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description="Forwards the auth role's IAM events to the recordings region's event bus",
-        )
-        iam.ManagedPolicy(
-            self,
-            "PutEvents",
-            statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=buses)],
-            roles=[self.role],
-        )
-        self.rule = events.Rule(
-            self,
-            "RoleChanges",
-            description="IAM role changes, forwarded to the Teleport session recordings region",
-            event_pattern=event_pattern(alarms.role_pattern()),
-        )
-        for bus in buses:
-            self.rule.add_target(
-                targets.EventBus(
-                    events.EventBus.from_event_bus_arn(self, f"Bus{bus.split(':')[3]}", bus),
-                    role=self.role.without_policy_updates(),
-                )
-            )
-        self.target_regions = tuple(target_regions)
-
-
-def forwarded_regions(scope: Construct) -> set[str]:
-    """The regions an ``IamEventForwarder`` of this app forwards to."""
-    found: set[str] = set()
-    for construct in scope.node.root.node.find_all():
-        if isinstance(construct, IamEventForwarder):
-            found.update(construct.target_regions)
-    return found
-
-
-def iam_events_reach(scope: Construct) -> bool | None:
-    """Whether the auth role's IAM events reach the stack's region; ``None`` when the region is unknown."""
-    region = cdk.Stack.of(scope).region
-    if cdk.Token.is_unresolved(region):
-        return None
-    return region == alarms.IAM_EVENT_REGION or region in forwarded_regions(scope)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib import compliance
-from constructs_lib.core import arns, policies
+from constructs_lib.access_policy import RecordingsAccessPolicy as RecordingsAccessPolicy  # and its old import path
+from constructs_lib.core import arns
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AuthSettings, AuthTrust
-from constructs_lib.environment import check_settings, environment_of, removed_on_failure, settings_of
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
+from constructs_lib.private.environment import environment_of
 
 
 def _assumed_by(
@@ -50,57 +53,19 @@ def _assumed_by(
     return iam.ArnPrincipal(trusted_arn)
 
 
-class RecordingsAccessPolicy(Construct):
-    """A customer managed IAM policy with Teleport's S3 permissions on the bucket and the recordings prefix.
+@dataclass(frozen=True, kw_only=True)
+class AuthNodeRoleProps(AuthSettings):
+    """The keywords of ``AuthNodeRole`` for type checkers: its own, and every setting or ``settings``."""
 
-    Attached to the given roles; a managed policy rather than an inline one, so that it can be
-    reviewed and reused. It holds no delete action. KMS access is not here: it comes from the key policy.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        bucket_arn: str,
-        recordings_prefix: str,
-        roles: list[iam.IRole] | None = None,
-        users: list[iam.IUser] | None = None,
-        read_only: bool = False,
-    ) -> None:
-        """
-        :param bucket_arn: the recordings bucket.
-        :param recordings_prefix: the key prefix (validated by the settings model).
-        :param roles: roles to attach the policy to. :param users: users to attach it to.
-        :param read_only: a decrypt-only reader's read actions instead of Teleport's read-write set.
-        """
-        super().__init__(scope, id)
-        build = policies.reader_s3_policy_statements if read_only else policies.auth_s3_policy_statements
-        self.policy = iam.ManagedPolicy(
-            self,
-            "Resource",
-            description=(
-                "Session recordings reader: read-only S3 on the recordings (RFD 42)"
-                if read_only
-                else "Teleport auth service: session recordings in S3 (RFD 42)"
-            ),
-            statements=[
-                iam.PolicyStatement.from_json(s) for s in build(bucket_arn=bucket_arn, prefix=recordings_prefix)
-            ],
-            roles=roles,
-            users=users,
-        )
-        objects_arn = policies.recordings_objects_arn(bucket_arn, recordings_prefix)
-        compliance.acknowledge(
-            self.policy.node.default_child or self.policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::{compliance.nag_resource_string(self, objects_arn)}]",
-            compliance.REASON_READER_PREFIX_WILDCARD if read_only else compliance.REASON_RECORDINGS_PREFIX_WILDCARD,
-        )
+    bucket_arn: str
+    recordings_prefix: str
+    settings: AuthSettings | None = None
 
 
 class AuthNodeRole(Construct):
     """The role of Teleport's auth service: S3 access to the recordings, trusted by EC2, EKS or a principal."""
 
+    @settings_as_keywords(AuthNodeRoleProps, settings=AuthSettings)
     @removed_on_failure
     def __init__(
         self,
@@ -115,7 +80,8 @@ class AuthNodeRole(Construct):
         :param bucket_arn: the recordings bucket.
         :param recordings_prefix: the key prefix Teleport writes under (no leading slash).
         :param settings: ``auth_trust`` (default ``ec2``, with an instance profile), ``auth_principal``,
-            ``oidc_provider_arn`` and ``service_account`` (see ``AuthSettings``). Default: all defaults.
+            ``oidc_provider_arn`` and ``service_account`` (see ``AuthSettings``), or each as a keyword. Default:
+            all defaults.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, AuthSettings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,11 +13,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import compliance, scanners
+from constructs_lib.compliance import acknowledgments, checkov
 from constructs_lib.core import policies
 from constructs_lib.core.retention import access_log_rules, recording_rules
 from constructs_lib.core.settings import BucketSettings, ObjectLockMode, RetentionSettings
-from constructs_lib.environment import check_settings, environment_of, removed_on_failure, settings_of
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
+from constructs_lib.private.environment import environment_of
 
 DEFAULT_ACCESS_LOGS_PREFIX = "recordings-bucket/"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -67,6 +69,18 @@ class RecordingsS3Bucket(s3.Bucket):
         return super().grant_put(identity, objects_key_pattern)
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecordingsBucketProps(BucketSettings, RetentionSettings):
+    """The keywords of ``RecordingsBucket`` for type checkers: its own, and every setting or ``settings`` and
+    ``retention`` (its own ``bucket_name`` is the name, never ``settings.bucket_name``)."""
+
+    bucket_name: str = field()  # required: the construct's own keyword (field(): not BucketSettings' default)
+    encryption_key: kms.IKey
+    settings: BucketSettings | None = None
+    retention: RetentionSettings | None = None
+    access_logs_prefix: str = DEFAULT_ACCESS_LOGS_PREFIX
+
+
 class RecordingsBucket(Construct):
     """Versioned, private, SSE-KMS bucket whose policy refuses any other encryption and plain HTTP.
 
@@ -77,6 +91,7 @@ class RecordingsBucket(Construct):
     Teleport's multipart ``UploadPart`` requests carry no encryption headers.
     """
 
+    @settings_as_keywords(RecordingsBucketProps, settings=BucketSettings, retention=RetentionSettings)
     @removed_on_failure
     def __init__(
         self,
@@ -94,9 +109,10 @@ class RecordingsBucket(Construct):
             so that the key policy can name the bucket without a dependency cycle.
         :param encryption_key: the recordings key; default encryption and the bucket policy use it.
         :param settings: ``recordings_prefix``, ``require_encryption_headers`` and ``access_logs_bucket``
-            (see ``BucketSettings``). Default: all defaults.
+            (see ``BucketSettings``), or each as a keyword but ``bucket_name``. Default: all defaults.
         :param retention: Object Lock, expiry, transitions, the abort of incomplete uploads and the access logs'
-            expiry (see ``RetentionSettings``; ``core/retention.py`` has the rules). Default: all defaults.
+            expiry (see ``RetentionSettings``; ``core/retention.py`` has the rules), or each as a keyword. Default:
+            all defaults.
         :param access_logs_prefix: key prefix of the access logs. Default: ``recordings-bucket/``.
         """
         super().__init__(scope, id)
@@ -133,20 +149,20 @@ class RecordingsBucket(Construct):
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
             log_bucket_resource = access_logs_bucket.node.default_child or access_logs_bucket
-            compliance.acknowledge_in_packs(
+            acknowledgments.acknowledge_in_packs(
                 log_bucket_resource,
                 "S3DefaultEncryptionKMS",
-                compliance.REASON_ACCESS_LOGS_SSE_S3,
-                compliance.KMS_ENCRYPTION_PACKS,
+                acknowledgments.REASON_ACCESS_LOGS_SSE_S3,
+                acknowledgments.KMS_ENCRYPTION_PACKS,
             )
-            compliance.acknowledge_in_packs(
+            acknowledgments.acknowledge_in_packs(
                 log_bucket_resource,
                 "S3BucketReplicationEnabled",
-                compliance.REASON_REPLICATION_ACCESS_LOGS,
-                compliance.REPLICATION_PACKS,
+                acknowledgments.REASON_REPLICATION_ACCESS_LOGS,
+                acknowledgments.REPLICATION_PACKS,
             )
             if isinstance(log_bucket_resource, cdk.CfnResource):
-                scanners.skip_in_checkov(log_bucket_resource, scanners.S3_ACCESS_LOGGING)
+                checkov.skip_in_checkov(log_bucket_resource, checkov.S3_ACCESS_LOGGING)
         self.access_logs_bucket: s3.IBucket = access_logs_bucket
 
         self.bucket: s3.Bucket = RecordingsS3Bucket(
@@ -166,15 +182,15 @@ class RecordingsBucket(Construct):
             **_object_lock(retention),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        compliance.acknowledge_in_packs(
+        acknowledgments.acknowledge_in_packs(
             self.bucket.node.default_child or self.bucket,
             "S3BucketReplicationEnabled",
-            compliance.REASON_REPLICATION_RECORDINGS,
-            compliance.REPLICATION_PACKS,
+            acknowledgments.REASON_REPLICATION_RECORDINGS,
+            acknowledgments.REPLICATION_PACKS,
         )
         if imported_log_bucket:
             cdk.Annotations.of(self.bucket).acknowledge_warning(
-                "@aws-cdk/aws-s3:accessLogsPolicyNotAdded", compliance.REASON_IMPORTED_LOG_BUCKET
+                "@aws-cdk/aws-s3:accessLogsPolicyNotAdded", acknowledgments.REASON_IMPORTED_LOG_BUCKET
             )
         for statement in policies.bucket_policy_statements(
             bucket_arn=self.bucket.bucket_arn,

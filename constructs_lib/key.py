@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib import scanners
+from constructs_lib.compliance import checkov
 from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import principal_arns
 from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, KeySettings, Problem
-from constructs_lib.environment import (
-    check_settings,
-    created_in_deployment,
-    environment_of,
-    removed_on_failure,
-    resolved_deploy_role,
-    settings_of,
-)
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
+from constructs_lib.private.environment import created_in_deployment, environment_of, resolved_deploy_role
 
 GRANT_GIVES_NO_DECRYPTION = "teleport-recordings:keyGrantGivesNoDecryption"
 _GRANT_WARNING = (
@@ -63,6 +59,15 @@ class RecordingsKmsKey(kms.Key):
         return super().grant_admin(grantee)
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecordingsKeyProps(KeySettings):
+    """The keywords of ``RecordingsKey`` for type checkers: its own, and every setting or ``settings``."""
+
+    auth_principal_arn: str
+    settings: KeySettings | None = None
+    bucket_arn: str | None = None
+
+
 class RecordingsKey(Construct):
     """A symmetric, rotating CMK whose key policy follows RFD 42 and never trusts the account root.
 
@@ -72,6 +77,7 @@ class RecordingsKey(Construct):
     KMS's lockout safety check passes on creation and on every later policy update.
     """
 
+    @settings_as_keywords(RecordingsKeyProps, settings=KeySettings)
     @removed_on_failure
     def __init__(
         self,
@@ -85,7 +91,8 @@ class RecordingsKey(Construct):
         """
         :param auth_principal_arn: the Teleport auth service's IAM principal (usually a role ARN).
         :param settings: key alias, admins, denied principals, readers, rotation, deletion window,
-            ``scope_key_to_s3`` and the deploy role (see ``KeySettings``). Default: all defaults.
+            ``scope_key_to_s3`` and the deploy role (see ``KeySettings``), or each as a keyword. Default: all
+            defaults.
         :param bucket_arn: the recordings bucket; with ``scope_key_to_s3`` the auth principal's and readers'
             cryptographic use of the key only works through S3 for it. Default: no bucket, the RFD's
             literal statement.
@@ -172,7 +179,7 @@ class RecordingsKey(Construct):
         """Scanners see ``Principal: *`` in the by-ARN statements (:func:`policies.statements_for`): say why."""
         resource = self.key.node.default_child
         if isinstance(resource, cdk.CfnResource):
-            scanners.skip_in_checkov(resource, scanners.KMS_WILDCARD_PRINCIPAL)
+            checkov.skip_in_checkov(resource, checkov.KMS_WILDCARD_PRINCIPAL)
 
     def _add_created_reader_statements(self) -> None:
         readers = cdk.Lazy.list(_Readers(self._created_readers))

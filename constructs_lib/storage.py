@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,25 +13,29 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib import compliance
-from constructs_lib.alarms import IAM_EVENTS_NOT_FORWARDED, TamperAlarms, iam_events_reach
-from constructs_lib.auth_role import AuthNodeRole, RecordingsAccessPolicy
+from constructs_lib.access_policy import RecordingsAccessPolicy
+from constructs_lib.alarms import IAM_EVENTS_NOT_FORWARDED, TamperAlarms
+from constructs_lib.auth_role import AuthNodeRole
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
+from constructs_lib.compliance import acknowledgments
 from constructs_lib.core import arns, naming, policies
 from constructs_lib.core.kinds import principal_arn, principal_arns
-from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, NameClashError, Problem, StorageSettings
+from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, Problem, StorageSettings
 from constructs_lib.core.template import DESIGN_METADATA
-from constructs_lib.environment import (
-    check_settings,
-    environment_of,
-    names_discriminator,
-    removed_on_failure,
-    resolved_deploy_role,
-    settings_of,
-)
+from constructs_lib.iam_event_forwarder import iam_events_reach
 from constructs_lib.key import RecordingsKey
+from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
+from constructs_lib.private.environment import environment_of, resolved_deploy_role
+from constructs_lib.private.names import DeployedNames, names_discriminator, refuse_name_clashes
 
 AUTH_ROLE_ARN_UNRESOLVED = "teleport-recordings:authRoleArnUnresolved"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageProps(StorageSettings):
+    """The keywords of ``SessionRecordingsStorage`` for type checkers: every setting, or ``settings``."""
+
+    settings: StorageSettings | None = None
 
 
 class SessionRecordingsStorage(Construct):
@@ -50,13 +53,18 @@ class SessionRecordingsStorage(Construct):
 
     A construction that raises leaves nothing behind: the app can go on, and a storage created
     later keeps the names it would have had.
+
+    The settings come as keywords (``SessionRecordingsStorage(self, "R", key_admins=[role])``) or as one
+    object (``settings=StorageSettings(key_admins=[role])``), not both: the same declarations, the same
+    validation, the same template.
     """
 
+    @settings_as_keywords(StorageProps, settings=StorageSettings)
     @removed_on_failure
     def __init__(self, scope: Construct, id: str, *, settings: StorageSettings | None = None) -> None:
         """
-        :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers).
-            Default: all defaults.
+        :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers),
+            or each as a keyword. Default: all defaults.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, StorageSettings)
@@ -71,8 +79,8 @@ class SessionRecordingsStorage(Construct):
             bucket_name=settings.bucket_name or naming.default_bucket_name(stack.account, stack.region, discriminator),
             key_alias=settings.key_alias or naming.default_key_alias(discriminator),
         )
-        self._names = _DeployedNames.of(self, settings.bucket_name or "", settings.key_alias or "")
-        _refuse_name_clashes(self, settings)
+        self._names = DeployedNames.of(self, settings.bucket_name or "", settings.key_alias or "")
+        refuse_name_clashes(self, self._names, SessionRecordingsStorage, settings)
         self.settings = settings
         self.bucket_name: str = settings.bucket_name or ""
         self.bucket_arn = bucket_arn_for(self.bucket_name)
@@ -105,8 +113,8 @@ class SessionRecordingsStorage(Construct):
         # What the access proofs (enable_access_proofs) judge the synthesized policies against.
         self.node.add_metadata(DESIGN_METADATA, cdk.Lazy.any(_RecordedDesign(self)))
         if settings.require_encryption_headers:
-            compliance.acknowledge(
-                self, f"{compliance.ACCESS_PROOFS}::P5", compliance.REASON_STRICT_MODE_BREAKS_MULTIPART_PROOF
+            acknowledgments.acknowledge(
+                self, f"{acknowledgments.ACCESS_PROOFS}::P5", acknowledgments.REASON_STRICT_MODE_BREAKS_MULTIPART_PROOF
             )
 
     def _alarms(self, settings: StorageSettings) -> None:
@@ -351,93 +359,3 @@ def _logical_id(construct: Construct) -> str:
     if not isinstance(child, cdk.CfnElement):
         raise TypeError(f"{construct.node.path} has no CloudFormation resource")
     return child.logical_id
-
-
-# --- names must not clash across the app ------------------------------------------------------------
-
-
-def _refuse_name_clashes(storage: SessionRecordingsStorage, settings: StorageSettings) -> None:
-    """Refuse a storage whose bucket name another storage of the app deploys, or its alias in one account and region.
-
-    Judged when the storage is created, against the storages created before it: each clash is told
-    once, as one library error, before anything is built. Bucket names are global across AWS; aliases
-    are per account and region.
-    """
-    mine = storage._names
-    problems: list[Problem] = []
-    for other in storage.node.root.node.find_all():
-        theirs = getattr(other, "_names", None)
-        if other is storage or not isinstance(other, SessionRecordingsStorage) or theirs is None:
-            continue
-        if mine.bucket == theirs.bucket:
-            problems.append(
-                Problem(
-                    "bucket_name",
-                    mine.bucket_text,
-                    f"a bucket name no other storage of this app deploys: {other.node.path} deploys it too (bucket "
-                    "names are global across AWS); set {bucket_name} on one of them",
-                )
-            )
-        if mine.alias == theirs.alias:
-            problems.append(
-                Problem(
-                    "key_alias",
-                    mine.alias_text,
-                    f"a key alias no other storage deploys to the same account and region: {other.node.path} does; "
-                    "set {key_alias} on one of them, or give their stacks different environments",
-                )
-            )
-    if problems:
-        raise NameClashError(problems, settings.label(), settings.spelling)
-
-
-@dataclass(frozen=True)
-class _DeployedNames:
-    """Names as CloudFormation will see them, account and region included (maybe as pseudo-parameters)."""
-
-    #: What two storages compare: the resolved name, and the stack when it holds the stack's own references.
-    bucket: str
-    alias: str
-    #: The names as messages show them (``teleport-recordings-${AWS::AccountId}-${AWS::Region}``).
-    bucket_text: str
-    alias_text: str
-
-    @classmethod
-    def of(cls, scope: Construct, bucket_name: str, alias: str) -> _DeployedNames:
-        stack = cdk.Stack.of(scope)
-        where = json.dumps([stack.resolve(stack.account), stack.resolve(stack.region)])
-        bucket = stack.resolve(bucket_name)
-        # A parameter or a resource attribute names something of this stack only: never equal to another stack's.
-        own = stack.node.path if _references_the_stack(bucket) else ""
-        return cls(
-            bucket=json.dumps([own, bucket]),
-            alias=where + json.dumps(stack.resolve(alias)),
-            bucket_text=_readable(bucket),
-            alias_text=_readable(stack.resolve(alias)),
-        )
-
-
-def _references_the_stack(resolved: Any) -> bool:
-    """Whether a resolved value refers to the stack's own parameters or resources (not pseudo-parameters)."""
-    if isinstance(resolved, dict):
-        ref = resolved.get("Ref")
-        if isinstance(ref, str):
-            return not ref.startswith("AWS::")
-        if any(key != "Fn::Join" for key in resolved):
-            return True
-        return any(_references_the_stack(v) for v in resolved.values())
-    if isinstance(resolved, list):
-        return any(_references_the_stack(v) for v in resolved)
-    return False
-
-
-def _readable(resolved: Any) -> str:
-    """A resolved name as CloudFormation's ``Fn::Sub`` would write it, for messages."""
-    if isinstance(resolved, str):
-        return resolved
-    if isinstance(resolved, dict) and isinstance(resolved.get("Ref"), str):
-        return "${" + str(resolved["Ref"]) + "}"
-    join = resolved.get("Fn::Join") if isinstance(resolved, dict) else None
-    if isinstance(join, list) and len(join) == 2 and join[0] == "" and isinstance(join[1], list):
-        return "".join(_readable(part) for part in join[1])
-    return json.dumps(resolved)

@@ -12,8 +12,8 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib.alarms import IamEventForwarder
 from constructs_lib.core import alarms
+from constructs_lib.iam_event_forwarder import IamEventForwarder
 
 IAM_EVENTS_STACK_NAME = "TeleportSessionRecordingsIamEvents"
 

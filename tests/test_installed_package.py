@@ -97,6 +97,9 @@ storage = SessionRecordingsStorage(
 storage.bucket.add_lifecycle_rule(abort_incomplete_multipart_upload_after=cdk.Duration.days(7))
 storage.key.add_alias("alias/also-teleport")
 grant: iam.Grant = storage.grant_read_recordings(auditor)
+keywords = SessionRecordingsStorage(
+    stack, "Keywords", bucket_name="caller-recordings", key_alias="alias/caller", readers=[auditor], key_rotation_days=180
+)
 """
 
 
@@ -136,3 +139,24 @@ def test_callers_type_check_against_the_installed_package(fresh_python: Path, tm
     misuse = mypy(fresh_python, tmp_path, CALLER + "storage.bucket.add_lifecycle_rule(expiration=7)\n")
     assert misuse.returncode == 1, misuse.stdout
     assert 'Argument "expiration" to "add_lifecycle_rule" of "Bucket"' in misuse.stdout
+
+
+def test_the_constructs_keywords_type_check_for_the_caller(fresh_python: Path, tmp_path: Path) -> None:
+    """The settings as keywords are typed from their declarations: a misspelt keyword or a wrong type is a
+    caller's type error, and every part takes them as the storage does."""
+    parts = CALLER + (
+        "from aws_cdk import aws_kms as kms\n"
+        "from constructs_lib import AuthNodeRole, RecordingsBucket, RecordingsKey\n"
+        'RecordingsKey(stack, "Key", auth_principal_arn="arn:aws:iam::111122223333:role/a", key_admins=[auditor])\n'
+        'RecordingsBucket(stack, "Bucket", bucket_name="b-recordings", encryption_key=kms.Key(stack, "K"), '
+        "retention_days=400, require_encryption_headers=True)\n"
+        'AuthNodeRole(stack, "Role", bucket_arn="arn:aws:s3:::b", recordings_prefix="r", auth_trust="irsa")\n'
+    )
+    result = mypy(fresh_python, tmp_path, parts)
+    assert result.returncode == 0, result.stdout + result.stderr
+    misspelt = mypy(fresh_python, tmp_path, CALLER + 'SessionRecordingsStorage(stack, "Typo", key_admin=[auditor])\n')
+    assert misspelt.returncode == 1, misspelt.stdout
+    assert 'Unexpected keyword argument "key_admin" for "SessionRecordingsStorage"' in misspelt.stdout
+    mistyped = mypy(fresh_python, tmp_path, CALLER + 'SessionRecordingsStorage(stack, "Type", key_rotation_days="1")\n')
+    assert mistyped.returncode == 1, mistyped.stdout
+    assert 'Argument "key_rotation_days" to "SessionRecordingsStorage" has incompatible type "str"' in mistyped.stdout

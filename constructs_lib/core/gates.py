@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 VALIDATION_REPORT = "validation-report.json"
-#: The access proofs' plugin name (``constructs_lib.proofs``), as the report names it.
+#: The access proofs' plugin name (``constructs_lib.compliance.proofs``), as the report names it; the constructs
+#: acknowledge proofs by it too (``constructs_lib.compliance.acknowledgments``).
 ACCESS_PROOFS = "TeleportRecordingsAccessProofs"
 #: Written by the access proofs at the root of the cloud assembly, whatever they concluded.
 PROOFS_RECORD = "teleport-recordings-access-proofs.json"

@@ -110,6 +110,112 @@ def test_readme_settings_tables_are_generated_from_the_model() -> None:
     assert block.strip() == readme_table().strip(), "README settings tables are stale: run `make docs`"
 
 
+#: Every public name ``constructs_lib/core/settings.py`` had before it became a package (issue 15), and the
+#: private ones other modules import: the package keeps them all.
+NAMES_OF_THE_SETTINGS_MODULE = (
+    "ABORT_INCOMPLETE_UPLOADS_DEFAULT_DAYS",
+    "ABORT_INCOMPLETE_UPLOADS_FLOOR_DAYS",
+    "DOCUMENTED_GROUPS",
+    "PCI_RETENTION_DAYS",
+    "READABLE_STORAGE_CLASSES",
+    "AlarmSettings",
+    "AppSettings",
+    "AuthSettings",
+    "AuthTrust",
+    "BucketSettings",
+    "Declared",
+    "Environment",
+    "GuardrailSettings",
+    "InvalidSettingsError",
+    "KeyAdminMode",
+    "KeySettings",
+    "NameClashError",
+    "ObjectLockMode",
+    "Problem",
+    "RetentionSettings",
+    "Rule",
+    "SettingsType",
+    "Spec",
+    "Spelling",
+    "StackSettings",
+    "StorageSettings",
+    "_Settings",
+    "account_rule",
+    "alias_rule",
+    "bucket_name_rule",
+    "check",
+    "email_rule",
+    "is_error",
+    "oidc_provider_rule",
+    "organization_id_rule",
+    "prefix_rule",
+    "readme_table",
+    "region_rule",
+    "render",
+    "role_arn_rule",
+    "role_name_rule",
+    "rule",
+    "service_account_rule",
+    "setting",
+    "sns_topic_rule",
+    "specs",
+    "storage_class_rule",
+    "target_id_rule",
+    "validate",
+)
+
+
+def test_the_settings_package_keeps_every_name_of_the_old_module() -> None:
+    import constructs_lib.core.settings as package
+
+    assert [name for name in NAMES_OF_THE_SETTINGS_MODULE if not hasattr(package, name)] == []
+    assert set(package.__all__) >= set(NAMES_OF_THE_SETTINGS_MODULE)
+
+
+def test_a_new_group_is_one_module_and_one_base_class() -> None:
+    """What the package docstring promises: a group declared alone, added as a base of an aggregate, gets
+    its context name, its rule in check() and its README table, with no other change."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from constructs_lib.core.kinds import Text
+    from constructs_lib.core.problems import Problem
+    from constructs_lib.core.settings import Spec, _Settings, region_rule, rule, setting
+    from constructs_lib.core.settings.readme import documented_groups
+
+    @dataclass(frozen=True, kw_only=True)
+    class ReplicationSettings(_Settings):
+        heading: ClassVar[str] = "Replication"
+
+        replica_region: str | None = setting(
+            None,
+            Spec(
+                "replicaRegion", Text("region name", region_rule, optional=True), "Replicate recordings to this region."
+            ),
+        )
+
+    @rule(ReplicationSettings, "replica_region")
+    def _another_region(s: ReplicationSettings, env: Environment) -> Any:
+        if s.replica_region is not None and s.replica_region == env.region:
+            yield Problem("replica_region", s.replica_region, "a region other than the stack's")
+
+    @dataclass(frozen=True, kw_only=True)
+    class WithReplication(AppSettings, ReplicationSettings):
+        pass
+
+    settings = WithReplication.from_context({"replicaRegion": "eu-west-1", "region": "eu-west-1"})
+    assert settings.replica_region == "eu-west-1"
+    assert "'replicaRegion' must be a region other than the stack's" in messages(settings, settings.environment())
+    assert "'replicaRegion' must be an AWS region name" in messages(
+        WithReplication.from_context({"replicaRegion": "x"})
+    )
+    assert documented_groups(WithReplication)[-1] is ReplicationSettings
+    assert "#### Replication" in readme_table(WithReplication)
+    assert "#### Replication" not in readme_table()
+    plain = check(AppSettings(region="eu-west-1"), Environment(region="eu-west-1"))
+    assert [p.setting for p in plain if p.setting == "replica_region"] == [], "the rule applies to its group only"
+
+
 # --- the defaults ----------------------------------------------------------------------------------
 
 

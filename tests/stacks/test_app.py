@@ -111,3 +111,31 @@ def test_cdk_synth_of_an_app_with_a_noncompliant_resource_fails_and_names_the_ru
     )
     assert "Traceback" not in result.stderr
     assert not list(out.rglob("*.template.json"))
+
+
+def test_the_app_prints_the_warnings_no_construct_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate() returns the app-level warnings (no break-glass principal for the guardrails), and app.py used
+    to drop them: no construct reports them. The storage's own (no key administrator) stay CDK warnings only."""
+    import aws_cdk as cdk
+
+    import app as bundled_app
+    from tests.conftest import cdk_json_context
+
+    organization = {
+        "account": "111122223333",
+        "region": "eu-west-1",
+        "guardrailTargetIds": "ou-abcd-12345678",
+        "managementAccount": "999988887777",
+        "organizationId": "o-a1b2c3d4e5",
+        "authRoleName": "teleport-auth",
+    }
+    app = cdk.App(context={**cdk_json_context(), **organization}, outdir=str(tmp_path))
+    assert bundled_app.main(app) == 0
+    stderr = capsys.readouterr().err
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: 'breakGlassPrincipalArns' is []: no break-glass principal: only the role CloudFormation deploys "
+        "with may change the auth role, the key and the bucket once the guardrails are attached"
+    ]
+    storage = app.node.find_child("TeleportSessionRecordings").node.find_child("Storage")
+    assert "teleport-recordings:noKeyAdmin" in str([entry.data for entry in storage.node.metadata])

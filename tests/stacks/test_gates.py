@@ -22,7 +22,8 @@ import pytest
 
 import app as bundled_app
 import constructs_lib.core.prover
-from constructs_lib import SessionRecordingsStorage, compliance, proofs, storage
+from constructs_lib import SessionRecordingsStorage, compliance, storage
+from constructs_lib.compliance import proofs  # the module the plugin runs in (constructs_lib.proofs re-exports it)
 from constructs_lib.core import gates
 from constructs_lib.core.settings import AppSettings, StorageSettings, validate
 from constructs_lib.core.template import GUARDRAILS_METADATA

@@ -7,22 +7,18 @@ how to read a principal object's ARN, and the role CloudFormation deploys with).
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_iam as iam
-from constructs import Construct, IConstruct
+from constructs import IConstruct
 
-from constructs_lib.core import arns, naming
+from constructs_lib.core import arns
 from constructs_lib.core.kinds import Environment, principal_arn
-from constructs_lib.core.problems import Problem, Severity
-from constructs_lib.core.settings import InvalidSettingsError, KeySettings, SettingsType, _Settings, render, validate
+from constructs_lib.core.settings import KeySettings
 
 
 def is_unresolved(value: object) -> bool:
@@ -179,65 +175,6 @@ def environment_of(scope: IConstruct, *, deploy_role: DeployRole | None = None) 
     )
 
 
-_Params = ParamSpec("_Params")
-_Built = TypeVar("_Built", bound=Construct)
-
-
-def removed_on_failure(
-    init: Callable[Concatenate[_Built, _Params], None],
-) -> Callable[Concatenate[_Built, _Params], None]:
-    """A construct's ``__init__`` that, when it raises, takes the half-built construct out of the tree again.
-
-    ``super().__init__`` adds a construct to its scope before its settings are judged: left there after
-    an ``InvalidSettingsError``, it would break the rest of the app (validations and lookups that find a
-    construct without its attributes, names derived from "the first construct of a stack", its id taken).
-    """
-
-    def build(self: _Built, /, *args: _Params.args, **kwargs: _Params.kwargs) -> None:
-        try:
-            init(self, *args, **kwargs)
-        except Exception:
-            _take_out_of_the_tree(self)
-            raise
-
-    functools.update_wrapper(build, init)
-    return build
-
-
-def _take_out_of_the_tree(construct: Construct) -> None:
-    try:
-        node = construct.node
-    except Exception:  # its super().__init__ failed: it never entered the tree
-        return
-    scope = node.scope
-    if scope is not None and scope.node.try_find_child(node.id) is construct:
-        scope.node.try_remove_child(node.id)
-
-
-def settings_of(given: object, expected: type[SettingsType]) -> SettingsType:
-    """``given`` when it is the construct's settings type (``None``: the defaults); else one clear error."""
-    if given is None:
-        return expected()
-    if not isinstance(given, expected):
-        raise InvalidSettingsError(
-            [Problem("settings", given, f"a {expected.__name__} (or nothing, for the defaults)")]
-        )
-    return given
-
-
-def check_settings(scope: Construct, settings: _Settings, env: Environment) -> None:
-    """Validate once (errors raise ``InvalidSettingsError``); warnings become CDK warnings on ``scope``."""
-    for problem in validate(settings, env, remember=True):
-        _warn(scope, problem, settings)
-
-
-def _warn(scope: IConstruct, problem: Problem, settings: _Settings) -> None:
-    if problem.severity is Severity.WARNING:
-        cdk.Annotations.of(scope).add_warning_v2(
-            problem.code or "teleport-recordings:setting", render(problem, settings)
-        )
-
-
 def resolved_deploy_role(scope: IConstruct, settings: KeySettings) -> tuple[str | None, DeployRole]:
     """The deploy role's ARN for the key policy: the setting when given, else the synthesizer's.
 
@@ -249,21 +186,3 @@ def resolved_deploy_role(scope: IConstruct, settings: KeySettings) -> tuple[str 
         return given, DeployRole(given)
     synthesized = deploy_role_of(scope)
     return synthesized.arn, synthesized
-
-
-# --- default names -----------------------------------------------------------------------------------
-
-
-def names_discriminator(scope: IConstruct, kind: type) -> str | None:
-    """``None`` for the first construct of ``kind`` created in its stack (today's names), else its path's hash.
-
-    Call it from the construct's ``__init__``: constructs of ``kind`` created later are not in the
-    tree yet, so "first" means first in creation order.
-    """
-    stack = cdk.Stack.of(scope)
-    earlier = [
-        found
-        for found in stack.node.find_all()
-        if isinstance(found, kind) and found is not scope and cdk.Stack.of(found) is stack
-    ]
-    return naming.path_discriminator(scope.node.path) if earlier else None

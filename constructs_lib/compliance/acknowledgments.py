@@ -1,27 +1,22 @@
-"""The compliance gates (four cdk-nag packs and the access proofs) and the acknowledgments of this design.
-
-``enable_compliance_packs(app)`` registers the gates as CDK validation plugins; ``synth(app)``
-synthesizes and then fails closed on anything but success (``GateFailed``), which ``app.synth()``
-alone does not do under the CDK CLI.
+"""The cdk-nag findings this design accepts, each with its reason, and how a construct acknowledges one.
 
 The acknowledgments live on the constructs, not in an app, attached to the narrowest construct, so
 that an app importing the constructs and running the compliance packs gets the same clean result.
 Each one names one finding and says why it is right for this design; README.md lists them all.
+A leaf module: the constructs import it, and it imports nothing of theirs (nor cdk-nag).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import cx_api
 from constructs import IConstruct
 
 from constructs_lib.core import gates
 
-#: The access proofs' plugin name (constructs_lib.proofs.PLUGIN_NAME), the prefix of their acknowledgment ids.
+#: The access proofs' plugin name (``constructs_lib.compliance.proofs.PLUGIN_NAME``), the prefix of their
+#: acknowledgment ids.
 ACCESS_PROOFS = gates.ACCESS_PROOFS
 #: The compliance packs this package is checked against, by their report (pack) names.
 REPLICATION_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -58,80 +53,6 @@ REASON_IMPORTED_LOG_BUCKET = (
     "The access-log bucket was passed in: its owner grants logging.s3.amazonaws.com PutObject in that "
     "bucket's policy (README: Existing access-log bucket)."
 )
-
-
-def enable_compliance_packs(app: cdk.App) -> None:
-    """Run the four cdk-nag packs and the access proofs (P1-P6, G1-G4) as validation plugins.
-
-    With ``synth(app)``, any unacknowledged finding, any property that fails or cannot be proven, and
-    any plugin that raises fails synthesis and leaves no template.
-    cdk-nag is imported here, not at module level, so that importing the constructs does not load it.
-    """
-    import cdk_nag
-
-    from constructs_lib.proofs import enable_access_proofs
-
-    enable_access_proofs(app)
-
-    cdk.Validations.of(app).add_plugins(
-        cdk_nag.AwsSolutionsChecks(app),
-        cdk_nag.HIPAASecurityChecks(app),
-        cdk_nag.NIST80053R5Checks(app),
-        cdk_nag.PCIDSS321Checks(app),
-    )
-
-
-class GateFailed(SystemExit):
-    """Synthesis failed a compliance gate; the assembly holds no template.
-
-    A ``SystemExit`` whose code is the message: an app whose last line is ``compliance.synth(app)``
-    exits with status 1 and one line per failure on stderr, without a traceback, and no
-    ``except Exception`` on the way can mistake a failed gate for a passed one. ``problems`` holds
-    the lines without their prefix.
-    """
-
-    def __init__(self, problems: Sequence[str], outdir: Path, removed: Sequence[Path]) -> None:
-        self.problems = list(problems)
-        self.outdir = outdir
-        lines = [f"compliance gate: {problem}" for problem in self.problems]
-        lines.append(
-            f"compliance gate: synthesis failed ({len(self.problems)} failures); removed {len(removed)} templates "
-            f"from {outdir}: nothing to deploy"
-        )
-        super().__init__("\n".join(lines))
-
-
-def synth(app: cdk.App) -> cx_api.CloudAssembly:
-    """``app.synth()``, then the gate: any plugin (ours or a cdk-nag pack) whose conclusion is not
-    success, including one that raised, a lost validation report or a missing proof record, removes
-    every template from the output directory and raises ``GateFailed``.
-
-    CDK alone fails open there: under the CDK CLI it records a plugin's exception in
-    ``validation-report.json`` and synthesizes anyway (``constructs_lib.core.gates``). Any other
-    exception from ``app.synth()`` also removes the templates before it propagates. Requires
-    ``enable_compliance_packs(app)`` (or ``proofs.enable_access_proofs(app)``) first.
-    """
-    from constructs_lib.proofs import access_proofs_enabled
-
-    if not access_proofs_enabled(app):
-        raise ValueError(
-            "compliance.synth(app) needs the gates: call enable_compliance_packs(app) before building the stacks"
-        )
-    outdir = Path(app.outdir)
-    for stale in (gates.VALIDATION_REPORT, gates.PROOFS_RECORD):  # only this synthesis's verdicts count
-        (outdir / stale).unlink(missing_ok=True)
-    try:
-        assembly = app.synth()
-    except Exception as error:
-        removed = gates.remove_templates(outdir)
-        problems = gates.failures(outdir, proofs_expected=False) if (outdir / gates.VALIDATION_REPORT).exists() else []
-        if not problems:
-            raise  # not a gate's verdict (a construct's validation, a bug): CDK's own error says what
-        raise GateFailed(problems, outdir, removed) from error
-    problems = gates.failures(outdir, proofs_expected=any(outdir.rglob("*.template.json")))
-    if problems:
-        raise GateFailed(problems, outdir, gates.remove_templates(outdir))
-    return assembly
 
 
 def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
