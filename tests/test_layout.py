@@ -33,9 +33,6 @@ TEMPORARY_CIRCLES: frozenset[frozenset[str]] = frozenset(
     {
         # The prover split (the lead's): guardrail_properties imports properties and properties imports it back.
         frozenset({"constructs_lib.core.prover.guardrail_properties", "constructs_lib.core.prover.properties"}),
-        # recordings_kms regrouped by command (the layout-cli branch): each of these imports the other.
-        frozenset({"recordings_kms.checks", "recordings_kms.retention_checks"}),
-        frozenset({"recordings_kms.cli", "recordings_kms.migrate"}),
     }
 )
 #: Files over MAX_LINES that other branches split (the same rule: the lead deletes an entry on merging).
@@ -45,9 +42,6 @@ TEMPORARY_LONG_FILES: frozenset[str] = frozenset(
         "constructs_lib/core/prover/encode.py",
         "constructs_lib/core/prover/parse.py",
         "constructs_lib/core/prover/properties.py",
-        # recordings_kms regrouped by command (the layout-cli branch).
-        "recordings_kms/aws.py",
-        "recordings_kms/checks.py",
     }
 )
 
