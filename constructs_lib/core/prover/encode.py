@@ -72,8 +72,8 @@ class Regexes:
     federated_name: Expr
     account_id: Expr
     service_name: Expr
-    #: A readable ``kms:ViaService`` for counterexamples: ``service.region-name-1.amazonaws.com``.
-    readable_via_service: Expr
+    #: A readable ``kms:ViaService`` for counterexamples (``ec2.eu-west-1.amazonaws.com``).
+    via_service: Expr
     #: A readable stand-in name for counterexamples (letters, digits, hyphens).
     readable_name: Expr
 
@@ -108,17 +108,12 @@ def regexes() -> Regexes:
                     z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))),
                     z3.Re(".amazonaws.com"),
                 ),
-                readable_name=z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("-"))),
-                readable_via_service=z3.Concat(
-                    z3.Plus(z3.Range("a", "z")),
-                    z3.Re("."),
-                    z3.Plus(z3.Range("a", "z")),
-                    z3.Re("-"),
-                    z3.Plus(z3.Range("a", "z")),
-                    z3.Re("-"),
-                    z3.Range("1", "9"),
+                via_service=z3.Concat(
+                    z3.Range("a", "z"),
+                    z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))),
                     z3.Re(".amazonaws.com"),
                 ),
+                readable_name=z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("-"))),
             ),
         )
     return _regexes[1]
@@ -357,6 +352,7 @@ class SymbolicRequest:
         self.services = sorted({s.lower() for s in named_services})
         self.other_account = z3.String("other_account")
         self._origin_constraints: list[Bool] = []
+        self._choices: dict[tuple[int, ...], Bool] = {}
         self._case_variants: dict[tuple[int, str], Bool] = {}
         self.candidates = self._candidates()
         self.principal = z3.Int("principal")
@@ -403,8 +399,15 @@ class SymbolicRequest:
         return candidates
 
     def _is(self, indices: Iterable[int]) -> Bool:
-        chosen = [self.principal == i for i in indices]
-        return z3.Or(*chosen) if chosen else z3.BoolVal(False)
+        """The principal is one of these candidates (built once per set: z3 shares equal terms anyway,
+        and building them again is most of the encoding's own time)."""
+        key = tuple(indices)
+        found = self._choices.get(key)
+        if found is None:
+            chosen = [self.principal == i for i in key]
+            found = z3.Or(*chosen) if chosen else z3.BoolVal(False)
+            self._choices[key] = found
+        return found
 
     def is_kind(self, *kinds: Kind) -> Bool:
         return self._is(i for i, c in enumerate(self.candidates) if c.kind in kinds)
@@ -885,7 +888,13 @@ class SymbolicRequest:
         elif name == "kms:viaservice":
             # Counterexamples show an AWS service's endpoint name, such as s3.eu-west-1.amazonaws.com
             # (KMS Developer Guide, "kms:ViaService"), not an empty string.
-            self.pretty.append(z3.InRe(value, regexes().readable_via_service))
+            self.pretty.append(
+                z3.And(
+                    z3.SuffixOf(z3.StringVal(".amazonaws.com"), value),
+                    z3.Length(value) > 16,
+                    z3.InRe(value, regexes().via_service),
+                )
+            )
         else:
             self.pretty.append(z3.InRe(value, regexes().printable))
         return KeyTerm(spec.type, present, value)

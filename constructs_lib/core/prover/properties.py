@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import count
 
 import z3
 
@@ -27,7 +28,6 @@ from constructs_lib.core.prover.encode import (
     SymbolicRequest,
     condition_keys,
     isolated,
-    literal_re,
 )
 from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account, request_context
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
@@ -395,24 +395,25 @@ def prove_p3(design: Design, parsed: Parsed) -> PropertyResult:
 def _escalation_findings(design: Design, parsed: Parsed, trusted: Sequence[str]) -> list[str]:
     """What each trusted principal can do to give itself (or others) decryption: not failures."""
     findings = []
-    for arn in dict.fromkeys(trusted):
-        q = _query(
-            design,
-            [parsed],
-            service="kms",
-            actions=("kms:PutKeyPolicy", "kms:CreateGrant"),
-            environment_known=True,
-            resource=design.key_arn,
-        )
-        r, encoder = q.request, q.encoders[0]
-        allowed, _ = encoder.kms(design.account)
+    q = _query(
+        design,
+        [parsed],
+        service="kms",
+        actions=("kms:PutKeyPolicy", "kms:CreateGrant"),
+        environment_known=True,
+        resource=design.key_arn,
+    )
+    r, encoder = q.request, q.encoders[0]
+    allowed, _ = encoder.kms(design.account)
+    # One solver for every (principal, action) question, each switched on by its own literal.
+    solver = new_solver()
+    solver.add(*r.constraints, *r.strict, allowed)
+    for index, arn in enumerate(dict.fromkeys(trusted)):
         role = "deploy role" if arn == design.deploy_role_arn else "key administrator"
         for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-            solver = new_solver()
-            solver.add(
-                *r.constraints, *r.strict, allowed, r.is_principal(arn), r.action == z3.StringVal(action.lower())
-            )
-            outcome = check(solver)
+            literal = z3.Bool(f"escalation[{index}][{action}]")
+            solver.add(z3.Implies(literal, z3.And(r.is_principal(arn), r.action == z3.StringVal(action.lower()))))
+            outcome = check(solver, literal)
             if outcome.sat:
                 findings.append(f"{role} {arn} can call {action}: it can give itself (or anyone) decryption")
             elif not outcome.unsat:
@@ -613,6 +614,22 @@ def teleport_result(
 # --- P6 --------------------------------------------------------------------------------------------
 
 
+def _this_key_spellings(design: Design, parsed: Parsed) -> list[str]:
+    """This key's ARN and ID, and every other spelling of them (in another case) that the bucket
+    policy compares the key-id header with. A key ID is a UUID KMS makes, so such a spelling names this
+    key or no key: a put carrying it is stored under this key or refused, never under another key.
+    Spellings the policy does not name are left to count as another key: that can only find more
+    violations (never a false PASS), and it keeps the question free of case-insensitive matching."""
+    spellings = [design.key_arn, design.key_id]
+    wanted = {design.key_arn.lower(), design.key_id.lower()}
+    statements = parsed.bucket_policy.statements if parsed.bucket_policy is not None else ()
+    for statement in statements:
+        for condition in statement.conditions:
+            if condition.key_lower == SSE_KEY:
+                spellings += [v for v in condition.values if v.lower() in wanted and v not in spellings]
+    return spellings
+
+
 def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
     q = _query(design, [parsed], service="s3", actions=None, environment_known=True)
     r, encoder = q.request, q.encoders[0]
@@ -623,14 +640,8 @@ def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
     on_bucket_or_object = z3.Or(r.resource == z3.StringVal(design.bucket_arn), on_object)
     wrong_encryption = z3.Or(
         z3.And(sse.present, sse.value != z3.StringVal("aws:kms")),
-        # Another key: neither this key's ARN nor its ID, in any case. A key ID is a UUID KMS generates, so a
-        # spelling of this key's ARN or ID in other case names this key or no key at all: the put is
-        # stored under this key or refused, never stored under another key.
-        z3.And(
-            sse_key.present,
-            z3.Not(z3.InRe(sse_key.value, literal_re(design.key_arn, ignore_case=True))),
-            z3.Not(z3.InRe(sse_key.value, literal_re(design.key_id, ignore_case=True))),
-        ),
+        # Another key: none of this key's spellings (``_this_key_spellings``).
+        z3.And(sse_key.present, *(sse_key.value != z3.StringVal(k) for k in _this_key_spellings(design, parsed))),
         z3.And(sse.present, sse.value == z3.StringVal("aws:kms"), z3.Not(sse_key.present)),
         sse_c.present,
     )
@@ -810,11 +821,17 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     untracked = any(k.startswith(ENCRYPTION_CONTEXT_PREFIX) and k not in tracked for k in context)
     pinned.append(r.other_context_keys == z3.BoolVal(untracked))
 
+    # One solver for the four questions, each switched on by its own literal (the pinned request is
+    # asserted once): the same answers as a solver per question, for a quarter of the set-up.
+    solver = new_solver()
+    solver.add(*r.constraints, *r.strict, *pinned)
+    questions = count()
+
     def always(formula: Bool) -> bool:
         """Whether ``formula`` holds for the pinned request (False also when that is not known)."""
-        solver = new_solver()
-        solver.add(*r.constraints, *r.strict, *pinned, z3.Not(formula))
-        return check(solver).unsat
+        literal = z3.Bool(f"decide[{next(questions)}]")
+        solver.add(z3.Implies(literal, z3.Not(formula)))
+        return check(solver, literal).unsat
 
     if always(deny):
         return Decision.EXPLICIT_DENY
