@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.core.prover import Decision, Design, Evidence, Request, decide
 from constructs_lib.core.prover.encode import Encoder
-from constructs_lib.core.prover.parse import parse_evidence
+from constructs_lib.core.prover.parse import Kind, parse_evidence
 from constructs_lib.core.prover.properties import _query
 from constructs_lib.core.prover.solve import find, request_of
 
@@ -308,7 +308,7 @@ def solver_finds_allowed(e: Evidence, side: Side) -> Request | None:
     allowed, _ = encoder.kms(ACCOUNT) if side.service == "kms" else encoder.s3(ACCOUNT)
     who = [r.is_principal(p) for p in PRINCIPALS if p != ROOT] + [r.is_root_of(ACCOUNT)]
     if side.service == "s3":
-        who.append(r.is_kind(r.candidates[-1].kind))  # anonymous
+        who.append(r.is_kind(Kind.ANONYMOUS))
     return allowed_within(
         r, side, allowed, z3.Or(*who), z3.Or(*(r.resource == z3.StringVal(x) for x in side.resources))
     )

@@ -370,7 +370,7 @@ class SymbolicRequest:
         #: Constraints every query carries; ``strict`` and ``pretty`` are described in _wellformed.
         self.strict: list[Bool] = []
         self.pretty: list[Bool] = []
-        self.constraints: list[Bool] = [self._wellformed(), *self._origin_constraints]
+        self.constraints: list[Bool] = [self._wellformed()]
 
     # -- principal --------------------------------------------------------------------------------
 
@@ -382,11 +382,15 @@ class SymbolicRequest:
             candidates.append(Candidate(Kind.USER, account, None, z3.String(f"user_name[{where}]")))
             root = f"arn:{self.partition}:iam::{account}:root" if account else None
             candidates.append(Candidate(Kind.ROOT, account, root))
-            candidates.append(Candidate(Kind.FEDERATED, account, None, z3.String(f"federated_name[{where}]")))
         candidates += [Candidate(Kind.SERVICE, None, s) for s in self.services]
         candidates.append(Candidate(Kind.SERVICE, None, None, z3.String("service_name")))
         if self.service == "s3":
             candidates.append(Candidate(Kind.ANONYMOUS, None, "anonymous"))
+        # Federated user session stand-ins last: the other candidates keep the order (and so the
+        # search) they had before these were modelled.
+        for account in [*self.accounts, None]:
+            where = account or "other"
+            candidates.append(Candidate(Kind.FEDERATED, account, None, z3.String(f"federated_name[{where}]")))
         for index, c in enumerate(candidates):
             if c.kind is Kind.FEDERATED:
                 # IAM User Guide, "AWS STS federated user session principals": an IAM user or the root
@@ -423,7 +427,13 @@ class SymbolicRequest:
         return self._is(i for i, c in enumerate(self.candidates) if c.arn is not None and c.arn.lower() == wanted)
 
     def acts_as_user(self, arn: str, *, ignore_case: bool = False) -> Bool:
-        """A federated user session that the IAM user ``arn`` created (``sts:GetFederationToken``)."""
+        """A federated user session that the IAM user ``arn`` created (``sts:GetFederationToken``).
+
+        The sessions' origins are constrained from the first question about them on: until then they
+        are free and nothing reads them.
+        """
+        self.constraints += self._origin_constraints
+        self._origin_constraints = []
         wanted = arn.lower() if ignore_case else arn
         users = [
             j
