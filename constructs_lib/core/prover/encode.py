@@ -752,7 +752,7 @@ class SymbolicRequest:
                 # GetFederationToken's Name: 2 to 32 characters, no "/" (AWS STS API reference).
                 self.constraints.append(z3.Implies(chosen, z3.And(z3.Length(c.name) >= 2, z3.Length(c.name) <= 32)))
                 self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().federated_name)))
-                self.pretty.append(z3.InRe(c.name, regexes().readable_name))
+                self.pretty.append(z3.Implies(chosen, z3.InRe(c.name, regexes().readable_name)))
             else:
                 self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
                 self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().iam_name)))
