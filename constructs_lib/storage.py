@@ -208,20 +208,18 @@ class SessionRecordingsStorage(Construct):
     def _grant_reader_s3(self, principal: object, arn: str) -> iam.Grant:
         tag = _tag(principal, arn)
         objects = policies.recordings_objects_arn(self.bucket_arn, self.recordings_prefix)
-        target = self._same_account_identity(principal, arn, tag)
-        if target is not None:
-            role, user = target
+        role = self._same_account_role(principal, arn, tag)
+        if role is not None:
             policy = RecordingsAccessPolicy(
                 self,
                 f"Reader{tag}",
                 bucket_arn=self.bucket_arn,
                 recordings_prefix=self.recordings_prefix,
-                roles=[role] if role is not None else None,
-                users=[user] if user is not None else None,
+                roles=[role],
                 read_only=True,
             ).policy
             # The policy holds the statements already; the grant reports them, attached to that policy.
-            holder = _ManagedPolicyPrincipal(policy, role if role is not None else user)  # type: ignore[arg-type]
+            holder = _ManagedPolicyPrincipal(policy, role)
             return iam.Grant.add_to_principal(
                 grantee=holder, actions=list(policies.READER_S3_BUCKET_ACTIONS), resource_arns=[self.bucket_arn]
             ).combine(
@@ -229,7 +227,13 @@ class SessionRecordingsStorage(Construct):
                     grantee=holder, actions=list(policies.READER_S3_OBJECT_ACTIONS), resource_arns=[objects]
                 )
             )
-        grantee: iam.IPrincipal = iam.ArnPrincipal(arn) if isinstance(principal, str) else principal  # type: ignore[assignment]
+        # Other accounts' readers, and users of any account: the bucket policy names them. A user of this
+        # account needs nothing more (S3 allows a same-account request that either policy allows), and
+        # no policy is attached to a user: the compliance packs refuse that (IAMUserNoPolicies).
+        is_user = hasattr(principal, "user_arn") or _kind_of(arn) == "user"
+        grantee: iam.IPrincipal = (
+            iam.ArnPrincipal(arn) if isinstance(principal, str) or is_user else principal  # type: ignore[assignment]
+        )
         bucket_grant = iam.Grant.add_to_principal_or_resource(
             grantee=grantee,
             actions=list(policies.READER_S3_BUCKET_ACTIONS),
@@ -245,10 +249,9 @@ class SessionRecordingsStorage(Construct):
             )
         )
 
-    def _same_account_identity(
-        self, principal: object, arn: str, tag: str
-    ) -> tuple[iam.IRole | None, iam.IUser | None] | None:
-        """The reader as a role or user of this stack's account, to attach a managed policy to; else ``None``."""
+    def _same_account_role(self, principal: object, arn: str, tag: str) -> iam.IRole | None:
+        """The reader as a role of this stack's account, to attach a managed policy to; else ``None``
+        (another account's principal, or a user)."""
         stack = cdk.Stack.of(self)
         if cdk.Token.is_unresolved(arn):
             owner = getattr(principal, "stack", None)
@@ -256,16 +259,11 @@ class SessionRecordingsStorage(Construct):
         else:
             parsed = arns.parse_iam_principal(arn)
             same = parsed is not None and not cdk.Token.is_unresolved(stack.account) and parsed.account == stack.account
-        if not same:
+        if not same or hasattr(principal, "user_arn") or _kind_of(arn) == "user":
             return None
         if hasattr(principal, "role_arn"):
-            return principal, None  # type: ignore[return-value]
-        if hasattr(principal, "user_arn"):
-            return None, principal  # type: ignore[return-value]
-        parsed = arns.parse_iam_principal(arn)
-        if parsed is not None and parsed.kind == "user":
-            return None, iam.User.from_user_arn(self, f"ReaderUser{tag}", arn)
-        return iam.Role.from_role_arn(self, f"ReaderRole{tag}", arn, mutable=True), None
+            return principal  # type: ignore[return-value]
+        return iam.Role.from_role_arn(self, f"ReaderRole{tag}", arn, mutable=True)
 
     def access_design(self) -> dict[str, Any]:
         """Who the design lets do what: the parameters the access proofs and ``recordings-kms verify`` judge by.
@@ -359,3 +357,11 @@ def _logical_id(construct: Construct) -> str:
     if not isinstance(child, cdk.CfnElement):
         raise TypeError(f"{construct.node.path} has no CloudFormation resource")
     return child.logical_id
+
+
+def _kind_of(arn: str) -> str | None:
+    """``role``, ``user`` or ``root`` for a literal IAM principal ARN; ``None`` for a token or anything else."""
+    if cdk.Token.is_unresolved(arn):
+        return None
+    parsed = arns.parse_iam_principal(arn)
+    return parsed.kind if parsed is not None else None

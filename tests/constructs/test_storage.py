@@ -433,6 +433,35 @@ def test_other_account_readers_get_a_bucket_policy_statement(readers_stack: Any)
     ) | set(policies.READER_S3_OBJECT_ACTIONS)
 
 
+def test_same_account_users_as_readers_are_named_by_the_bucket_policy_not_given_a_policy() -> None:
+    """A reader that is an IAM user of this account, by ARN or as a construct: no policy is attached to the
+    user (HIPAA/NIST/PCI IAMUserNoPolicies refused synthesis before); the bucket policy allows it, which
+    suffices within one account (S3 allows a same-account request that either policy allows)."""
+    stack = cdk.Stack(make_app(), "UserReaders", env=TEST_ENV)
+    storage = SessionRecordingsStorage(
+        stack, "Storage", settings=StorageSettings(readers=[f"arn:aws:iam::{ACCOUNT}:user/auditor"])
+    )
+    analyst = iam.User(stack, "Analyst")
+    grant = storage.grant_read_recordings(analyst)
+    assert grant.success
+    template = template_of(stack)
+    assert not [
+        p
+        for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if "reader" in p["Properties"]["Description"]
+    ]
+    assert not resources_of_type(template, "AWS::IAM::Policy"), "nothing attached to the users"
+    (bucket_policy,) = [
+        p for p in resources_of_type(template, "AWS::S3::BucketPolicy").values() if "user/auditor" in json.dumps(p)
+    ]
+    allows = [s for s in bucket_policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    principals = json.dumps([s["Principal"] for s in allows])
+    assert f"arn:aws:iam::{ACCOUNT}:user/auditor" in principals
+    assert "Analyst" in principals
+    actions = {a for s in allows for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == set(policies.READER_S3_BUCKET_ACTIONS) | set(policies.READER_S3_OBJECT_ACTIONS)
+
+
 def test_grant_read_recordings_returns_a_grant(readers_stack: Any) -> None:
     _, _, grants, _ = readers_stack
     grant = grants["auditor"]

@@ -60,7 +60,8 @@ def trusts(account: str) -> dict[str, dict[str, str]]:
 
 
 def combinations() -> dict[str, dict[str, str]]:
-    """Every trust x guardrails on/off x alarms on/off: 20 apps, each in its own account (names never clash)."""
+    """Every trust x guardrails on/off x alarms on/off (with alarms, readers too): 20 apps, each in its own account
+    (names never clash)."""
     made: dict[str, dict[str, str]] = {}
     for trust in trusts("0"):
         for guardrails in (True, False):
@@ -73,6 +74,10 @@ def combinations() -> dict[str, dict[str, str]]:
                     "alarms": str(alarms).lower(),
                     **trusts(account)[trust],
                 }
+                if alarms:
+                    # Readers as IAM users of this account (no policy is attached to a user: the packs
+                    # refuse that; the bucket policy names them), beside a role of another account.
+                    context["readerArns"] = f"arn:aws:iam::{account}:user/auditor,arn:aws:iam::444455556666:role/Audit"
                 if guardrails:
                     context |= {
                         "guardrailTargetIds": account,

@@ -120,8 +120,9 @@ class KeySettings(_Settings):
             PrincipalList(),
             "Decrypt-only readers (a separate read-only Teleport cluster, auditor tooling): the key policy "
             "names them for `kms:Decrypt` and `kms:DescribeKey` only, through S3 for this bucket; same-account "
-            "readers get a managed policy with read-only S3 on the prefix, other accounts' readers a bucket-policy "
-            "statement. From Python: `storage.grant_read_recordings(grantee)`.",
+            "roles get a managed policy with read-only S3 on the prefix, IAM users and other accounts' readers a "
+            "bucket-policy statement (no policy is attached to a user). From Python: "
+            "`storage.grant_read_recordings(grantee)`.",
             cli="--reader",
             default_doc="none",
         ),
