@@ -69,7 +69,6 @@ class RecordingsKeyProps(KeySettings):
     settings: KeySettings | None = None
     bucket_arn: str | None = None
     created_elsewhere: Sequence[str] = ()
-    organization_id: str | None = None
 
 
 class RecordingsKey(Construct):
@@ -92,7 +91,6 @@ class RecordingsKey(Construct):
         settings: KeySettings | None = None,
         bucket_arn: str | None = None,
         created_elsewhere: Sequence[str] = (),
-        organization_id: str | None = None,
     ) -> None:
         """
         :param auth_principal_arn: the Teleport auth service's IAM principal (usually a role ARN).
@@ -104,9 +102,8 @@ class RecordingsKey(Construct):
             literal statement.
         :param created_elsewhere: ARNs (known at synth) of principals another stack of this deployment creates,
             after this one (the primary's auth role, for a replica's key): matched by ``aws:PrincipalArn``, never
-            named (``policies.statements_for``). Default: none.
-        :param organization_id: with ``created_elsewhere`` principals of another account, the organization they
-            must belong to (``aws:PrincipalOrgID``). Default: none.
+            named (``policies.statements_for``), since KMS refuses a principal that does not exist yet. Default:
+            none.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, KeySettings)
@@ -126,7 +123,6 @@ class RecordingsKey(Construct):
         #: Principals created in this deployment: matched by aws:PrincipalArn, not named (policies.statements_for).
         self.created_principal_arns = {arn for arn in named if created_in_deployment(self, arn)}
         self.created_principal_arns |= set(created_elsewhere)
-        home = None if cdk.Token.is_unresolved(stack.account) else stack.account
         document = policies.key_policy(
             auth_principal_arn=auth_principal_arn,
             deploy_role_arn=deploy_role_arn,
@@ -136,8 +132,6 @@ class RecordingsKey(Construct):
             bucket_arn=scoped,
             region=self._region,
             created_principal_arns=self.created_principal_arns,
-            home_account=home,
-            organization_id=organization_id,
         )
         self.key_policy = iam.PolicyDocument(
             statements=[iam.PolicyStatement.from_json(s) for s in document["Statement"]]

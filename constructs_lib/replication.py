@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.access_policy import RecordingsAccessPolicy
 from constructs_lib.alarms import TamperAlarms
 from constructs_lib.compliance import acknowledgments
 from constructs_lib.core import policies, replication
@@ -39,12 +40,15 @@ class RecordingsReplication(Construct):
         key: RecordingsKey,
         source_locked: bool,
         alarms: TamperAlarms | None,
+        auth_role: iam.IRole | None,
     ) -> None:
         """
         :param names: what both stacks name (``core.replication.replication_names``).
         :param bucket: the recordings bucket (the source). :param key: its key.
         :param source_locked: whether the source has Object Lock (its retention reads are then needed).
         :param alarms: the tamper alarms (the failure alarm and the role's changes go to their topic), or none.
+        :param auth_role: the auth role, given Teleport's S3 permissions on the replica bucket for failover (here,
+            not in the replica stack: that stack deploys first, before a created auth role exists), or none.
         """
         super().__init__(scope, id)
         self.names = names
@@ -64,19 +68,24 @@ class RecordingsReplication(Construct):
             roles=[self.role],
         )
         self._acknowledge_wildcards(statements)
+        # The role by its name-derived ARN (what the replica's key policy names too), matched by aws:PrincipalArn:
+        # the key need not wait for the role, and the access proofs read one concrete ARN.
+        role_arn = names.replication_role_arn
         key.add_policy_statements(
-            policies.statements_for(replication.source_key_statement(names), [self.role.role_arn], {self.role.role_arn})
+            policies.statements_for(replication.source_key_statement(names), [role_arn], {role_arn})
         )
         cfn = bucket.node.default_child
         if not isinstance(cfn, s3.CfnBucket):
             raise TypeError("an s3.Bucket without its CfnBucket")
         configuration = replication.replication_configuration(self.role.role_arn, names, names.replica_alias_arn)
         cfn.replication_configuration = replication_property(configuration)
-        cfn.add_dependency(self.policy.node.default_child)  # type: ignore[arg-type]
+        cfn.node.add_dependency(self.policy)  # the role's policy first (CFN UG: no role <-> bucket cycle)
         self.alarm = cloudwatch.Alarm(
             self,
             "FailedReplication",
-            alarm_description=f"Teleport session recordings: S3 failed to replicate recordings to {names.replica_bucket}",
+            alarm_description=(
+                f"Teleport session recordings: S3 failed to replicate recordings to {names.replica_bucket}"
+            ),
             metric=cloudwatch.Metric(
                 namespace="AWS/S3",
                 metric_name="OperationsFailedReplication",
@@ -93,6 +102,14 @@ class RecordingsReplication(Construct):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
         )
+        if auth_role is not None:
+            RecordingsAccessPolicy(
+                self,
+                "FailoverAccess",
+                bucket_arn=names.replica_bucket_arn,
+                recordings_prefix=names.prefix,
+                roles=[auth_role],
+            )
         if alarms is not None:
             alarms.publish_alarm(self.alarm)
             alarms.add_role_rule("ReplicationRoleChanges", names.replication_role_name, "replication role")
@@ -156,22 +173,13 @@ def replication_property(configuration: dict[str, Any]) -> s3.CfnBucket.Replicat
     return s3.CfnBucket.ReplicationConfigurationProperty(role=configuration["Role"], rules=rules)
 
 
-def let_the_replication_role_in(names: ReplicationNames, *, key: RecordingsKey, bucket: s3.Bucket) -> None:
-    """On the replica: the replica key lets the primary's replication role encrypt replicas through S3 for this
-    bucket; across accounts the bucket policy also lets it (and the auth role, for failover) in.
+def let_the_replication_role_in(names: ReplicationNames, *, key: RecordingsKey) -> None:
+    """On the replica: the replica key lets the primary's replication role encrypt replicas (and, for S3 Bucket
+    Keys, decrypt) through S3 for the replica bucket.
 
-    The roles are the primary stack's, deployed after this one: they are matched by ``aws:PrincipalArn``, which
-    KMS and S3 do not look up (``policies.statements_for``).
+    The role is the primary stack's, deployed after this one: it is matched by ``aws:PrincipalArn``, which KMS
+    does not look up (``policies.statements_for``). In one account the key policy alone lets it in; no bucket
+    policy statement is needed (the bucket policy only denies, and the role's own policy allows the writes).
     """
     role = names.replication_role_arn
-    key.add_policy_statements(
-        policies.statements_for(
-            replication.replica_key_statement(names),
-            [role],
-            {role},
-            home_account=names.replica_account,
-            organization_id=names.organization_id,
-        )
-    )
-    for statement in replication.replica_bucket_statements(names):
-        bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
+    key.add_policy_statements(policies.statements_for(replication.replica_key_statement(names), [role], {role}))

@@ -70,12 +70,7 @@ SID_CREATED_SUFFIX = " (principals created with the key)"
 
 
 def statements_for(
-    statement: PolicyStatement,
-    principal_arns: Sequence[str],
-    created: Collection[str] = (),
-    *,
-    home_account: str | None = None,
-    organization_id: str | None = None,
+    statement: PolicyStatement, principal_arns: Sequence[str], created: Collection[str] = ()
 ) -> list[PolicyStatement]:
     """``statement`` for ``principal_arns``: existing principals by name, new ones by ``aws:PrincipalArn``.
 
@@ -84,41 +79,18 @@ def statements_for(
     principals"), and CloudFormation does not retry. A principal in ``created`` is therefore matched
     by its ARN in a condition (``Principal: *`` with ``ArnEquals aws:PrincipalArn``), which KMS
     does not look up, and which allows exactly the same requests (``tests/access`` proves it).
-
-    A created principal whose (concrete) ARN is of another account than ``home_account`` (a role another
-    stack creates there) is matched as ``Principal: that account's root`` with ``StringEquals
-    aws:PrincipalArn`` (and ``aws:PrincipalOrgID`` = ``organization_id`` when given): that account must
-    allow it in its own identity policies anyway, so this allows exactly what naming it would
-    (``tests/access/test_prover_replication.py`` proves it both ways).
     """
-    foreign = [arn for arn in principal_arns if arn in created and _account_of(arn) not in (None, home_account)]
     named = [arn for arn in principal_arns if arn not in created]
-    new = [arn for arn in principal_arns if arn in created and arn not in foreign]
+    new = [arn for arn in principal_arns if arn in created]
     result: list[PolicyStatement] = []
     if named:
         result.append(_with_principal(statement, _principal(named)))
-    for account in dict.fromkeys(_account_of(arn) for arn in foreign):
-        arns = [arn for arn in foreign if _account_of(arn) == account]
-        condition = {operator: dict(values) for operator, values in statement.get("Condition", {}).items()}
-        equals = condition.setdefault("StringEquals", {})
-        equals["aws:PrincipalArn"] = arns[0] if len(arns) == 1 else arns
-        if organization_id is not None:
-            equals["aws:PrincipalOrgID"] = organization_id
-        root = f"arn:{str(arns[0]).split(':')[1]}:iam::{account}:root"
-        sid = statement["Sid"] + f" (account {account})"
-        result.append(_with_principal({**statement, "Sid": sid, "Condition": condition}, {"AWS": root}))
     if new:
         condition = {operator: dict(values) for operator, values in statement.get("Condition", {}).items()}
         condition.setdefault("ArnEquals", {})["aws:PrincipalArn"] = new[0] if len(new) == 1 else new
         sid = statement["Sid"] + (SID_CREATED_SUFFIX if named else "")
         result.append(_with_principal({**statement, "Sid": sid, "Condition": condition}, {"AWS": "*"}))
     return result
-
-
-def _account_of(arn: str) -> str | None:
-    """The account of a concrete IAM ARN (``arn:PARTITION:iam::ACCOUNT:...``); ``None`` for a token or anything else."""
-    parts = arn.split(":")
-    return parts[4] if len(parts) >= 6 and parts[0] == "arn" and parts[2] == "iam" and parts[4].isdigit() else None
 
 
 def _with_principal(statement: PolicyStatement, principal: dict[str, Any]) -> PolicyStatement:
@@ -139,8 +111,6 @@ def key_policy(
     region: str | None = None,
     reader_arns: Sequence[str] = (),
     created_principal_arns: Collection[str] = (),
-    home_account: str | None = None,
-    organization_id: str | None = None,
 ) -> PolicyDocument:
     """The recordings key policy: RFD 42's templates, hardened.
 
@@ -149,52 +119,36 @@ def key_policy(
     auth principal's (and readers') cryptographic actions only work through S3 for that bucket;
     without them the auth statement is the RFD's literal one. Principals in
     ``created_principal_arns`` (created in the same deployment) are matched by ARN instead of being
-    named: see :func:`statements_for` (``home_account`` and ``organization_id`` are its own).
+    named: see :func:`statements_for`.
     """
     created = set(created_principal_arns)
-    where: dict[str, Any] = {"home_account": home_account, "organization_id": organization_id}
     statements: list[PolicyStatement] = []
     if key_admin_arns:
         admin_actions: str | list[str] = "kms:*" if key_admin_mode == KeyAdminMode.RFD else list(KEY_ADMIN_ACTIONS)
         statements += statements_for(
-            {"Sid": SID_KEY_ADMIN, "Effect": "Allow", "Action": admin_actions, "Resource": "*"},
-            key_admin_arns,
-            created,
-            **where,
+            {"Sid": SID_KEY_ADMIN, "Effect": "Allow", "Action": admin_actions, "Resource": "*"}, key_admin_arns, created
         )
     if deploy_role_arn is not None:
         statements += statements_for(
             {"Sid": SID_DEPLOY_ROLE, "Effect": "Allow", "Action": list(KEY_ADMIN_ACTIONS), "Resource": "*"},
             [deploy_role_arn],
             created,
-            **where,
         )
     if bucket_arn is not None and region is not None:
         statements += use_statements(
-            SID_AUTH,
-            SID_AUTH_DESCRIBE,
-            [auth_principal_arn],
-            AUTH_KMS_CRYPTO_ACTIONS,
-            bucket_arn,
-            region,
-            created,
-            **where,
+            SID_AUTH, SID_AUTH_DESCRIBE, [auth_principal_arn], AUTH_KMS_CRYPTO_ACTIONS, bucket_arn, region, created
         )
     else:
         statements += statements_for(
             {"Sid": SID_AUTH, "Effect": "Allow", "Action": list(AUTH_KMS_ACTIONS), "Resource": "*"},
             [auth_principal_arn],
             created,
-            **where,
         )
     if reader_arns:
         statements += reader_statements(reader_arns, bucket_arn=bucket_arn, region=region, created=created)
     if denied_principal_arns:
         statements += statements_for(
-            {"Sid": SID_DENY, "Effect": "Deny", "Action": "kms:*", "Resource": "*"},
-            denied_principal_arns,
-            created,
-            **where,
+            {"Sid": SID_DENY, "Effect": "Deny", "Action": "kms:*", "Resource": "*"}, denied_principal_arns, created
         )
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -207,9 +161,6 @@ def use_statements(
     bucket_arn: str | None,
     region: str | None,
     created: Collection[str] = (),
-    *,
-    home_account: str | None = None,
-    organization_id: str | None = None,
 ) -> list[PolicyStatement]:
     """Cryptographic use of the key for ``principal_arns``, and ``DescribeKey`` in its own statement.
 
@@ -230,10 +181,7 @@ def use_statements(
         "Action": list(AUTH_KMS_DESCRIBE_ACTIONS),
         "Resource": "*",
     }
-    where: dict[str, Any] = {"home_account": home_account, "organization_id": organization_id}
-    return statements_for(crypto, principal_arns, created, **where) + statements_for(
-        describe, principal_arns, created, **where
-    )
+    return statements_for(crypto, principal_arns, created) + statements_for(describe, principal_arns, created)
 
 
 def reader_statements(

@@ -20,6 +20,7 @@ from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import Environment, principal_arn
 from constructs_lib.core.policies import PolicyStatement
 from constructs_lib.core.settings import StorageSettings
+from constructs_lib.core.settings.replica import effective_replica_lock
 
 #: The replication rule's id: the ``RuleId`` dimension of the replication metrics the failure alarm reads.
 RULE_ID = "teleport-recordings-replica"
@@ -55,13 +56,10 @@ SID_SOURCE_OBJECTS = "ReadRecordingsForReplication"
 SID_REPLICA_OBJECTS = "WriteReplicas"
 SID_REPLICA_KEY = "EncryptReplicasWithTheReplicaKey"
 SID_KEY_REPLICATION = "S3 replication of the recordings"
-SID_BUCKET_REPLICATION = "ReplicationRoleWritesReplicas"
-SID_BUCKET_AUTH = "TeleportAuthRoleFailover"
-SID_AUTH_REPLICA_KEY = "TeleportFailoverReplicaKey"
-SID_AUTH_REPLICA_KEY_DESCRIBE = "TeleportFailoverReplicaKeyDescribe"
 
 
 def default_role_name(region: str) -> str:
+    """One role per primary region: IAM names are global to the account, so two primaries never share one."""
     return f"teleport-recordings-replication-{region}"
 
 
@@ -81,12 +79,6 @@ class ReplicationNames:
     key_alias: str
     replication_role_name: str
     auth_role_arn: str
-    #: The organization of both accounts, across accounts (``aws:PrincipalOrgID`` in the replica's policies).
-    organization_id: str | None = None
-
-    @property
-    def cross_account(self) -> bool:
-        return self.replica_account != self.source_account
 
     @property
     def replication_role_arn(self) -> str:
@@ -105,22 +97,13 @@ class ReplicationNames:
         """What the rule's ``ReplicaKmsKeyID`` names (S3 accepts a key ARN or an alias ARN)."""
         return f"arn:{self.partition}:kms:{self.replica_region}:{self.replica_account}:{self.key_alias}"
 
-    @property
-    def replica_keys_arn(self) -> str:
-        """Every key of the replica account and region: an IAM policy cannot name a key by its alias."""
-        return f"arn:{self.partition}:kms:{self.replica_region}:{self.replica_account}:key/*"
-
     def objects(self, bucket_arn: str) -> str:
         return policies.recordings_objects_arn(bucket_arn, self.prefix)
 
 
-def replication_names(
-    settings: StorageSettings, env: Environment, *, organization_id: str | None = None
-) -> ReplicationNames:
-    """The names from validated settings with a replica (``settings.replica_region``) and a concrete ``env``.
-
-    ``organization_id`` is the app's ``organizationId`` (needed across accounts).
-    """
+def replication_names(settings: StorageSettings, env: Environment) -> ReplicationNames:
+    """The names from validated settings with a replica (``settings.replica_region``) and a concrete ``env``
+    (the primary stack's: its account and region)."""
     account, region, replica_region = env.account, env.region, settings.replica_region
     if account is None or region is None or replica_region is None:  # the rules have refused this already
         raise ValueError("replication needs a concrete account and region and a replica region")
@@ -139,7 +122,36 @@ def replication_names(
         key_alias=settings.key_alias or naming.KEY_ALIAS,
         replication_role_name=settings.replication_role_name or default_role_name(region),
         auth_role_arn=auth,
-        organization_id=organization_id if replica_account != account else None,
+    )
+
+
+def replica_storage_settings(settings: StorageSettings, names: ReplicationNames) -> StorageSettings:
+    """The replica's storage settings: the primary's design, with the replica's names and Object Lock.
+
+    Changed: the bucket name, the key administrators (``replicaKeyAdminArns``, else the primary's), Object Lock
+    (``effective_replica_lock``); no auth role of its own (the primary's is named by ARN, ``replica_of``); no
+    replica of the replica (S3 does not chain replicas); its own access-log bucket and alarm topic, in its region
+    (server access logs go to a bucket of the same region, and an EventBridge rule publishes to a topic of its
+    region). Kept: the key alias name (one alias, one key per region), prefix, deny list, readers, admin mode,
+    rotation, lifecycle, alarms on or off.
+    """
+    mode, days = effective_replica_lock(settings, settings.object_lock_mode, settings.object_lock_retention_days)
+    return settings.replaced(
+        bucket_name=names.replica_bucket,
+        key_alias=names.key_alias,
+        key_admins=tuple(settings.replica_key_admins) or tuple(settings.key_admins),
+        object_lock_mode=mode,
+        object_lock_retention_days=days,
+        access_logs_bucket=None,
+        alarm_topic_arn=None,
+        auth_role=None,
+        replica_region=None,
+        replica_account=None,
+        replica_bucket_name=None,
+        replication_role_name=None,
+        replica_key_admins=(),
+        replica_object_lock_mode=None,
+        replica_object_lock_retention_days=None,
     )
 
 
@@ -166,9 +178,10 @@ def trust_policy() -> dict[str, Any]:
 def role_statements(names: ReplicationNames, *, source_locked: bool) -> list[PolicyStatement]:
     """The replication role's identity policy: exactly what S3 replication of the prefix needs.
 
-    In one account the keys' policies (which trust no IAM policy) name the role, so no KMS statement is
-    here; across accounts the replica key is another account's and the role's own policy must allow it
-    too, by alias (the key ARN is unknown at synth, and an IAM policy cannot name a key by alias).
+    No KMS statement: both keys' policies name no account root, so an identity policy could not grant
+    their use anyway; each key policy names the role itself, through S3 for its own bucket
+    (:func:`source_key_statement`, :func:`replica_key_statement`), which in one account is enough (KMS
+    Developer Guide, "Key policies": a key policy alone can give a principal of the key's account access).
     """
     statements: list[PolicyStatement] = [
         {
@@ -190,20 +203,6 @@ def role_statements(names: ReplicationNames, *, source_locked: bool) -> list[Pol
             "Resource": names.objects(names.replica_bucket_arn),
         },
     ]
-    if names.cross_account:
-        statements.append(
-            {
-                "Sid": SID_REPLICA_KEY,
-                "Effect": "Allow",
-                "Action": list(REPLICA_KMS_ACTIONS),
-                "Resource": names.replica_keys_arn,
-                "Condition": {
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": [names.key_alias]},
-                    "StringEquals": _via(names.replica_region),
-                    "StringLike": _context(names.replica_bucket_arn, names),
-                },
-            }
-        )
     return statements
 
 
@@ -214,7 +213,10 @@ def source_key_statement(names: ReplicationNames) -> PolicyStatement:
         "Effect": "Allow",
         "Action": list(SOURCE_KMS_ACTIONS),
         "Resource": "*",
-        "Condition": {"StringEquals": _via(names.source_region), "StringLike": _context(names.source_bucket_arn, names)},
+        "Condition": {
+            "StringEquals": _via(names.source_region),
+            "StringLike": _context(names.source_bucket_arn, names),
+        },
     }
 
 
@@ -230,64 +232,6 @@ def replica_key_statement(names: ReplicationNames) -> PolicyStatement:
             "StringLike": _context(names.replica_bucket_arn, names),
         },
     }
-
-
-# --- across accounts: the replica bucket's policy and the auth role's replica key -----------------------
-
-
-def replica_bucket_statements(names: ReplicationNames) -> list[PolicyStatement]:
-    """The replica bucket's Allow statements for the primary account's roles (cross-account only).
-
-    AWS's cross-account example also grants ``s3:List*``, ``s3:GetBucketVersioning`` and
-    ``s3:PutBucketVersioning`` on the bucket, but its role policy (the same for one account) has none of
-    them, so they cannot be what replication uses: left out.
-    """
-    if not names.cross_account:
-        return []
-    replica = names.replica_bucket_arn
-    allow = [
-        (SID_BUCKET_REPLICATION, names.replication_role_arn, list(REPLICA_OBJECT_ACTIONS), names.objects(replica)),
-        (SID_BUCKET_AUTH + "Bucket", names.auth_role_arn, list(policies.AUTH_S3_BUCKET_ACTIONS), replica),
-        (SID_BUCKET_AUTH + "Objects", names.auth_role_arn, list(policies.AUTH_S3_OBJECT_ACTIONS), names.objects(replica)),
-    ]
-    statements: list[PolicyStatement] = []
-    for sid, principal, actions, resource in allow:
-        statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
-        statements += policies.statements_for(
-            statement,
-            [principal],
-            {principal},
-            home_account=names.replica_account,
-            organization_id=names.organization_id,
-        )
-    return statements
-
-
-def auth_replica_key_statements(names: ReplicationNames) -> list[PolicyStatement]:
-    """The auth role's identity policy for the replica key of another account (failover): by alias, through S3."""
-    if not names.cross_account:
-        return []
-    aliases = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [names.key_alias]}}
-    return [
-        {
-            "Sid": SID_AUTH_REPLICA_KEY,
-            "Effect": "Allow",
-            "Action": list(policies.AUTH_KMS_CRYPTO_ACTIONS),
-            "Resource": names.replica_keys_arn,
-            "Condition": {
-                **aliases,
-                "StringEquals": _via(names.replica_region),
-                "StringLike": _context(names.replica_bucket_arn, names),
-            },
-        },
-        {
-            "Sid": SID_AUTH_REPLICA_KEY_DESCRIBE,
-            "Effect": "Allow",
-            "Action": list(policies.AUTH_KMS_DESCRIBE_ACTIONS),
-            "Resource": names.replica_keys_arn,
-            "Condition": aliases,
-        },
-    ]
 
 
 # --- the rule -----------------------------------------------------------------------------------------

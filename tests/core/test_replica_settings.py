@@ -66,11 +66,31 @@ def test_replica_settings_without_a_replica_region_are_refused() -> None:
     ]
 
 
+NOT_BUILT = "'replicaAccount' must be unset or the stack's account 111122223333: a replica in another account"
+
+
+def cross_account_lines(context: dict[str, Any]) -> list[str]:
+    """The refusals other than "not built yet", which every cross-account configuration gets today."""
+    found = lines(context)
+    assert any(line.startswith(NOT_BUILT) for line in found), found
+    return [line for line in found if not line.startswith(NOT_BUILT)]
+
+
+def test_a_replica_in_another_account_is_refused_as_not_built() -> None:
+    """The cross-account bucket policy and key statements are not built: refused, naming the setting and value."""
+    (line,) = lines(BASE | {"replicaAccount": CENTRAL, "organizationId": "o-a1b2c3d4e5"})
+    assert line == (
+        f"{NOT_BUILT} is not supported yet (the replica bucket policy and the cross-account key statements it needs "
+        'are not built), got "444455556666"'
+    )
+    assert lines(BASE | {"replicaAccount": ACCOUNT}) == []
+
+
 def test_a_replica_account_needs_the_organization() -> None:
     """The cross-account statements name the organization (aws:PrincipalOrgID): without it, refused."""
-    (line,) = lines(BASE | {"replicaAccount": CENTRAL})
+    (line,) = cross_account_lines(BASE | {"replicaAccount": CENTRAL})
     assert line.startswith("'organizationId' must be set with replicaAccount (another account than account)")
-    assert lines(BASE | {"replicaAccount": CENTRAL, "organizationId": "o-a1b2c3d4e5"}) == []
+    assert cross_account_lines(BASE | {"replicaAccount": CENTRAL, "organizationId": "o-a1b2c3d4e5"}) == []
 
 
 def test_the_organization_without_guardrails_is_still_refused_in_one_account() -> None:
@@ -86,16 +106,17 @@ def test_the_management_account_cannot_hold_the_replica() -> None:
         "managementAccount": "999988887777",
     }
     assert any(
-        line.startswith("'replicaAccount' must be another account than managementAccount") for line in lines(context)
+        line.startswith("'replicaAccount' must be another account than managementAccount")
+        for line in cross_account_lines(context)
     )
 
 
 def test_replica_key_admins_must_be_of_the_replica_account() -> None:
     admin = f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"
     context = BASE | {"replicaAccount": CENTRAL, "organizationId": "o-a1b2c3d4e5", "replicaKeyAdminArns": admin}
-    (line,) = lines(context)
+    (line,) = cross_account_lines(context)
     assert line.startswith(f"'replicaKeyAdminArns' must be a principal of the replica's account {CENTRAL}")
-    assert lines(context | {"replicaKeyAdminArns": f"arn:aws:iam::{CENTRAL}:role/KeyAdmins"}) == []
+    assert cross_account_lines(context | {"replicaKeyAdminArns": f"arn:aws:iam::{CENTRAL}:role/KeyAdmins"}) == []
 
 
 LOCKED = {"objectLockMode": "governance", "objectLockRetentionDays": "30"}

@@ -206,9 +206,7 @@ def test_a_new_group_is_one_module_and_one_base_class() -> None:
     settings = WithArchive.from_context({"archiveRegion": "eu-west-1", "region": "eu-west-1"})
     assert settings.archive_region == "eu-west-1"
     assert "'archiveRegion' must be a region other than the stack's" in messages(settings, settings.environment())
-    assert "'archiveRegion' must be an AWS region name" in messages(
-        WithArchive.from_context({"archiveRegion": "x"})
-    )
+    assert "'archiveRegion' must be an AWS region name" in messages(WithArchive.from_context({"archiveRegion": "x"}))
     assert documented_groups(WithArchive)[-1] is ArchiveSettings
     assert "#### Archive" in readme_table(WithArchive)
     assert "#### Archive" not in readme_table()
