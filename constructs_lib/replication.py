@@ -120,15 +120,10 @@ class RecordingsReplication(Construct):
             resource = statement["Resource"]
             if "*" not in resource:
                 continue
-            reason = (
-                acknowledgments.REASON_REPLICA_KEYS_BY_ALIAS
-                if statement["Sid"] == replication.SID_REPLICA_KEY
-                else acknowledgments.REASON_REPLICATION_PREFIX_WILDCARD
-            )
             acknowledgments.acknowledge(
                 self.policy.node.default_child or self.policy,
                 f"AwsSolutions::AwsSolutions-IAM5[Resource::{acknowledgments.nag_resource_string(self, resource)}]",
-                reason,
+                acknowledgments.REASON_REPLICATION_PREFIX_WILDCARD,
             )
 
 

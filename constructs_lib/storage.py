@@ -120,6 +120,13 @@ class SessionRecordingsStorage(Construct):
             self, "Bucket", bucket_name=self.bucket_name, encryption_key=self.key, settings=settings, retention=settings
         )
         self.bucket: s3.Bucket = self.recordings_bucket.bucket
+        if replica_of is not None:
+            acknowledgments.acknowledge_in_packs(
+                self.bucket.node.default_child or self.bucket,
+                "S3BucketReplicationEnabled",
+                acknowledgments.REASON_REPLICA_NOT_REPLICATED,
+                acknowledgments.REPLICATION_PACKS,
+            )
         self.log_bucket: s3.IBucket = self.recordings_bucket.access_logs_bucket
 
         self.storage_uri: str = policies.storage_uri(

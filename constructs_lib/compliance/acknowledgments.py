@@ -36,12 +36,6 @@ REASON_REPLICATION_PREFIX_WILDCARD = (
     "replication role reads PREFIX/* in the primary bucket and writes PREFIX/* in the replica bucket, with the "
     "replication actions only (no GetObject, no delete)."
 )
-REASON_REPLICA_KEYS_BY_ALIAS = (
-    "The replica key is in another account and its ARN is unknown when the primary stack is synthesized; an IAM "
-    "policy cannot name a key by its alias, so the statement names the replica account's keys in the replica "
-    "region and keeps only the one with the recordings alias (kms:ResourceAliases), through S3 for the replica "
-    "bucket."
-)
 REASON_REPLICATION_ACCESS_LOGS = (
     "S3 server access logs of the recordings bucket are an audit trail, not the recordings; they stay "
     "versioned and retained in this region, and replicating them would need the same DR design."

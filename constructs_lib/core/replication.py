@@ -54,7 +54,6 @@ REPLICA_KMS_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt")
 SID_SOURCE_BUCKET = "ReadReplicationConfiguration"
 SID_SOURCE_OBJECTS = "ReadRecordingsForReplication"
 SID_REPLICA_OBJECTS = "WriteReplicas"
-SID_REPLICA_KEY = "EncryptReplicasWithTheReplicaKey"
 SID_KEY_REPLICATION = "S3 replication of the recordings"
 
 
