@@ -138,8 +138,9 @@ def _cannot_prove_all(problem: str) -> list[CheckResult]:
 
 
 def check_access(design: Design, evidence: Evidence | None, problem: str = "") -> list[CheckResult]:
-    """P1-P6 on the live evidence; without usable evidence every property is CANNOT-PROVE, never PASS."""
-    from constructs_lib.core.prover import prove
+    """P1-P6 on the live evidence (with a replication role: P1 allowing it S3 replication only, and R2);
+    without usable evidence every property is CANNOT-PROVE, never PASS."""
+    from constructs_lib.core.prover.replication import prove
 
     if evidence is None:
         return _cannot_prove_all(problem)
