@@ -50,8 +50,9 @@ class ReplicaSettings(_Settings):
         Spec(
             "replicaAccount",
             Text("12-digit account id", account_rule, optional=True),
-            "The replica's account, when not the primary's (a central account): then `organizationId` is needed, "
-            "and the replica key is administered by `replicaKeyAdminArns`.",
+            "The replica's account. Only the stack's own account is built today: another account (a central "
+            "account) is refused, since the cross-account bucket policy and key statements are not built yet "
+            "(docs/REPLICATION.md).",
             default_doc="the stack's account",
         ),
     )
