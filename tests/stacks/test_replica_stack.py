@@ -256,3 +256,82 @@ def test_the_replica_stack_is_the_storage_of_a_replica(stacks: dict[str, cdk.Sta
     assert replica_stack.storage.replica_of == replica_stack.names
     assert replica_stack.storage.replication is None
     assert replica_stack.storage.auth_role is None
+
+
+# --- the guardrails with a replica ------------------------------------------------------------------
+
+ORGANIZATION: dict[str, Any] = CONTEXT | {
+    "guardrailTargetIds": "ou-ab12-cdef3456",
+    "managementAccount": "999988887777",
+    "organizationId": "o-a1b2c3d4e5",
+    "breakGlassPrincipalArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass",
+}
+
+
+def test_the_guardrails_protect_the_replication_role_and_the_replica_bucket() -> None:
+    from stacks.guardrails_stack import guarded_design
+
+    design = guarded_design(AppSettings.from_context(ORGANIZATION), "hnb659fds")
+    role = f"arn:aws:iam::{ACCOUNT}:role/{replication.default_role_name(REGION)}"
+    assert design.replication_role_arn == role
+    replica_deployer = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REPLICA_REGION}"
+    assert design.exempt_principal_arns[-1] == replica_deployer, "the replica stack can still update its key"
+    by_sid = {s["Sid"]: s for s in guardrails_scp(design)}
+    assert role in by_sid["ProtectTeleportAuthRole"]["Resource"]
+    assert by_sid["PassReplicationRoleOnlyToS3"]["Resource"] == [role]
+    assert by_sid["PassReplicationRoleOnlyToS3"]["Condition"]["StringNotEquals"] == {
+        "iam:PassedToService": "s3.amazonaws.com"
+    }
+    replica_bucket = f"arn:aws:s3:::teleport-recordings-{ACCOUNT}-{REPLICA_REGION}"
+    assert replica_bucket in by_sid["ProtectRecordingsBucket"]["Resource"]
+    assert f"{replica_bucket}/records/*" in by_sid["KeepRecordings"]["Resource"]
+    plain = guarded_design(
+        AppSettings.from_context({k: v for k, v in ORGANIZATION.items() if k != "replicaRegion"}), "q"
+    )
+    assert "PassReplicationRoleOnlyToS3" not in {s["Sid"] for s in guardrails_scp(plain)}
+
+
+def guardrails_scp(design: Any) -> list[dict[str, Any]]:
+    from constructs_lib.core import guardrails
+
+    return guardrails.scp_statements(design)
+
+
+def synthesize_organization(tmp_path: Path) -> dict[str, Any]:
+    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    enable_access_proofs(app)
+    build(app, AppSettings.from_context(ORGANIZATION))
+    error = ""
+    try:
+        app.synth()
+    except RuntimeError as failure:
+        error = str(failure)
+    record: dict[str, Any] = json.loads((tmp_path / RECORD_FILE).read_text())
+    (proof,) = (s for s in record["storages"] if "guardrails" in s)
+    return {"error": error, "proof": {r["id"]: r for r in proof["results"]}}
+
+
+def test_g1_to_g4_hold_with_the_replica(tmp_path: Path) -> None:
+    outcome = synthesize_organization(tmp_path)
+    assert outcome["error"] == ""
+    assert {k: r["verdict"] for k, r in outcome["proof"].items()} == {f"G{n}": "PASS" for n in range(1, 5)}
+    assert "passing it to anything but S3" in outcome["proof"]["G1"]["summary"]
+
+
+def test_g1_fails_when_the_replication_role_may_be_passed_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from constructs_lib.core import guardrails
+
+    complete = guardrails.scp_statements
+    monkeypatch.setattr(
+        guardrails,
+        "scp_statements",
+        lambda design: [s for s in complete(design) if s["Sid"] != guardrails.SID_PASS_REPLICATION_ROLE],
+    )
+    outcome = synthesize_organization(tmp_path)
+    assert "ValidationFailed" in outcome["error"]
+    g1 = outcome["proof"]["G1"]
+    assert g1["verdict"] == "FAIL"
+    assert "iam:PassRole" in g1["counterexample"]
+    assert replication.default_role_name(REGION) in g1["counterexample"]
