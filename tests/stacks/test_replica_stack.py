@@ -335,3 +335,12 @@ def test_g1_fails_when_the_replication_role_may_be_passed_anywhere(
     assert g1["verdict"] == "FAIL"
     assert "iam:PassRole" in g1["counterexample"]
     assert replication.default_role_name(REGION) in g1["counterexample"]
+
+
+def test_the_primary_names_the_replica_stack_for_teleport_config(stacks: dict[str, cdk.Stack]) -> None:
+    """teleport-config --replica follows these two outputs to the replica stack's StorageUri."""
+    outputs_of = template_of(stacks["SessionRecordingsStack"])["Outputs"]
+    replica_stack = stacks["ReplicaStack"]
+    assert outputs_of["ReplicaStackName"]["Value"] == replica_stack.stack_name
+    assert outputs_of["ReplicaRegion"]["Value"] == replica_stack.region
+    assert "StorageUri" in template_of(replica_stack)["Outputs"]
