@@ -80,7 +80,24 @@ class RecordingsReplication(Construct):
         configuration = replication.replication_configuration(self.role.role_arn, names, names.replica_alias_arn)
         cfn.replication_configuration = replication_property(configuration)
         cfn.node.add_dependency(self.policy)  # the role's policy first (CFN UG: no role <-> bucket cycle)
-        self.alarm = cloudwatch.Alarm(
+        if auth_role is not None:
+            RecordingsAccessPolicy(
+                self,
+                "FailoverAccess",
+                bucket_arn=names.replica_bucket_arn,
+                recordings_prefix=names.prefix,
+                roles=[auth_role],
+            )
+        #: The failed-replication alarm, with the tamper alarms only (``alarms`` off: no topic, and no alarm).
+        self.alarm: cloudwatch.Alarm | None = None
+        if alarms is not None:
+            self.alarm = self._failure_alarm(names)
+            alarms.publish_alarm(self.alarm)
+            alarms.add_role_rule("ReplicationRoleChanges", names.replication_role_name, "replication role")
+
+    def _failure_alarm(self, names: ReplicationNames) -> cloudwatch.Alarm:
+        """Any failed replication operation of the rule in 5 minutes (EventBridge never gets these, research §6)."""
+        return cloudwatch.Alarm(
             self,
             "FailedReplication",
             alarm_description=(
@@ -102,17 +119,6 @@ class RecordingsReplication(Construct):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
         )
-        if auth_role is not None:
-            RecordingsAccessPolicy(
-                self,
-                "FailoverAccess",
-                bucket_arn=names.replica_bucket_arn,
-                recordings_prefix=names.prefix,
-                roles=[auth_role],
-            )
-        if alarms is not None:
-            alarms.publish_alarm(self.alarm)
-            alarms.add_role_rule("ReplicationRoleChanges", names.replication_role_name, "replication role")
 
     def _acknowledge_wildcards(self, statements: list[dict[str, Any]]) -> None:
         """AwsSolutions-IAM5, one finding per wildcard resource, each with this design's reason."""

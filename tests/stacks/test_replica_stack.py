@@ -298,17 +298,12 @@ def guardrails_scp(design: Any) -> list[dict[str, Any]]:
 
 
 def synthesize_organization(tmp_path: Path) -> dict[str, Any]:
-    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
-    enable_access_proofs(app)
-    build(app, AppSettings.from_context(ORGANIZATION))
-    error = ""
-    try:
-        app.synth()
-    except RuntimeError as failure:
-        error = str(failure)
-    record: dict[str, Any] = json.loads((tmp_path / RECORD_FILE).read_text())
-    (proof,) = (s for s in record["storages"] if "guardrails" in s)
-    return {"error": error, "proof": {r["id"]: r for r in proof["results"]}}
+    """The organization app with a replica, proven: the error if any, and the guardrails' results by id."""
+    from tests.stacks.test_guardrails_stack import synthesize_organization as synthesize
+
+    outcome = synthesize(tmp_path, ORGANIZATION)
+    (proof,) = outcome["guardrails"]
+    return {"error": outcome["error"], "proof": {r["id"]: r for r in proof["results"]}}
 
 
 def test_g1_to_g4_hold_with_the_replica(tmp_path: Path) -> None:
@@ -344,3 +339,16 @@ def test_the_primary_names_the_replica_stack_for_teleport_config(stacks: dict[st
     assert outputs_of["ReplicaStackName"]["Value"] == replica_stack.stack_name
     assert outputs_of["ReplicaRegion"]["Value"] == replica_stack.region
     assert "StorageUri" in template_of(replica_stack)["Outputs"]
+
+
+def test_with_alarms_off_there_is_no_failure_alarm_and_every_pack_passes(tmp_path: Path) -> None:
+    """Without the tamper topic, an alarm would have no action (HIPAA/NIST CloudWatchAlarmAction): none is made."""
+    from tests.stacks.test_compliance import PACKS, synth_with_packs
+
+    settings = AppSettings.from_context(CONTEXT | {"alarms": "false"})
+    report = synth_with_packs(lambda app: build(app, settings), tmp_path)
+    conclusions = {r["pluginName"]: r["conclusion"] for r in report["pluginReports"]}
+    assert all(conclusions.get(pack) == "success" for pack in PACKS), conclusions
+    primary = json.loads((tmp_path / "TeleportSessionRecordings.template.json").read_text())
+    assert not resources_of_type(primary, "AWS::CloudWatch::Alarm")
+    assert "ReplicationConfiguration" in recordings_bucket(primary)
