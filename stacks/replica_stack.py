@@ -9,15 +9,17 @@ bucket, the alias, the replication and auth roles) comes from the settings
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib.core import outputs, replication
+from constructs_lib.core import outputs, replication, retention
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
 from constructs_lib.storage import SessionRecordingsStorage
+from stacks.recordings_stack import _AccessDesign
 
 REPLICA_STACK_NAME = replication.REPLICA_STACK_NAME
 
@@ -60,6 +62,16 @@ class ReplicaStack(cdk.Stack):
             outputs.KEY_ID: (self.storage.key.key_id, "ID of the replica's KMS key"),
             outputs.BUCKET_NAME: (self.storage.bucket.bucket_name, "Replica bucket"),
             outputs.AUTH_ROLE_ARN: (names.auth_role_arn, "IAM role of the Teleport auth service (the primary's)"),
+            outputs.ACCESS_DESIGN: (
+                self.to_json_string(cdk.Lazy.any(_AccessDesign(self.storage))),
+                "Who may decrypt or administer the replica key (JSON), what recordings-kms verify proves policies "
+                "against",
+            ),
+            outputs.RETENTION_DESIGN: (
+                json.dumps(retention.retention_design(self.storage.settings), sort_keys=True),
+                "The replica's retention settings (JSON) recordings-kms verify compares the live lifecycle and "
+                "Object Lock with",
+            ),
         }
         if self.storage.alarms is not None:
             values[outputs.ALARM_TOPIC_ARN] = (

@@ -352,3 +352,28 @@ def test_with_alarms_off_there_is_no_failure_alarm_and_every_pack_passes(tmp_pat
     primary = json.loads((tmp_path / "TeleportSessionRecordings.template.json").read_text())
     assert not resources_of_type(primary, "AWS::CloudWatch::Alarm")
     assert "ReplicationConfiguration" in recordings_bucket(primary)
+
+
+def deployed(value: Any) -> str:
+    """An output's value as CloudFormation would make it, for the intrinsics these outputs hold."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(deployed(part) for part in parts)
+    if "Fn::Sub" in value:
+        return str(value["Fn::Sub"]).replace("${AWS::Partition}", "aws")
+    raise AssertionError(f"unexpected intrinsic {value}")
+
+
+def test_the_replica_stack_publishes_what_verify_reads(stacks: dict[str, cdk.Stack]) -> None:
+    """``recordings-kms verify --stack-name TeleportSessionRecordingsReplica --region REPLICA`` reads these."""
+    from recordings_kms.access import parameters_from_access_design
+
+    replica_stack = stacks["ReplicaStack"]
+    found = template_of(replica_stack)["Outputs"]
+    design = parameters_from_access_design(deployed(found["AccessDesign"]["Value"]), source="AccessDesign")
+    assert design.auth_role_arn == f"arn:aws:iam::{ACCOUNT}:role/teleport-auth"
+    assert design.replication_role_arn == f"arn:aws:iam::{ACCOUNT}:role/{replication.default_role_name(REGION)}"
+    assert design.replication_key_actions == replication.REPLICA_KMS_ACTIONS
+    assert json.loads(found["RetentionDesign"]["Value"]) == {"incompleteUploadAbortDays": 30, "objectLockMode": "none"}
