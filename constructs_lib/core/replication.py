@@ -267,16 +267,18 @@ def replication_configuration(role_arn: str, names: ReplicationNames, replica_ke
 
 def rule_problems(configuration: dict[str, Any]) -> list[str]:
     """What S3 would refuse, or what would make replication of SSE-KMS recordings silently fail, in a
-    configuration of CloudFormation's shape (``recordings-kms verify`` reads the API's shape: see
-    ``recordings_kms/verify/replication.py``). Empty when complete."""
+    configuration of CloudFormation's shape or the API's (``GetBucketReplication``: the same names but ``ID``;
+    ``recordings_kms/verify/replication_checks.py``). Empty when complete."""
     problems: list[str] = []
     rules: Sequence[dict[str, Any]] = configuration.get("Rules", [])
     for rule in rules:
-        where = f"rule {rule.get('Id', '?')}"
+        where = f"rule {rule.get('Id', rule.get('ID', '?'))}"
         if "Filter" in rule:
             for element in ("DeleteMarkerReplication", "Status", "Priority"):
                 if element not in rule:
                     problems.append(f"{where}: a Filter needs {element}")
+        if rule.get("DeleteMarkerReplication", {}).get("Status", "Disabled") != "Disabled":
+            problems.append(f"{where}: delete markers are replicated (a delete in the primary would hide the replica)")
         if rule.get("SourceSelectionCriteria", {}).get("SseKmsEncryptedObjects", {}).get("Status") != "Enabled":
             problems.append(f"{where}: SSE-KMS objects are not replicated without SseKmsEncryptedObjects Enabled")
         destination = rule.get("Destination", {})

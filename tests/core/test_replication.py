@@ -92,6 +92,16 @@ def test_rule_problems_names_each_missing_element(
     assert any(problem in p for p in replication.rule_problems(configuration)), replication.rule_problems(configuration)
 
 
+def test_rule_problems_refuses_delete_marker_replication(names: replication.ReplicationNames) -> None:
+    """A replicated delete marker would hide the replica's copy of a recording deleted in the primary."""
+    configuration = replication.replication_configuration("arn:role", names, names.replica_alias_arn)
+    configuration["Rules"][0]["DeleteMarkerReplication"]["Status"] = "Enabled"
+    assert replication.rule_problems(configuration) == [
+        "rule teleport-recordings-replica: delete markers are replicated (a delete in the primary would hide the "
+        "replica)"
+    ]
+
+
 def test_rule_problems_refuses_minutes_other_than_15(names: replication.ReplicationNames) -> None:
     configuration = replication.replication_configuration("arn:role", names, names.replica_alias_arn)
     configuration["Rules"][0]["Destination"]["ReplicationTime"]["Time"]["Minutes"] = 10
