@@ -21,6 +21,7 @@ from recordings_kms.results import Status
 from recordings_kms.verify.facts import BucketFacts
 from recordings_kms.verify.replication_checks import check_replication
 from tests.access.conftest import design
+from tests.access.test_prover_replication import NAMES
 from tests.cli.conftest import VERIFY_FIXTURES
 from tests.cli.deployment import ACCOUNT, PREFIX, Deployment, checks_of, harness_client, run
 
@@ -32,19 +33,7 @@ REPLICA = "teleport-recordings-replica"
 
 def configuration() -> dict[str, Any]:
     """The package's rule as GetBucketReplication returns it (``ID``, not CloudFormation's ``Id``)."""
-    names = replication.ReplicationNames(
-        partition="aws",
-        source_account=ACCOUNT,
-        source_region="eu-west-1",
-        source_bucket="unused",
-        prefix=PREFIX,
-        replica_account=ACCOUNT,
-        replica_region="eu-central-1",
-        replica_bucket=REPLICA,
-        key_alias="alias/teleport-session-recordings",
-        replication_role_name="teleport-recordings-replication-eu-west-1",
-        auth_role_arn="unused",
-    )
+    names = replace(NAMES, source_account=ACCOUNT, replica_account=ACCOUNT, prefix=PREFIX, replica_bucket=REPLICA)
     config = replication.replication_configuration(ROLE, names, names.replica_alias_arn)
     for rule in config["Rules"]:
         rule["ID"] = rule.pop("Id")
