@@ -22,6 +22,7 @@ from constructs_lib.core.settings import (
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
 from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME, IamEventsStack
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
+from stacks.replica_stack import REPLICA_STACK_NAME, ReplicaStack
 
 
 def where(settings: AppSettings) -> str:
@@ -51,7 +52,8 @@ def unreported_warnings(settings: AppSettings, env: Environment, found: list[Pro
 
 
 def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
-    """The app's stacks for ``settings``: IAM events (us-east-1), recordings, guardrails (management account).
+    """The app's stacks for ``settings``: IAM events (us-east-1), the replica (``replicaRegion``, deployed before the
+    primary), recordings, guardrails (management account).
 
     ``app`` is the App, or a Stage of it (the tests build many configurations in one App).
     """
@@ -61,7 +63,12 @@ def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
     if settings.alarms and auth_is_a_role and settings.region not in (None, IAM_EVENT_REGION):
         forwarder = IamEventsStack(app, IAM_EVENTS_STACK_NAME, account=settings.account, target_region=settings.region)
         stacks.append(forwarder)
+    replica = ReplicaStack(app, REPLICA_STACK_NAME, settings=settings) if settings.replica_region else None
     recordings = SessionRecordingsStack(app, DEFAULT_STACK_NAME, settings=settings)
+    if replica is not None:
+        # S3 checks the replica bucket's versioning when the primary's replication rule is put.
+        recordings.add_stack_dependency(replica, reason="the replication rule needs the replica bucket")
+        stacks.append(replica)
     if forwarder is not None:
         # `cdk deploy TeleportSessionRecordings` deploys the forwarder too (same account, us-east-1).
         recordings.add_stack_dependency(forwarder, reason="the auth role's IAM events reach its tamper alarm")

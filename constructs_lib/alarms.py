@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -80,6 +82,8 @@ class TamperAlarms(Construct):
         super().__init__(scope, id)
         settings = settings_of(settings, AlarmSettings)
         check_settings(self, settings, environment_of(self))
+        self._topic_key: kms.Key | None = None
+        self._cloudwatch_alarms: list[str] = []
         self.topic: sns.ITopic = self._topic(settings)
         self.rules: dict[str, events.Rule] = {}
         self._rule("KeyChanges", alarms.key_pattern(key_arn), "key", "$.detail.resources[0].ARN")
@@ -104,6 +108,42 @@ class TamperAlarms(Construct):
         cfn.state = alarms.ALL_MANAGEMENT_EVENTS_STATE
         self._let_the_rules_publish()
 
+    def add_role_rule(self, id: str, role_name: str, what: str) -> events.Rule:
+        """A rule for changes to another role of the design (trust, policies, boundary), like the auth role's."""
+        return self._rule(id, alarms.role_pattern(role_name), what, "$.detail.requestParameters.roleName")
+
+    def publish_alarm(self, alarm: cloudwatch.Alarm) -> None:
+        """Send a CloudWatch alarm to the topic: the created topic and its key let CloudWatch publish for it alone.
+
+        Alarms publish as ``cloudwatch.amazonaws.com``; an SSE-KMS topic's key must allow it Decrypt and
+        GenerateDataKey* (Amazon CloudWatch User Guide, "Using Amazon CloudWatch alarms": encrypted topics).
+        """
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        if not isinstance(self.topic, sns.Topic) or self._topic_key is None:
+            return  # an existing topic's policies are managed where the topic is (README: alarmTopicArn)
+        principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        self._topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchPublishesAlarms",
+                principals=[principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        self._cloudwatch_alarms.append(alarm.alarm_arn)
+        if len(self._cloudwatch_alarms) == 1:
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="TamperAlarmCloudWatchAlarmsPublish",
+                    principals=[principal],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.topic_arn],
+                    conditions={
+                        "ArnEquals": {"aws:SourceArn": cdk.Lazy.list(_Produced(lambda: self._cloudwatch_alarms))}
+                    },
+                )
+            )
+
     def _topic(self, settings: AlarmSettings) -> sns.ITopic:
         if settings.alarm_topic_arn is not None:
             return sns.Topic.from_topic_arn(self, "Topic", settings.alarm_topic_arn)
@@ -114,6 +154,7 @@ class TamperAlarms(Construct):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self._topic_key = topic_key
         # As AWS documents for EventBridge and encrypted topics: SNS uses the key for the publishing
         # service. Only this topic uses the key, and its policy lets only these rules publish.
         topic_key.add_to_resource_policy(

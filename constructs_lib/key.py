@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -66,6 +68,7 @@ class RecordingsKeyProps(KeySettings):
     auth_principal_arn: str
     settings: KeySettings | None = None
     bucket_arn: str | None = None
+    created_elsewhere: Sequence[str] = ()
 
 
 class RecordingsKey(Construct):
@@ -87,6 +90,7 @@ class RecordingsKey(Construct):
         auth_principal_arn: str,
         settings: KeySettings | None = None,
         bucket_arn: str | None = None,
+        created_elsewhere: Sequence[str] = (),
     ) -> None:
         """
         :param auth_principal_arn: the Teleport auth service's IAM principal (usually a role ARN).
@@ -96,6 +100,10 @@ class RecordingsKey(Construct):
         :param bucket_arn: the recordings bucket; with ``scope_key_to_s3`` the auth principal's and readers'
             cryptographic use of the key only works through S3 for it. Default: no bucket, the RFD's
             literal statement.
+        :param created_elsewhere: ARNs (known at synth) of principals another stack of this deployment creates,
+            after this one (the primary's auth role, for a replica's key): matched by ``aws:PrincipalArn``, never
+            named (``policies.statements_for``), since KMS refuses a principal that does not exist yet. Default:
+            none.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, KeySettings)
@@ -114,6 +122,7 @@ class RecordingsKey(Construct):
         named = [auth_principal_arn, deploy_role_arn, *admins, *denied]
         #: Principals created in this deployment: matched by aws:PrincipalArn, not named (policies.statements_for).
         self.created_principal_arns = {arn for arn in named if created_in_deployment(self, arn)}
+        self.created_principal_arns |= set(created_elsewhere)
         document = policies.key_policy(
             auth_principal_arn=auth_principal_arn,
             deploy_role_arn=deploy_role_arn,
@@ -174,6 +183,13 @@ class RecordingsKey(Construct):
                 statement = iam.PolicyStatement.from_json(raw)
                 self._named_reader_statements.append(statement)
                 self.key_policy.add_statements(statement)
+
+    def add_policy_statements(self, statements: Sequence[Mapping[str, Any]]) -> None:
+        """Add statements built by ``constructs_lib.core`` (the replication role's) to the key policy."""
+        for raw in statements:
+            self.key_policy.add_statements(iam.PolicyStatement.from_json(dict(raw)))
+            if raw.get("Principal") == {"AWS": "*"}:
+                self._skip_wildcard_principal_check()
 
     def _skip_wildcard_principal_check(self) -> None:
         """Scanners see ``Principal: *`` in the by-ARN statements (:func:`policies.statements_for`): say why."""

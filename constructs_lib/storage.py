@@ -18,15 +18,17 @@ from constructs_lib.alarms import IAM_EVENTS_NOT_FORWARDED, TamperAlarms
 from constructs_lib.auth_role import AuthNodeRole
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
 from constructs_lib.compliance import acknowledgments
-from constructs_lib.core import arns, naming, policies
+from constructs_lib.core import arns, naming, policies, replication
 from constructs_lib.core.kinds import principal_arn, principal_arns
-from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, Problem, StorageSettings
+from constructs_lib.core.replication import ReplicationNames
+from constructs_lib.core.settings import InvalidSettingsError, KeyAdminMode, ObjectLockMode, Problem, StorageSettings
 from constructs_lib.core.template import DESIGN_METADATA
 from constructs_lib.iam_event_forwarder import iam_events_reach
 from constructs_lib.key import RecordingsKey
 from constructs_lib.private.construction import check_settings, removed_on_failure, settings_as_keywords, settings_of
 from constructs_lib.private.environment import environment_of, resolved_deploy_role
 from constructs_lib.private.names import DeployedNames, names_discriminator, refuse_name_clashes
+from constructs_lib.replication import RecordingsReplication, let_the_replication_role_in
 
 AUTH_ROLE_ARN_UNRESOLVED = "teleport-recordings:authRoleArnUnresolved"
 
@@ -36,6 +38,7 @@ class StorageProps(StorageSettings):
     """The keywords of ``SessionRecordingsStorage`` for type checkers: every setting, or ``settings``."""
 
     settings: StorageSettings | None = None
+    replica_of: ReplicationNames | None = None
 
 
 class SessionRecordingsStorage(Construct):
@@ -61,10 +64,20 @@ class SessionRecordingsStorage(Construct):
 
     @settings_as_keywords(StorageProps, settings=StorageSettings)
     @removed_on_failure
-    def __init__(self, scope: Construct, id: str, *, settings: StorageSettings | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: StorageSettings | None = None,
+        replica_of: ReplicationNames | None = None,
+    ) -> None:
         """
         :param settings: every setting of the storage (``StorageSettings``: bucket, key, auth role, readers),
             or each as a keyword. Default: all defaults.
+        :param replica_of: this storage is the replica of that primary (``stacks.replica_stack``): its key lets
+            the primary's replication role in, and names the primary's auth role (``settings.auth_role``) by
+            ``aws:PrincipalArn``, since that role may not exist yet. Default: not a replica.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, StorageSettings)
@@ -88,25 +101,56 @@ class SessionRecordingsStorage(Construct):
 
         self.auth_node_role: AuthNodeRole | None = None
         self.auth_role: iam.IRole | None = None
-        self.auth_principal_arn: str = self._auth_principal(settings)
+        self.auth_principal_arn: str = self._auth_principal(settings, replica_of)
 
+        self.replica_of = replica_of
         self.recordings_key = RecordingsKey(
-            self, "Key", auth_principal_arn=self.auth_principal_arn, settings=settings, bucket_arn=self.bucket_arn
+            self,
+            "Key",
+            auth_principal_arn=self.auth_principal_arn,
+            settings=settings,
+            bucket_arn=self.bucket_arn,
+            created_elsewhere=(replica_of.auth_role_arn,) if replica_of is not None else (),
         )
         self.key: kms.Key = self.recordings_key.key
+        if replica_of is not None:
+            let_the_replication_role_in(replica_of, key=self.recordings_key)
 
         self.recordings_bucket = RecordingsBucket(
             self, "Bucket", bucket_name=self.bucket_name, encryption_key=self.key, settings=settings, retention=settings
         )
         self.bucket: s3.Bucket = self.recordings_bucket.bucket
+        if replica_of is not None:
+            acknowledgments.acknowledge_in_packs(
+                self.bucket.node.default_child or self.bucket,
+                "S3BucketReplicationEnabled",
+                acknowledgments.REASON_REPLICA_NOT_REPLICATED,
+                acknowledgments.REPLICATION_PACKS,
+            )
         self.log_bucket: s3.IBucket = self.recordings_bucket.access_logs_bucket
 
         self.storage_uri: str = policies.storage_uri(
             bucket_name=self.bucket_name, prefix=self.recordings_prefix, region=stack.region, key_arn=self.key.key_arn
         )
+        names = replication.replication_names(settings, self._env) if settings.replica_region is not None else None
+        replicating = names or replica_of
+        #: The role S3 replicates with (this storage's, or its primary's): it decrypts through S3, alarm-free.
+        self.replication_role_arn = replicating.replication_role_arn if replicating is not None else None
         self.alarms: TamperAlarms | None = None
         if settings.alarms:
             self._alarms(settings)
+        self.replication: RecordingsReplication | None = None
+        if names is not None:
+            self.replication = RecordingsReplication(
+                self,
+                "Replication",
+                names=names,
+                bucket=self.bucket,
+                key=self.recordings_key,
+                source_locked=ObjectLockMode(settings.object_lock_mode) is not ObjectLockMode.NONE,
+                alarms=self.alarms,
+                auth_role=self.auth_role,
+            )
         self._readers: dict[str, iam.Grant] = {}
         for reader in settings.readers:
             self._grant_reader(reader)
@@ -125,7 +169,11 @@ class SessionRecordingsStorage(Construct):
             key_arn=self.key.key_arn,
             bucket_name=self.bucket_name,
             auth_role_name=role_name,
-            decrypt_allowed=lambda: [self.auth_principal_arn, *self.recordings_key.reader_arns],
+            decrypt_allowed=lambda: [
+                self.auth_principal_arn,
+                *self.recordings_key.reader_arns,
+                *([self.replication_role_arn] if self.replication_role_arn is not None else []),
+            ],
             settings=settings,
         )
         if role_name is not None and iam_events_reach(self) is False:
@@ -136,8 +184,11 @@ class SessionRecordingsStorage(Construct):
                 "bundled app adds one)",
             )
 
-    def _auth_principal(self, settings: StorageSettings) -> str:
-        """The existing auth principal's ARN (its S3 policy attached), or a new role's."""
+    def _auth_principal(self, settings: StorageSettings, replica_of: ReplicationNames | None) -> str:
+        """The existing auth principal's ARN (its S3 policy attached), or a new role's; for a replica, the primary's
+        auth role by ARN (its S3 permissions on the replica come from the primary stack)."""
+        if replica_of is not None:
+            return replica_of.auth_role_arn
         existing = settings.auth_role
         if existing is None:
             self.auth_node_role = AuthNodeRole(
@@ -279,7 +330,22 @@ class SessionRecordingsStorage(Construct):
             "deployRole": self.recordings_key.deploy_role_arn,
             "scopeKeyToS3": settings.scope_key_to_s3,
             "prefix": self.recordings_prefix,
+            **self._replication_design(),
         }
+
+    def _replication_design(self) -> dict[str, Any]:
+        """The replication role and what S3 may do with this key for it (none without replication)."""
+        if self.replica_of is not None:
+            return {
+                "replicationRoleArn": self.replica_of.replication_role_arn,
+                "replicationKeyActions": list(replication.REPLICA_KMS_ACTIONS),
+            }
+        if self.replication is not None:
+            return {
+                "replicationRoleArn": self.replication.names.replication_role_arn,
+                "replicationKeyActions": list(replication.SOURCE_KMS_ACTIONS),
+            }
+        return {}
 
     @property
     def instance_profile(self) -> iam.InstanceProfile | None:
@@ -342,6 +408,9 @@ class _RecordedDesign:
             "keyLogicalId": stack.resolve(_logical_id(storage.key)),
             "bucketLogicalId": stack.resolve(_logical_id(storage.bucket)),
             "authRoleLogicalId": stack.resolve(_logical_id(auth_role)) if auth_role is not None else None,
+            "replicationRoleLogicalId": stack.resolve(_logical_id(storage.replication.role))
+            if storage.replication is not None
+            else None,
             "keyArn": storage.key.key_arn,
             "keyId": storage.key.key_id,
             "bucketName": storage.bucket_name,

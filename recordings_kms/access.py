@@ -42,6 +42,10 @@ class DesignParameters:
     deploy_role_arn: str | None = None
     scope_key_to_s3: bool = True
     prefix: str = "records"
+    #: The role S3 replicates with and what it does with this key (``SessionRecordingsStorage.access_design``):
+    #: P1 then allows it exactly that, through S3 for this bucket (``prover.replication``).
+    replication_role_arn: str | None = None
+    replication_key_actions: tuple[str, ...] = ()
 
     def design(self, *, key_arn: str, bucket: str, sse_kms_key: str | None = None) -> Design:
         """The prover's design for this key and bucket: account, region and partition are the key's.
@@ -67,6 +71,8 @@ class DesignParameters:
             deploy_role_arn=self.deploy_role_arn,
             scope_key_to_s3=self.scope_key_to_s3,
             sse_kms_key=sse_kms_key,
+            replication_role_arn=self.replication_role_arn,
+            replication_key_actions=self.replication_key_actions,
         )
 
 
@@ -118,7 +124,19 @@ def parameters_from_access_design(text: str, *, source: str) -> DesignParameters
         deploy_role_arn=_principal(document.get("deployRole"), f"{source}: deployRole", optional=True),
         scope_key_to_s3=document["scopeKeyToS3"],
         prefix=prefix,
+        **_replication(document, source),
     )
+
+
+def _replication(document: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The replication role and its key actions, both or neither (a replicated storage publishes both)."""
+    role = _principal(document.get("replicationRoleArn"), f"{source}: replicationRoleArn", optional=True)
+    actions = document.get("replicationKeyActions", [])
+    if not isinstance(actions, list) or not all(isinstance(a, str) and a.startswith("kms:") for a in actions):
+        raise InputError(f"{source}: replicationKeyActions must be a list of kms: actions, got {json.dumps(actions)}")
+    if (role is None) != (not actions):
+        raise InputError(f"{source}: replicationRoleArn and replicationKeyActions go together")
+    return {"replication_role_arn": role, "replication_key_actions": tuple(actions)}
 
 
 #: The settings the design options stand for (``--auth``, ``--reader``, ``--admin``, ...).

@@ -191,6 +191,12 @@ def _add_teleport_config(commands: argparse._SubParsersAction[argparse.ArgumentP
         "region)",
     )
     teleport_config.add_argument("--endpoint-url", help="another CloudFormation endpoint, with --stack-name")
+    teleport_config.add_argument(
+        "--replica",
+        action="store_true",
+        help="with --stack-name of the primary stack: the disaster-recovery replica's URI (failover), read from the "
+        "replica stack its ReplicaStackName and ReplicaRegion outputs name",
+    )
     teleport_config.set_defaults(handler=_command("teleport_config"))
 
 

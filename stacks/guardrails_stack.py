@@ -13,7 +13,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
-from constructs_lib.core import guardrails, naming
+from constructs_lib.core import guardrails, naming, replication
 from constructs_lib.core.kinds import principal_arn, principal_arns
 from constructs_lib.core.settings import AppSettings, AuthTrust, InvalidSettingsError, Problem
 from constructs_lib.core.template import GUARDRAILS_METADATA
@@ -31,12 +31,15 @@ def guarded_design(settings: AppSettings, qualifier: str) -> guardrails.GuardedD
     partition = env.partition or "aws"
     existing = principal_arn(settings.auth_role, env)
     auth_role = existing or f"arn:{partition}:iam::{account}:role/{settings.auth_role_name}"
-    deploy_role = principal_arn(settings.deploy_role, env) or (
-        cdk.DefaultStackSynthesizer.DEFAULT_CLOUDFORMATION_ROLE_ARN.replace("${Qualifier}", qualifier)
-        .replace("${AWS::Partition}", partition)
-        .replace("${AWS::AccountId}", account)
-        .replace("${AWS::Region}", region)
-    )
+    given_deploy_role = principal_arn(settings.deploy_role, env)
+    deploy_role = given_deploy_role or _bootstrap_deploy_role(qualifier, partition, account, region)
+    # With a replica, the role the replica stack deploys with administers the replica key, which the key
+    # statements find by the same alias: exempt it too, or the SCP would stop the replica stack's updates. A
+    # given deployRoleArn deploys both stacks (IAM roles are global).
+    names = replication.replication_names(settings.storage(), env) if settings.replica_region else None
+    replica_deployer: tuple[str, ...] = ()
+    if names is not None and given_deploy_role is None:
+        replica_deployer = (_bootstrap_deploy_role(qualifier, partition, account, names.replica_region),)
     service = None if existing else _TRUSTED_SERVICE.get(AuthTrust(settings.auth_trust))
     if existing and settings.auth_trust == AuthTrust.EC2:
         service = "ec2.amazonaws.com"  # an existing role's trust is unknown: EC2 is the common case (README)
@@ -48,8 +51,20 @@ def guarded_design(settings: AppSettings, qualifier: str) -> guardrails.GuardedD
         key_alias=settings.key_alias or naming.KEY_ALIAS,
         bucket_name=settings.bucket_name or naming.default_bucket_name(account, region),
         prefix=settings.recordings_prefix,
-        exempt_principal_arns=(*principal_arns(settings.break_glass_principals, env), deploy_role),
+        exempt_principal_arns=(*principal_arns(settings.break_glass_principals, env), deploy_role, *replica_deployer),
         organization_id=settings.organization_id or "",
+        replication_role_arn=names.replication_role_arn if names is not None else None,
+        replica_bucket_name=names.replica_bucket if names is not None else None,
+    )
+
+
+def _bootstrap_deploy_role(qualifier: str, partition: str, account: str, region: str) -> str:
+    """The CloudFormation execution role ``cdk bootstrap`` creates in ``region``."""
+    return (
+        cdk.DefaultStackSynthesizer.DEFAULT_CLOUDFORMATION_ROLE_ARN.replace("${Qualifier}", qualifier)
+        .replace("${AWS::Partition}", partition)
+        .replace("${AWS::AccountId}", account)
+        .replace("${AWS::Region}", region)
     )
 
 

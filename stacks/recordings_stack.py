@@ -10,6 +10,7 @@ import jsii
 from constructs import Construct
 
 from constructs_lib.core import outputs, retention
+from constructs_lib.core import replication as replication_names
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
 from constructs_lib.storage import SessionRecordingsStorage
@@ -69,6 +70,13 @@ class SessionRecordingsStack(cdk.Stack):
                 profile.instance_profile_name,
                 "Instance profile to attach to the Teleport auth EC2 instances",
             )
+        replication = self.storage.replication
+        if replication is not None:
+            values[outputs.REPLICA_STACK_NAME] = (
+                replication_names.REPLICA_STACK_NAME,
+                "The replica stack (teleport-config --replica prints its audit_sessions_uri for failover)",
+            )
+            values[outputs.REPLICA_REGION] = (replication.names.replica_region, "The replica stack's region")
         if self.storage.alarms is not None:
             values[outputs.ALARM_TOPIC_ARN] = (
                 self.storage.alarms.topic.topic_arn,

@@ -23,9 +23,18 @@ REPLICATION_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 KMS_ENCRYPTION_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 REASON_REPLICATION_RECORDINGS = (
-    "Session recordings are written once and kept versioned and retained in this region; cross-region "
-    "replication needs a second KMS key and key policy in the destination region and is left to a "
-    "disaster-recovery option this package does not offer yet."
+    "Session recordings are written once and kept versioned and retained in this region; replication to another "
+    "region is the replicaRegion setting (a replica bucket under its own key, docs/REPLICATION.md), off unless "
+    "chosen."
+)
+REASON_REPLICA_NOT_REPLICATED = (
+    "This bucket is the replica: S3 replicates the primary's recordings into it, and a replica is not replicated "
+    "again (S3 does not chain replicas, and a third copy would need a third key and key policy)."
+)
+REASON_REPLICATION_PREFIX_WILDCARD = (
+    "S3 replicates every recording object under the configured prefix, whose names Teleport chooses, so the "
+    "replication role reads PREFIX/* in the primary bucket and writes PREFIX/* in the replica bucket, with the "
+    "replication actions only (no GetObject, no delete)."
 )
 REASON_REPLICATION_ACCESS_LOGS = (
     "S3 server access logs of the recordings bucket are an audit trail, not the recordings; they stay "

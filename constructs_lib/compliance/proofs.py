@@ -52,7 +52,7 @@ PLUGIN_NAME = gates.ACCESS_PROOFS
 RECORD_FILE = gates.PROOFS_RECORD
 PLUGIN_VERSION = "1"
 DEPLOY_ROLE_RULE = "P4"
-PROPERTY_IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "G1", "G2", "G3", "G4")
+PROPERTY_IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "R1", "R2", "G1", "G2", "G3", "G4")
 #: The rule of a proof that could not run (an exception, a missing fact): fatal, never acknowledged.
 ERROR_RULE = "ERROR"
 #: What ``template.proof_inputs`` needs from a storage's recorded design. The other facts are optional:
@@ -209,7 +209,8 @@ def _prove_storage(
     record: dict[str, Any],
     run: _Run,
 ) -> None:
-    from constructs_lib.core.prover import ALL_PROPERTIES, Budget, Verdict, prove
+    from constructs_lib.core.prover import ALL_PROPERTIES, Budget, Verdict
+    from constructs_lib.core.prover.replication import default_replication_properties, prove
 
     missing = _missing(design, DESIGN_FACTS)
     if missing:
@@ -223,10 +224,11 @@ def _prove_storage(
         run.violations.append(_violation("P1", record["error"], resource))
         return
     budget = Budget()  # each storage's proofs their own deterministic budget (docs/PROVER.md)
-    results = prove(made, evidence, ALL_PROPERTIES, budget=budget)
+    wanted = (*ALL_PROPERTIES, *default_replication_properties(made, evidence))
+    results = prove(made, evidence, wanted, budget=budget)
     record["rlimitUnits"] = budget.used
     record["results"] = [_as_json(result) for result in results]
-    if not _proved_all(results, ALL_PROPERTIES, record, resource, run):
+    if not _proved_all(results, wanted, record, resource, run):
         return
     for result in results:
         if result.verdict is not Verdict.PASS:

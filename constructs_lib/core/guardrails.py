@@ -77,6 +77,9 @@ RECORDING_DELETES = ("s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:Dele
 SID_AUTH_ROLE = "ProtectTeleportAuthRole"
 SID_PASS_ROLE = "PassTeleportAuthRoleOnlyToItsService"  # noqa: S105 (a statement id)
 SID_INSTANCE_PROFILES = "TeleportAuthRoleInNoOtherInstanceProfile"
+SID_PASS_REPLICATION_ROLE = "PassReplicationRoleOnlyToS3"  # noqa: S105 (a statement id)
+#: The one service the replication role may be passed to (its trust names it alone).
+REPLICATION_SERVICE = "s3.amazonaws.com"
 SID_KEY = "ProtectRecordingsKey"
 SID_GRANTS = "NoGrantsOnRecordingsKeyExceptForAwsServices"
 SID_ALIAS = "ProtectRecordingsKeyAlias"
@@ -102,6 +105,10 @@ class GuardedDesign:
     #: Break-glass principals and the role CloudFormation deploys the recordings stack with.
     exempt_principal_arns: tuple[str, ...]
     organization_id: str
+    #: With a replica (``replicaRegion``): the role S3 replicates with, protected like the auth role and passed
+    #: to S3 only, and the replica bucket, protected like the recordings bucket. None: no replica.
+    replication_role_arn: str | None = None
+    replica_bucket_name: str | None = None
 
     @property
     def bucket_arn(self) -> str:
@@ -144,9 +151,13 @@ def scp_statements(design: GuardedDesign) -> list[Statement]:
     pass_role_condition: dict[str, Any] = dict(exempt)
     if design.auth_role_service is not None:
         pass_role_condition["StringNotEquals"] = {"iam:PassedToService": design.auth_role_service}
-    objects = f"{design.bucket_arn}/{design.prefix.strip('/')}/*"
-    return [
-        _deny(SID_AUTH_ROLE, AUTH_ROLE_CHANGES, [design.auth_role_arn], exempt),
+    buckets = [design.bucket_arn]
+    if design.replica_bucket_name is not None:
+        buckets.append(f"arn:{design.partition}:s3:::{design.replica_bucket_name}")
+    objects = [f"{bucket}/{design.prefix.strip('/')}/*" for bucket in buckets]
+    replication_role = [design.replication_role_arn] if design.replication_role_arn is not None else []
+    statements = [
+        _deny(SID_AUTH_ROLE, AUTH_ROLE_CHANGES, [design.auth_role_arn, *replication_role], exempt),
         _deny(SID_PASS_ROLE, ["iam:PassRole"], [design.auth_role_arn], pass_role_condition),
         _deny(
             SID_INSTANCE_PROFILES,
@@ -162,9 +173,13 @@ def scp_statements(design: GuardedDesign) -> list[Statement]:
             {**exempt, **aliases, "BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
         ),
         _deny(SID_ALIAS, ALIAS_CHANGES, [design.alias_arn], exempt),
-        _deny(SID_BUCKET, BUCKET_CHANGES, [design.bucket_arn], exempt),
-        _deny(SID_DELETES, RECORDING_DELETES, [objects], exempt),
+        _deny(SID_BUCKET, BUCKET_CHANGES, buckets, exempt),
+        _deny(SID_DELETES, RECORDING_DELETES, objects, exempt),
     ]
+    if replication_role:
+        passed_elsewhere = {**exempt, "StringNotEquals": {"iam:PassedToService": REPLICATION_SERVICE}}
+        statements.insert(2, _deny(SID_PASS_REPLICATION_ROLE, ["iam:PassRole"], replication_role, passed_elsewhere))
+    return statements
 
 
 def rcp_statements(design: GuardedDesign) -> list[Statement]:

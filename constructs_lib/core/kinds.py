@@ -211,8 +211,10 @@ class Choice(Kind):
     templates and outputs. A near miss is told what was meant.
     """
 
-    def __init__(self, choices: type[StrEnum]) -> None:
+    def __init__(self, choices: type[StrEnum], *, optional: bool = False) -> None:
         self.choices = choices
+        #: ``None`` is admitted (a default that says "as another setting", in its ``default_doc``).
+        self.optional = optional
         self.values = [c.value for c in choices]
         self.doc = " \\| ".join(f"`{v}`" for v in self.values)
         self.python_type = f"one of {self._listed()}"
@@ -229,7 +231,7 @@ class Choice(Kind):
         raise KindError(self.allowed(raw) if isinstance(raw, str) else self.python_type)
 
     def admits(self, value: object) -> bool:
-        return isinstance(value, str)
+        return isinstance(value, str) or (self.optional and value is None)
 
     def check(self, setting: str, value: object, env: Environment) -> list[Problem]:
         if not isinstance(value, str) or value in self.values or env.is_unresolved(value):

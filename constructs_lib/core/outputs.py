@@ -18,3 +18,7 @@ ALARM_TOPIC_ARN = "AlarmTopicArn"
 #: objectLockRetentionDays, retentionDays, transitionStorageClass, transitionDays, incompleteUploadAbortDays).
 #: ``recordings-kms verify`` compares the live lifecycle rules and Object Lock with them.
 RETENTION_DESIGN = "RetentionDesign"
+#: With ``replicaRegion``: the replica stack's name and region, which ``recordings-kms teleport-config --replica``
+#: reads the replica's ``StorageUri`` from (failover).
+REPLICA_STACK_NAME = "ReplicaStackName"
+REPLICA_REGION = "ReplicaRegion"

@@ -205,6 +205,12 @@ def proof_inputs(template: Mapping[str, Any], design: Mapping[str, Any]) -> tupl
     for logical_id, arn in ((design.get("authRoleLogicalId"), resolved["authPrincipalArn"]),):
         if isinstance(logical_id, str):
             identities[arn] = [resolver.resolve(d) for d in identity_policies_of(template, logical_id)]
+    replication_role = resolved.get("replicationRoleArn")
+    trust = None
+    role_logical_id = design.get("replicationRoleLogicalId")
+    if isinstance(role_logical_id, str) and isinstance(replication_role, str):
+        trust = resolver.resolve(resources[role_logical_id]["Properties"]["AssumeRolePolicyDocument"])
+        identities[replication_role] = [resolver.resolve(d) for d in identity_policies_of(template, role_logical_id)]
     key_arn = str(resolved["keyArn"])
     made = Design(
         account=resolver.account,
@@ -220,10 +226,13 @@ def proof_inputs(template: Mapping[str, Any], design: Mapping[str, Any]) -> tupl
         admin_mode=str(resolved["adminMode"]),
         deploy_role_arn=resolved.get("deployRole"),
         scope_key_to_s3=bool(resolved["scopeKeyToS3"]),
+        replication_role_arn=str(replication_role) if replication_role is not None else None,
+        replication_key_actions=_strings(resolved.get("replicationKeyActions")),
     )
     evidence = Evidence(
         key_policy=resolver.resolve(resources[key_logical_id]["Properties"]["KeyPolicy"]),
         bucket_policy=bucket_policies[0] if len(bucket_policies) == 1 else None,
         identity_policies=identities,
+        replication_trust_policy=trust,
     )
     return made, evidence

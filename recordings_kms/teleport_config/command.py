@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from constructs_lib.core.outputs import STORAGE_URI
+from constructs_lib.core.outputs import REPLICA_REGION, REPLICA_STACK_NAME, STORAGE_URI
 from recordings_kms.options import EXIT_OK, PROG, endpoint_url_problem, region_problem, warn_if_region_unknown
 from recordings_kms.render import error
 from recordings_kms.teleport import StorageUri, StorageUriError, parse_storage_uri, teleport_config_snippet
@@ -14,6 +14,8 @@ from recordings_kms.teleport import StorageUri, StorageUriError, parse_storage_u
 def run(args: argparse.Namespace) -> int:
     """Print the snippet; read the stack's ``StorageUri`` output only with ``--stack-name`` (boto3 loads then)."""
     storage: StorageUri
+    if args.replica and args.uri is not None:
+        return error("--replica reads the primary stack's outputs: give --stack-name, not --uri")
     try:
         if args.uri is not None:
             storage = parse_storage_uri(args.uri)
@@ -29,7 +31,18 @@ def run(args: argparse.Namespace) -> int:
 
             try:
                 clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url)
-                (uri,) = aws.require_outputs(aws.stack_outputs(clients, args.stack_name), args.stack_name, STORAGE_URI)
+                stack_name = args.stack_name
+                if args.replica:
+                    # The replica stack is in another region: its name and region are the primary's outputs.
+                    primary = aws.stack_outputs(clients, stack_name)
+                    if not primary.get(REPLICA_STACK_NAME) or not primary.get(REPLICA_REGION):
+                        return error(
+                            f"stack {stack_name} has no replica (no {REPLICA_STACK_NAME} and {REPLICA_REGION} "
+                            "outputs): it was deployed without replicaRegion"
+                        )
+                    stack_name, replica_region = primary[REPLICA_STACK_NAME], primary[REPLICA_REGION]
+                    clients = aws.make_clients(region=replica_region, endpoint_url=args.endpoint_url)
+                (uri,) = aws.require_outputs(aws.stack_outputs(clients, stack_name), stack_name, STORAGE_URI)
             except aws.AwsError as failure:
                 return error(str(failure))
             except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError

@@ -168,7 +168,7 @@ def _versus_p1(crypto: AnalyzerAnswer, p1: CheckResult, design: Design, key_poli
 
 def _p1_fails_where_aws_passes(p1: CheckResult, design: Design, key_policy: Mapping[str, Any]) -> CheckResult:
     """P1 asks more than AWS does (grants, PutKeyPolicy and CreateGrant): is AWS's PASS explained?"""
-    from constructs_lib.core.prover import prove
+    from constructs_lib.core.prover.replication import prove  # P1 as verify proves it (a replication role too)
 
     try:
         (alone,) = prove(design, Evidence(key_policy=key_policy), ["P1"])

@@ -39,6 +39,7 @@ from recordings_kms.verify.configuration_checks import (
     check_versioning,
 )
 from recordings_kms.verify.facts import BucketFacts, IdentityFacts, KeyFacts, LiveFacts
+from recordings_kms.verify.replication_checks import check_replication
 from recordings_kms.verify.retention_checks import check_retention
 
 
@@ -138,8 +139,9 @@ def _cannot_prove_all(problem: str) -> list[CheckResult]:
 
 
 def check_access(design: Design, evidence: Evidence | None, problem: str = "") -> list[CheckResult]:
-    """P1-P6 on the live evidence; without usable evidence every property is CANNOT-PROVE, never PASS."""
-    from constructs_lib.core.prover import prove
+    """P1-P6 on the live evidence (with a replication role: P1 allowing it S3 replication only, and R2);
+    without usable evidence every property is CANNOT-PROVE, never PASS."""
+    from constructs_lib.core.prover.replication import prove
 
     if evidence is None:
         return _cannot_prove_all(problem)
@@ -346,6 +348,7 @@ def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_
     results += check_default_encryption(bucket, key)
     results += [check_public_access_block(bucket), check_versioning(bucket), check_object_ownership(bucket)]
     results += check_retention(bucket, design.prefix, facts.retention)
+    results += check_replication(bucket, design)
     if facts.storage_uri is not None:
         results.append(check_storage_uri(facts.storage_uri, bucket, key, design.prefix))
     results += check_identity_evidence(facts.identity)

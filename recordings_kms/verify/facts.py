@@ -69,6 +69,8 @@ class BucketFacts:
     lifecycle_rules: Sequence[Mapping[str, Any]] | None = None
     #: ``GetObjectLockConfiguration``'s ``ObjectLockConfiguration`` (``None``: Object Lock was never enabled).
     object_lock: Mapping[str, Any] | None = None
+    #: ``GetBucketReplication``'s ``ReplicationConfiguration`` (``None``: the bucket replicates nowhere).
+    replication: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

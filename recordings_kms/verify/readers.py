@@ -34,6 +34,7 @@ _ABSENT = frozenset(
         "OwnershipControlsNotFoundError",
         "NoSuchLifecycleConfiguration",
         "ObjectLockConfigurationNotFoundError",
+        "ReplicationConfigurationNotFoundError",
     }
 )
 
@@ -79,6 +80,7 @@ def gather_bucket(clients: Clients, bucket: str) -> BucketFacts:
     ownership: str | None = None
     lifecycle: list[Any] | None = None
     lock: Mapping[str, Any] | None = None
+    replication: Mapping[str, Any] | None = None
     with translated("s3", bucket):
         versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
         try:
@@ -112,6 +114,11 @@ def gather_bucket(clients: Clients, bucket: str) -> BucketFacts:
         except ClientError as error:
             if error_code(error) not in _ABSENT:
                 raise
+        try:
+            replication = s3.get_bucket_replication(Bucket=bucket).get("ReplicationConfiguration")
+        except ClientError as error:
+            if error_code(error) not in _ABSENT:
+                raise
     resolved = _resolve_alias(clients, encryption)
     return BucketFacts(
         name=bucket,
@@ -123,6 +130,7 @@ def gather_bucket(clients: Clients, bucket: str) -> BucketFacts:
         default_key_resolved_arn=resolved,
         lifecycle_rules=lifecycle,
         object_lock=lock,
+        replication=replication,
     )
 
 

@@ -184,36 +184,34 @@ def test_a_new_group_is_one_module_and_one_base_class() -> None:
     from constructs_lib.core.settings.readme import documented_groups
 
     @dataclass(frozen=True, kw_only=True)
-    class ReplicationSettings(_Settings):
-        heading: ClassVar[str] = "Replication"
+    class ArchiveSettings(_Settings):
+        heading: ClassVar[str] = "Archive"
 
-        replica_region: str | None = setting(
+        archive_region: str | None = setting(
             None,
             Spec(
-                "replicaRegion", Text("region name", region_rule, optional=True), "Replicate recordings to this region."
+                "archiveRegion", Text("region name", region_rule, optional=True), "Archive recordings in this region."
             ),
         )
 
-    @rule(ReplicationSettings, "replica_region")
-    def _another_region(s: ReplicationSettings, env: Environment) -> Any:
-        if s.replica_region is not None and s.replica_region == env.region:
-            yield Problem("replica_region", s.replica_region, "a region other than the stack's")
+    @rule(ArchiveSettings, "archive_region")
+    def _another_region(s: ArchiveSettings, env: Environment) -> Any:
+        if s.archive_region is not None and s.archive_region == env.region:
+            yield Problem("archive_region", s.archive_region, "a region other than the stack's")
 
     @dataclass(frozen=True, kw_only=True)
-    class WithReplication(AppSettings, ReplicationSettings):
+    class WithArchive(AppSettings, ArchiveSettings):
         pass
 
-    settings = WithReplication.from_context({"replicaRegion": "eu-west-1", "region": "eu-west-1"})
-    assert settings.replica_region == "eu-west-1"
-    assert "'replicaRegion' must be a region other than the stack's" in messages(settings, settings.environment())
-    assert "'replicaRegion' must be an AWS region name" in messages(
-        WithReplication.from_context({"replicaRegion": "x"})
-    )
-    assert documented_groups(WithReplication)[-1] is ReplicationSettings
-    assert "#### Replication" in readme_table(WithReplication)
-    assert "#### Replication" not in readme_table()
+    settings = WithArchive.from_context({"archiveRegion": "eu-west-1", "region": "eu-west-1"})
+    assert settings.archive_region == "eu-west-1"
+    assert "'archiveRegion' must be a region other than the stack's" in messages(settings, settings.environment())
+    assert "'archiveRegion' must be an AWS region name" in messages(WithArchive.from_context({"archiveRegion": "x"}))
+    assert documented_groups(WithArchive)[-1] is ArchiveSettings
+    assert "#### Archive" in readme_table(WithArchive)
+    assert "#### Archive" not in readme_table()
     plain = check(AppSettings(region="eu-west-1"), Environment(region="eu-west-1"))
-    assert [p.setting for p in plain if p.setting == "replica_region"] == [], "the rule applies to its group only"
+    assert [p.setting for p in plain if p.setting == "archive_region"] == [], "the rule applies to its group only"
 
 
 # --- the defaults ----------------------------------------------------------------------------------

@@ -62,6 +62,17 @@ APP_CONFIGS: dict[str, dict[str, Any]] = {
         "keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins",
         "alarmEmails": "security@example.com",
     },
+    # The disaster-recovery replica (issue 17): the replica stack in eu-central-1, the replication on the primary.
+    "replica": {
+        "account": ACCOUNT,
+        "region": "eu-west-1",
+        "replicaRegion": "eu-central-1",
+        "authRoleName": "teleport-auth",
+        "keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins",
+        "objectLockMode": "governance",
+        "objectLockRetentionDays": "30",
+        "alarmEmails": "security@example.com",
+    },
 }
 
 

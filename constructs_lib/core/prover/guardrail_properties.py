@@ -11,6 +11,7 @@ from), so the proof and the deployed documents cannot drift apart:
 
 * the auth role: ``AUTH_ROLE_CHANGES`` on its ARN, and ``iam:PassRole`` of it unless
   ``iam:PassedToService`` is the service its trust names (``Design.auth_role_service``);
+* with a replica, the replication role (``Design.replication_role_arn``) likewise, passed to S3 only;
 * the key: ``KEY_CHANGES`` on the key, and ``kms:CreateGrant`` unless ``kms:GrantIsForAWSResource``
   is true (a grant an AWS service creates for one of its resources);
 * the bucket: ``BUCKET_CHANGES`` on the bucket, ``RECORDING_DELETES`` on any object under the prefix.
@@ -23,7 +24,13 @@ from dataclasses import dataclass
 
 import z3
 
-from constructs_lib.core.guardrails import AUTH_ROLE_CHANGES, BUCKET_CHANGES, KEY_CHANGES, RECORDING_DELETES
+from constructs_lib.core.guardrails import (
+    AUTH_ROLE_CHANGES,
+    BUCKET_CHANGES,
+    KEY_CHANGES,
+    RECORDING_DELETES,
+    REPLICATION_SERVICE,
+)
 from constructs_lib.core.prover.catalog import KMS_ACTIONS
 from constructs_lib.core.prover.encode import Bool
 from constructs_lib.core.prover.evaluate import iam_account, key_account
@@ -91,6 +98,23 @@ def _auth_role(design: Design, parsed: Parsed) -> Protected:
     return Protected(q, requests, iam_account(design.auth_role_arn))
 
 
+def _replication_role(design: Design, parsed: Parsed) -> Protected:
+    """With a replica: the replication role's changes, and passing it to anything but S3 (its trust's service)."""
+    role = design.replication_role_arn or design.auth_role_arn
+    q = build_query(
+        design, [parsed], service="iam", actions=(*AUTH_ROLE_CHANGES, PASS_ROLE), environment_known=False, resource=role
+    )
+    if design.replication_role_arn is None:
+        return Protected(q, z3.BoolVal(False), iam_account(role))  # nothing to protect: the search is unsat
+    r = q.request
+    passed = r.modelled("iam:passedtoservice")
+    to_s3 = z3.And(passed.present, passed.value == z3.StringVal(REPLICATION_SERVICE))
+    requests = z3.Or(
+        action_in(r, AUTH_ROLE_CHANGES), z3.And(r.action == z3.StringVal(PASS_ROLE.lower()), z3.Not(to_s3))
+    )
+    return Protected(q, requests, iam_account(role))
+
+
 def _key(design: Design, parsed: Parsed) -> Protected:
     q = build_query(
         design,
@@ -132,7 +156,13 @@ def _object_under(q: Query, prefix: str) -> Bool:
 
 #: One query per resource: a fixed resource lets the Resource elements be matched in Python, which
 #: keeps z3's string reasoning to the one place that needs it (the recordings' names).
-PROTECTED: tuple[Callable[[Design, Parsed], Protected], ...] = (_auth_role, _key, _bucket, _recordings)
+PROTECTED: tuple[Callable[[Design, Parsed], Protected], ...] = (
+    _auth_role,
+    _replication_role,
+    _key,
+    _bucket,
+    _recordings,
+)
 
 
 def _absent(parsed: Parsed, q: Query, found: Found) -> list[str]:
@@ -185,7 +215,9 @@ def _protected_summary(design: Design) -> str:
     passing = f"except to {design.auth_role_service}" if design.auth_role_service else "to any service"
     return (
         f"changes to the auth role (trust, policies, permissions boundary, tags, deletion), its iam:PassRole "
-        f"{passing} or into another instance profile, changes to the key (policy, grants not for AWS "
+        f"{passing} or into another instance profile, "
+        + ("changes to the replication role or passing it to anything but S3, " if design.replication_role_arn else "")
+        + f"changes to the key (policy, grants not for AWS "
         f"resources, disabling, deletion, rotation, replication, aliases), to the bucket's configuration, and "
         f"deleting recordings under {design.prefix}/"
     )

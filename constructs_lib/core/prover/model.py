@@ -126,6 +126,13 @@ class Design:
     #: Every account of the organization, the management account included. A principal of any other
     #: account is outside it: no ``aws:PrincipalOrgID``, or another organization's.
     organization_accounts: tuple[str, ...] = ()
+    # -- S3 replication (docs/REPLICATION.md; prover/replication.py) ------------------------------------
+    #: The role S3 replicates with; None: no replication. P1 (``prover.replication.prove``) then allows it
+    #: ``replication_key_actions`` on this key through S3 for this bucket's recordings, and nothing else.
+    replication_role_arn: str | None = None
+    #: What S3 does with this key for the role: ``kms:Decrypt`` on the source, ``kms:Encrypt``,
+    #: ``kms:GenerateDataKey`` and ``kms:Decrypt`` (S3 Bucket Keys) on the replica.
+    replication_key_actions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -139,6 +146,9 @@ class Design:
         object.__setattr__(self, "admin_arns", tuple(self.admin_arns))
         object.__setattr__(self, "break_glass_arns", tuple(self.break_glass_arns))
         object.__setattr__(self, "organization_accounts", tuple(self.organization_accounts))
+        object.__setattr__(self, "replication_key_actions", tuple(self.replication_key_actions))
+        if self.replication_key_actions and self.replication_role_arn is None:
+            raise ValueError("replication_key_actions without replication_role_arn: name the replication role too")
         if self.key_aliases is not None:
             object.__setattr__(self, "key_aliases", tuple(self.key_aliases))
             bad = [a for a in self.key_aliases if not a.startswith("alias/")]
@@ -202,6 +212,9 @@ class Evidence:
     management_account: str | None = None
     #: The key's ``KeyManager`` (DescribeKey): RCPs do not apply to ``AWS`` managed keys.
     key_manager: str = "CUSTOMER"
+    #: The replication role's trust policy (``Design.replication_role_arn``), where the evidence holds the role
+    #: (the primary's); None: not judged here (R1 is then not asked).
+    replication_trust_policy: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

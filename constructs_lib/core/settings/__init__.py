@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from constructs_lib.core.kinds import Environment
 from constructs_lib.core.problems import InvalidSettingsError, NameClashError, Problem, Spelling
+from constructs_lib.core.settings import replica_rules as replica_rules  # registers the replica's rules
 from constructs_lib.core.settings.alarms import AlarmSettings
 from constructs_lib.core.settings.app import AppSettings
 from constructs_lib.core.settings.auth import AuthSettings, AuthTrust
@@ -71,6 +72,7 @@ from constructs_lib.core.settings.model import (
     validate,
 )
 from constructs_lib.core.settings.readme import DOCUMENTED_GROUPS, documented_groups, readme_table
+from constructs_lib.core.settings.replica import ReplicaSettings
 from constructs_lib.core.settings.retention import (
     ABORT_INCOMPLETE_UPLOADS_DEFAULT_DAYS,
     ABORT_INCOMPLETE_UPLOADS_FLOOR_DAYS,
@@ -118,6 +120,7 @@ __all__ = [
     "NameClashError",
     "ObjectLockMode",
     "Problem",
+    "ReplicaSettings",
     "RetentionSettings",
     "Rule",
     "SettingsType",

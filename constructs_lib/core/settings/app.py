@@ -37,8 +37,10 @@ class AppSettings(StorageSettings, StackSettings, GuardrailSettings):
 @rule(AppSettings, *[d.name for d in specs(GuardrailSettings)], "account", "region", "auth_role", "auth_role_name")
 def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) -> Iterator[Problem]:
     if not s.guardrail_target_ids:
+        # A replica in another account names the organization too (replica_rules.py).
+        cross_account = s.replica_account is not None and s.replica_account != s.account
         for name in ("management_account", "organization_id", "break_glass_principals"):
-            if s.given(name):
+            if s.given(name) and not (name == "organization_id" and cross_account):
                 yield Problem(name, getattr(s, name), "unset unless {guardrail_target_ids} is set")
         return
     needs = "set with {guardrail_target_ids} (the guardrails stack names it in the management account)"

@@ -17,11 +17,12 @@ from constructs_lib.core.settings.auth import TRUST_SETTINGS, AuthSettings
 from constructs_lib.core.settings.bucket import BucketSettings
 from constructs_lib.core.settings.key import KeySettings
 from constructs_lib.core.settings.model import overlap, rule
+from constructs_lib.core.settings.replica import ReplicaSettings
 from constructs_lib.core.settings.retention import RetentionSettings
 
 
 @dataclass(frozen=True, kw_only=True)
-class StorageSettings(BucketSettings, KeySettings, AuthSettings, RetentionSettings, AlarmSettings):
+class StorageSettings(BucketSettings, KeySettings, AuthSettings, RetentionSettings, AlarmSettings, ReplicaSettings):
     """Everything one ``SessionRecordingsStorage`` takes (``StorageSettings(key_admins=[role], ...)``)."""
 
 
