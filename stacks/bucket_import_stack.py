@@ -9,8 +9,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledgments
-from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
+from stacks.recordings_stack import stack_defaults
 
 _ALL_BUT_AWS_SOLUTIONS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 #: What the recordings stack sets on the bucket in the update after the import, by the findings the packs
@@ -39,15 +39,7 @@ class BucketImportStack(cdk.Stack):
     """
 
     def __init__(self, scope: Construct, id: str, *, settings: AppSettings, **kwargs: Any) -> None:
-        kwargs.setdefault("termination_protection", True)
-        kwargs.setdefault("env", cdk.Environment(account=settings.account, region=settings.region))
-        deploy_role = principal_arn(settings.deploy_role, settings.environment())
-        if deploy_role is not None:
-            kwargs.setdefault("synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=deploy_role))
-        kwargs.setdefault(
-            "description", "Teleport session recordings under a customer managed KMS key (Teleport RFD 42)"
-        )
-        super().__init__(scope, id, **kwargs)
+        super().__init__(scope, id, **stack_defaults(settings, kwargs))
         # SessionRecordingsStorage "Storage" > RecordingsBucket "Bucket" > s3.Bucket "Resource" > CfnBucket "Resource".
         parent: Construct = self
         for construct_id in ("Storage", "Bucket", "Resource"):

@@ -133,6 +133,34 @@ def run_mapping_script(template: Path, mapping: Path) -> subprocess.CompletedPro
     )
 
 
+def test_make_import_first_steps_through_the_cdk_cli(tmp_path: Path) -> None:
+    """What ``make import`` runs before ``cdk import``: ``cdk synth`` with the import phase, then the mapping."""
+    from tests.stacks.test_app import CDK, run_cdk_synth
+
+    if not CDK.exists():
+        pytest.skip("the CDK CLI is installed by `make test`")
+    out = tmp_path / "out"
+    context = [f"{k}={v}" for k, v in IMPORT_PHASE.items()]
+    result = run_cdk_synth(out, *context)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: 'existingBucket' is true: the update after the import replaces the bucket's policy" in result.stderr
+    )
+    assert sorted(p.name for p in out.glob("*.template.json")) == [f"{DEFAULT_STACK_NAME}.template.json"]
+    mapped = run_mapping_script(out / f"{DEFAULT_STACK_NAME}.template.json", out / "import-mapping.json")
+    assert mapped.returncode == 0, mapped.stderr
+    assert json.loads((out / "import-mapping.json").read_text()) == {BUCKET_LOGICAL_ID: {"BucketName": BUCKET}}
+
+
+def test_make_import_runs_these_steps() -> None:
+    """The Makefile's recipe is the one the test above follows, with the mapping file it writes."""
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nimport:", 1)[1].split("\n\n", 1)[0]
+    assert "synth --quiet --output $(CDK_OUT) -c existingBucket=true -c bucketImportPhase=true $(ARGS)" in recipe
+    assert "scripts/import_mapping.py $(CDK_OUT)/$(STACKS).template.json $(IMPORT_MAPPING)" in recipe
+    assert "import $(STACKS) --app $(CDK_OUT) --resource-mapping $(IMPORT_MAPPING)" in recipe
+
+
 # --- failing inputs ---------------------------------------------------------------------------------------
 
 
