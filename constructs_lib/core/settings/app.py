@@ -100,8 +100,9 @@ def _an_existing_bucket_is_named_and_imported_as_it_is(s: AppSettings, env: Envi
     yield warning(
         "existing_bucket",
         s.existing_bucket,
-        "the update after the import replaces the bucket's policy, default encryption, lifecycle rules, logging, "
-        "versioning, public access block and ownership controls with this package's; objects written before keep "
-        "their old encryption (recordings-kms migrate copies them into a fresh bucket under the key)",
+        "deploy only after `make import` brought the bucket into the stack (before, the deploy fails: the bucket "
+        "exists); the update after the import replaces the bucket's policy, default encryption, lifecycle rules, "
+        "logging, versioning, public access block and ownership controls with this package's; objects written "
+        "before keep their old encryption (recordings-kms migrate copies them into a fresh bucket under the key)",
         code="teleport-recordings:existingBucketReconfigured",
     )
