@@ -33,7 +33,7 @@ DEV_MODULES := pytest '_pytest.*' xdist syrupy hypothesis _hypothesis_pytestplug
 	moto moto.server moto.cloudformation.parsing moto.iam.access_control $(foreach s,$(MOTO_SERVICES),moto.$(s).urls) \
 	cfnlint.api cfnlint.runner 'cfnlint.rules.*' 'cfnlint.data.schemas.*'
 
-.PHONY: synth test deploy lint ruff bench docs clean
+.PHONY: synth test deploy import lint ruff bench docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,16 @@ bench: $(PY_DEV_STAMP) $(NODE_STAMP)
 STACKS ?= TeleportSessionRecordings
 deploy: $(PY_STAMP) $(NODE_STAMP)
 	$(CDK) deploy $(STACKS) $(ARGS) $(CDK_DEPLOY_ARGS)
+
+## import: phase 1 of adopting an existing bucket (README: The bucket a team already has): synthesize the
+## import template (the bucket alone), write the resource mapping, and `cdk import` it; needs AWS credentials.
+## Then `make deploy` with the same ARGS (without bucketImportPhase) sets the bucket up in place.
+IMPORT_MAPPING := $(CDK_OUT)/import-mapping.json
+import: $(PY_STAMP) $(NODE_STAMP)
+	rm -rf $(CDK_OUT)
+	$(CDK) synth --quiet --output $(CDK_OUT) -c existingBucket=true -c bucketImportPhase=true $(ARGS)
+	$(VENV)/bin/python scripts/import_mapping.py $(CDK_OUT)/$(STACKS).template.json $(IMPORT_MAPPING)
+	$(CDK) import $(STACKS) --app $(CDK_OUT) --resource-mapping $(IMPORT_MAPPING) $(CDK_IMPORT_ARGS)
 
 ## docs: regenerate the README's settings tables from the settings model
 docs: $(PY_STAMP)

@@ -19,6 +19,7 @@ from constructs_lib.core.settings import (
     render,
     validate,
 )
+from stacks.bucket_import_stack import BucketImportStack
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
 from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME, IamEventsStack
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
@@ -57,6 +58,8 @@ def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
 
     ``app`` is the App, or a Stage of it (the tests build many configurations in one App).
     """
+    if settings.bucket_import_phase:  # `make import`: the existing bucket alone (README: The bucket a team already has)
+        return [BucketImportStack(app, DEFAULT_STACK_NAME, settings=settings)]
     stacks: list[cdk.Stack] = []
     forwarder = None
     auth_is_a_role = not (isinstance(settings.auth_role, str) and ":user/" in settings.auth_role)

@@ -18,6 +18,19 @@ from constructs_lib.storage import SessionRecordingsStorage
 DEFAULT_STACK_NAME = "TeleportSessionRecordings"
 
 
+def stack_defaults(settings: AppSettings, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the recordings stack's defaults: termination protection, the settings' environment, the
+    deploy role as CloudFormation execution role, the description (the import stack of an existing bucket
+    deploys as this stack, so it takes the same)."""
+    kwargs.setdefault("termination_protection", True)
+    kwargs.setdefault("env", cdk.Environment(account=settings.account, region=settings.region))
+    deploy_role = principal_arn(settings.deploy_role, settings.environment())
+    if deploy_role is not None:
+        kwargs.setdefault("synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=deploy_role))
+    kwargs.setdefault("description", "Teleport session recordings under a customer managed KMS key (Teleport RFD 42)")
+    return kwargs
+
+
 class SessionRecordingsStack(cdk.Stack):
     """Session recordings key, bucket and auth role; termination protection on.
 
@@ -32,15 +45,7 @@ class SessionRecordingsStack(cdk.Stack):
             ``settings.deploy_role``, a DefaultStackSynthesizer whose CloudFormation execution role is that
             role, so the role that deploys is the one the key policy names.
         """
-        kwargs.setdefault("termination_protection", True)
-        kwargs.setdefault("env", cdk.Environment(account=settings.account, region=settings.region))
-        deploy_role = principal_arn(settings.deploy_role, settings.environment())
-        if deploy_role is not None:
-            kwargs.setdefault("synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=deploy_role))
-        kwargs.setdefault(
-            "description", "Teleport session recordings under a customer managed KMS key (Teleport RFD 42)"
-        )
-        super().__init__(scope, id, **kwargs)
+        super().__init__(scope, id, **stack_defaults(settings, kwargs))
         self.settings = settings
         self.storage = SessionRecordingsStorage(self, "Storage", settings=settings.storage())
         self._outputs()

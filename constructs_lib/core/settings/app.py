@@ -9,6 +9,7 @@ from typing import Any
 from constructs_lib.core import arns
 from constructs_lib.core.kinds import Environment
 from constructs_lib.core.problems import Problem, warning
+from constructs_lib.core.settings.existing_bucket import ExistingBucketSettings
 from constructs_lib.core.settings.guardrails import GuardrailSettings
 from constructs_lib.core.settings.model import rule, specs
 from constructs_lib.core.settings.stack import StackSettings
@@ -16,7 +17,7 @@ from constructs_lib.core.settings.storage import StorageSettings
 
 
 @dataclass(frozen=True, kw_only=True)
-class AppSettings(StorageSettings, StackSettings, GuardrailSettings):
+class AppSettings(StorageSettings, ExistingBucketSettings, StackSettings, GuardrailSettings):
     """The bundled app's settings: one storage, and where its stack deploys."""
 
     def storage(self) -> StorageSettings:
@@ -69,3 +70,41 @@ def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) 
             "and the bucket once the guardrails are attached",
             code="teleport-recordings:noBreakGlass",
         )
+
+
+@rule(AppSettings, "existing_bucket", "bucket_name", "object_lock_mode")
+def _an_existing_bucket_is_named_and_imported_as_it_is(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    """What CloudFormation resource import cannot do for a bucket that exists already.
+
+    Import finds the bucket by its primary identifier, ``BucketName`` (the AWS::S3::Bucket schema's
+    ``primaryIdentifier``). Turning Object Lock on is refused: the schema lets ``ObjectLockEnabled``
+    update in place, but a change set in cloudformation-coverage-roadmap issue 1929 required replacing
+    the bucket, which a bucket with a fixed name cannot complete (``recordings-kms upgrade-check``
+    takes it as a replacement for the same reason).
+    """
+    if not s.existing_bucket:
+        return
+    if s.bucket_name is None:
+        yield Problem(
+            "bucket_name",
+            None,
+            "set with {existing_bucket}: the name of the bucket that exists (CloudFormation import finds an S3 "
+            "bucket by its BucketName)",
+        )
+    if s.object_lock_mode != "none":
+        yield Problem(
+            "object_lock_mode",
+            s.object_lock_mode,
+            '"none" with {existing_bucket}: turning Object Lock on for an existing bucket through CloudFormation is '
+            "contested (cloudformation-coverage-roadmap issue 1929: a change set replacing the bucket, which a "
+            "bucket with a fixed name cannot complete)",
+        )
+    yield warning(
+        "existing_bucket",
+        s.existing_bucket,
+        "deploy only after `make import` brought the bucket into the stack (before, the deploy fails: the bucket "
+        "exists); the update after the import replaces the bucket's policy, default encryption, lifecycle rules, "
+        "logging, versioning, public access block and ownership controls with this package's; objects written "
+        "before keep their old encryption (recordings-kms migrate copies them into a fresh bucket under the key)",
+        code="teleport-recordings:existingBucketReconfigured",
+    )
