@@ -18,6 +18,7 @@ from typing import Any
 from constructs_lib.core import arns
 from constructs_lib.core.kinds import principal_arn, principal_arns
 from constructs_lib.core.prover import Design
+from constructs_lib.core.prover.parse import load_json
 from constructs_lib.core.settings import AppSettings, KeyAdminMode
 
 
@@ -156,17 +157,27 @@ def policy_document(value: Any, what: str) -> dict[str, Any]:
         value = value["Policy"]
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = load_json(value)
             except json.JSONDecodeError as error:
                 raise InputError(f"{what}: its Policy string is not JSON ({error.msg})") from None
     if not isinstance(value, Mapping):
         raise InputError(f"{what} is neither a policy document nor a response with a Policy")
-    return dict(value)
+    # A JsonObject keeps the duplicate keys it was read with, for the prover to refuse.
+    return value if isinstance(value, dict) else dict(value)
 
 
 def grant_list(value: Any, what: str) -> list[Mapping[str, Any]]:
-    """The grants of a ``ListGrants`` response (``{"Grants": [...]}``) or a bare list of them."""
+    """The grants of a ``ListGrants`` response (``{"Grants": [...]}``) or a bare list of them.
+
+    A response that says more pages follow (``"Truncated": true``, or a ``NextMarker``) holds only some
+    of the grants: proving on it would ignore the rest, so it is refused.
+    """
     if isinstance(value, Mapping) and "Grants" in value:
+        if value.get("Truncated") is True or value.get("NextMarker"):
+            raise InputError(
+                f"{what} is one page of ListGrants (Truncated: true): save every page, as "
+                "'aws kms list-grants --key-id KEY' does when it is left to paginate"
+            )
         value = value["Grants"]
     if not isinstance(value, list) or not all(isinstance(g, Mapping) for g in value):
         raise InputError(f"{what} is neither a list of grants nor a ListGrants response with Grants")

@@ -1,8 +1,9 @@
 """Access-prover cost: P1-P6 on synthesized templates, G1-G4, a wildcard pattern, decisions per second.
 
 Synthesizes the default and the fully configured stacks once (in this process), then measures
-``prove(design, evidence)`` on each, on the package's guardrails (G1-G4) and on a key policy that
-lets every role named ``TeleportSessionRecordings-*`` decrypt (P1 FAILs): the work in z3 rlimit
+``prove(design, evidence)`` on each, on the package's guardrails (G1-G4) and on key policies that let
+every role named ``TeleportSessionRecordings-*``, every IAM Identity Center auditor role and every
+federated user session decrypt (P1 FAILs): the work in z3 rlimit
 units (deterministic: the budget counts these, docs/PROVER.md) beside the median seconds of
 ``--runs`` (the machine's speed and load). Then one request decided by the concrete evaluator and by
 the solver (decisions per second).
@@ -27,6 +28,10 @@ from constructs_lib.core.template import proof_inputs  # noqa: E402
 from tests.conftest import ACCOUNT, FULL_CONTEXT, synth_stack, template_of  # noqa: E402
 
 TARGET_SECONDS = 1.0
+#: Two more realistic aws:PrincipalArn patterns (issue 18): IAM Identity Center's roles, and every AWS
+#: STS federated user session of the account. Both FAIL P1.
+SSO_PATTERN = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Auditors_*"
+FEDERATED_PATTERN = f"arn:aws:sts::{ACCOUNT}:federated-user/*"
 
 
 def inputs(context: dict[str, Any]) -> tuple[Any, Any]:
@@ -77,6 +82,12 @@ def workloads() -> list[tuple[str, Any, Any, Any]]:
     guarded = guarded_design()
     found.append(("the package's guardrails, G1-G4", guarded, guarded_evidence(guarded), ("G1", "G2", "G3", "G4")))
     found.append(("a role-name wildcard in the key policy, P1", access_design(), wildcard_evidence(), ("P1",)))
+    for name, operator, pattern in (
+        ("an SSO permission-set wildcard", "StringLike", SSO_PATTERN),
+        ("a federated-user wildcard", "ArnLike", FEDERATED_PATTERN),
+    ):
+        condition = {operator: {"aws:PrincipalArn": pattern}}
+        found.append((f"{name} in the key policy, P1", access_design(), wildcard_evidence(condition), ("P1",)))
     return found
 
 

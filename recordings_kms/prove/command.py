@@ -15,6 +15,7 @@ from typing import Any
 
 from constructs_lib.core import arns
 from constructs_lib.core.problems import Problem
+from constructs_lib.core.prover.parse import load_json
 from recordings_kms import render
 from recordings_kms.access import (
     DESIGN_SETTINGS,
@@ -43,7 +44,9 @@ def _read_json(path: str, option: str) -> Any:
         why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise InputError(f"{option} {path}: cannot read it ({why})") from None
     try:
-        return json.loads(text)
+        # Duplicate keys are remembered (Python's json keeps the last, AWS may read the first): the
+        # prover refuses a policy or grant that has them, naming where (PolicyFormatError, exit 2).
+        return load_json(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{option} {path} is not JSON: {error.msg} (line {error.lineno})") from None
 

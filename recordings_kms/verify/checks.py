@@ -24,6 +24,7 @@ from typing import Any
 # The KMS action catalogue the prover quantifies over; a test in tests/cli compares it with botocore.
 from constructs_lib.core.prover import KMS_ACTIONS as KMS_ACTIONS
 from constructs_lib.core.prover import Design, Evidence, PolicyFormatError, PropertyResult, Verdict
+from constructs_lib.core.prover.parse import load_json
 from recordings_kms.access import DesignParameters
 from recordings_kms.results import CheckResult, Status, property_results
 from recordings_kms.teleport import StorageUriError, parse_storage_uri
@@ -60,7 +61,8 @@ def _policy(text: str | None, what: str) -> tuple[dict[str, Any] | None, str]:
     if text is None:
         return None, ""
     try:
-        document = json.loads(text)
+        # Duplicate keys are remembered: the prover then refuses the policy, naming the statement.
+        document = load_json(text)
     except json.JSONDecodeError as error:
         return None, f"the {what} is not JSON ({error.msg})"
     if not isinstance(document, dict):

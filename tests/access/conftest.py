@@ -122,7 +122,8 @@ def replay(e: Evidence, request: Request) -> Decision:
     """The concrete decision for a counterexample, under the prover's assumption about principals
     whose identity policies were not supplied: they allow everything and deny nothing."""
     identity = dict(e.identity_policies)
-    if (":role/" in request.principal or ":user/" in request.principal) and not any(
+    named = (":role/", ":user/", ":federated-user/")
+    if any(kind in request.principal for kind in named) and not any(
         a.lower() == request.principal.lower() for a in identity
     ):
         identity[request.principal] = [ADMINISTRATOR_ACCESS]

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,9 +32,11 @@ WILDCARD_READER = {
 }
 
 
-def wildcard_evidence() -> object:
+def wildcard_evidence(condition: dict[str, Any] | None = None) -> object:
+    """The package's policies plus ``WILDCARD_READER``, with another condition when given (make bench)."""
     d = design()
-    return evidence(d, key_policy=with_statements(key_policy(d), WILDCARD_READER))
+    reader = WILDCARD_READER if condition is None else {**WILDCARD_READER, "Condition": condition}
+    return evidence(d, key_policy=with_statements(key_policy(d), reader))
 
 
 def test_a_budget_is_a_positive_number_of_units() -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.core.prover import Decision, Evidence, Request, decide
 from constructs_lib.core.prover.encode import Encoder
-from constructs_lib.core.prover.parse import parse_evidence
+from constructs_lib.core.prover.parse import Kind, parse_evidence
 from constructs_lib.core.prover.properties import _query, solver_decide
 from tests.access.test_prover_hypothesis import (
     ACCOUNT,
@@ -221,7 +221,7 @@ def _solver_finds_allowed_on(e: Evidence, side: Side, resource: str) -> Request 
     allowed, _ = {"kms": encoder.kms, "s3": encoder.s3, "iam": encoder.iam}[side.service](ACCOUNT)
     who = [r.is_principal(p) for p in ALL_PRINCIPALS if p != ROOT] + [r.is_root_of(ACCOUNT)]
     if side.service == "s3":
-        who.append(r.is_kind(r.candidates[-1].kind))  # anonymous
+        who.append(r.is_kind(Kind.ANONYMOUS))
     return allowed_within(r, side, allowed, z3.Or(*who))
 
 

@@ -434,9 +434,23 @@ def test_arn_like_matches_each_of_the_six_components_separately() -> None:
 
 def test_bool_secure_transport_with_json_booleans() -> None:
     """S3 User Guide, "Security best practices" (deny aws:SecureTransport false); IAM reads a JSON
-    false as the string "false"."""
-    assert holds({"Bool": {"aws:SecureTransport": False}}, aws__SecureTransport="false")
-    assert not holds({"Bool": {"aws:SecureTransport": "false"}}, aws__SecureTransport="true")
+    false as the string "false". (On S3: no KMS request is ever without TLS.)"""
+    for condition in ({"Bool": {"aws:SecureTransport": False}}, {"Bool": {"aws:SecureTransport": "false"}}):
+        e = Evidence(
+            key_policy=doc(),
+            bucket_policy=doc(
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": f"{BUCKET}/*",
+                    "Condition": condition,
+                }
+            ),
+            identity_policies={ROLE: [ALLOW_ALL]},
+        )
+        assert both(e, s3(ROLE, aws__SecureTransport="false")) is D
+        assert both(e, s3(ROLE, aws__SecureTransport="true")) is A
 
 
 def test_null_true_means_absent_as_in_the_token_issue_time_example() -> None:

@@ -10,6 +10,8 @@ DescribeKey to every caller, so it is tested on the facts verify would have read
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -257,3 +259,25 @@ def test_case_6_a_foreign_key_allowed_by_the_wrong_key_deny_fails_p6(
     assert p6["reason"].startswith("the bucket policy does not deny")
     assert p6["counterexample"]["action"] == "s3:PutObject"
     assert p6["counterexample"]["context"][policies.SSE_KMS_KEY_HEADER] == foreign
+
+
+# --- issue 18: a live policy with duplicate keys ---------------------------------------------------
+
+
+def test_a_live_key_policy_with_a_duplicate_key_is_cannot_prove_naming_the_statement() -> None:
+    """AWS stores a policy's text as given; Python's json keeps the last of duplicate keys where AWS may
+    read the first. A live key policy whose attacker statement says Effect twice (Allow, then Deny)
+    was proven as a Deny: P1 PASS. Now no property is proven, and the statement is named."""
+    document = design_key_policy()
+    document["Statement"].append(
+        {"Sid": "Twice", "Effect": "Deny", "Principal": {"AWS": ATTACKER}, "Action": "kms:*", "Resource": "*"}
+    )
+    text = json.dumps(document).replace(
+        '"Effect": "Deny", "Principal"', '"Effect": "Allow", "Effect": "Deny", "Principal"'
+    )
+    facts = live_facts()
+    facts = dataclasses.replace(facts, key=dataclasses.replace(facts.key, policy_text=text))
+    results = verdicts(verify_facts(facts))
+    for prop in ("P1", "P2", "P3", "P4", "P5", "P6"):
+        assert results[f"access.{prop}"].status is Status.CANNOT_PROVE
+    assert "statement 'Twice' has the key 'Effect' more than once" in results["access.P1"].reason

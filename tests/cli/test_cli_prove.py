@@ -227,3 +227,68 @@ def test_a_prover_budget_that_is_not_a_positive_number_exits_2_with_one_line(
     assert out == ""
     assert err.count("\n") == 1
     assert "'--prover-budget' must be a positive whole number of rlimit units" in err
+
+
+def _twice(document: dict[str, Any]) -> str:
+    """The policy as JSON text whose first statement says ``Effect`` twice (the other one first)."""
+    text = json.dumps(document)
+    effect = document["Statement"][0]["Effect"]
+    other = "Deny" if effect == "Allow" else "Allow"
+    return text.replace(f'"Effect": "{effect}"', f'"Effect": "{other}", "Effect": "{effect}"', 1)
+
+
+def _cased() -> dict[str, Any]:
+    document = key_policy()
+    document["Statement"].append(
+        {
+            "Sid": "Cased",
+            "Effect": "Allow",
+            "Principal": {"AWS": ATTACKER},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "a", "kms:viaservice": "b"}},
+        }
+    )
+    return document
+
+
+@pytest.mark.parametrize(
+    ("files", "fragment"),
+    [
+        ({"key_policy": _twice(key_policy())}, "has the key 'Effect' more than once"),
+        ({"key_policy": {"Policy": _twice(key_policy())}}, "has the key 'Effect' more than once"),
+        ({"bucket_policy": _twice(bucket_policy())}, "malformed input: bucket policy statement"),
+        ({"key_policy": _cased()}, "key policy statement 'Cased': the condition key kms:viaservice appears as"),
+        (
+            {"grants": {"Grants": [], "Truncated": True, "NextMarker": "next"}},
+            "is one page of ListGrants (Truncated: true)",
+        ),
+    ],
+    ids=["duplicate-key", "duplicate-key-in-policy-string", "duplicate-key-bucket", "cased-keys", "truncated-grants"],
+)
+def test_input_aws_would_read_otherwise_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, Any], fragment: str
+) -> None:
+    """Issue 18, item 4: Python's json keeps the last of duplicate keys where AWS may keep the first;
+    IAM Access Analyzer calls condition keys differing only in case an error; one page of grants
+    proven as if complete would miss the others. Each was proven (a PASS where the Deny came last)."""
+    code, out, err = prove(tmp_path, capsys, **files)
+    assert code == 2, out + err
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert fragment in err
+
+
+def test_not_action_in_a_key_policy_deny_is_cannot_prove_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """KMS documents Action and Resource as key-policy elements: a Deny with NotAction may not apply."""
+    document = key_policy()
+    document["Statement"] += [
+        {"Effect": "Allow", "Principal": {"AWS": ATTACKER}, "Action": "kms:Decrypt", "Resource": "*"},
+        {"Sid": "Not", "Effect": "Deny", "Principal": {"AWS": ATTACKER}, "NotAction": "kms:Encrypt", "Resource": "*"},
+    ]
+    code, out, _ = prove(tmp_path, capsys, "--json", key_policy=document, bucket_policy=bucket_policy())
+    assert code == 1
+    assert statuses(out)["access.P1"] == "CANNOT-PROVE"
+    assert "key policy statement 'Not': NotAction in a key policy" in out

@@ -95,6 +95,77 @@ CONTROL_ACTIONS = (
     "kms:ScheduleKeyDeletion",
 )
 
+#: Every catalogue action, by what it can do for someone else holding it on this key: the actions that
+#: can hand out decryption of the key's ciphertexts (``DecryptionPath``), and why each other one cannot.
+#: A test checks that this classifies exactly ``KMS_ACTIONS`` (the catalogue botocore's KMS model
+#: pins), so an action AWS adds is classified before the prover quantifies over it. The sources are
+#: the KMS API reference of each operation and the KMS Developer Guide pages named below.
+DECRYPTION_PATHS: dict[str, str] = {
+    **dict.fromkeys(CRYPTO_ACTIONS, "uses the key material (direct use)"),
+    "kms:PutKeyPolicy": "rewrites the key policy: its author can allow itself kms:Decrypt",
+    "kms:CreateGrant": "a grant with a cryptographic operation allows its grantee to use the key (Grants in AWS KMS)",
+    "kms:ReplicateKey": "on a multi-Region key (mrk- id): the replica shares the key material and gets a key policy "
+    "its creator writes (KMS Developer Guide, 'Control access to multi-Region keys'; ReplicateKey API reference)",
+    "kms:ImportKeyMaterial": "on a key with imported key material (Origin EXTERNAL) the importer chooses material it "
+    "knows; the prover does not know the key's origin, so it counts always (ImportKeyMaterial API reference)",
+    "kms:UpdateAlias": "where an alias names the key for encryption (sse_kms_key), points it at another key: new "
+    "recordings are encrypted under a key of the caller's choosing (UpdateAlias API reference)",
+    "kms:DeleteAlias": "where an alias names the key for encryption, frees the alias for CreateAlias on another key",
+}
+#: The other actions, and why they hand out no decryption of this key's ciphertexts.
+NO_DECRYPTION_PATH: dict[str, str] = {
+    "kms:CancelKeyDeletion": "availability only",
+    "kms:ConnectCustomKeyStore": "acts on a custom key store, not on this key",
+    "kms:CreateAlias": "adds an alias to the key: decryption by alias still needs the key's own policy or grants "
+    "(aliases as conditions: see kms:ResourceAliases below)",
+    "kms:CreateCustomKeyStore": "acts on a custom key store, not on this key",
+    "kms:CreateKey": "creates another key (its policy is that key's, not this one's)",
+    "kms:Decapsulate": "asymmetric (ML-KEM) keys only; this key is symmetric",
+    "kms:DeleteCustomKeyStore": "acts on a custom key store",
+    "kms:DeleteImportedKeyMaterial": "destroys material: availability only",
+    "kms:DeriveSharedSecret": "asymmetric (ECC key agreement) keys only",
+    "kms:DescribeCustomKeyStores": "read-only",
+    "kms:DescribeKey": "read-only metadata",
+    "kms:DisableKey": "availability only",
+    "kms:DisableKeyRotation": "rotation only: old material stays for old ciphertexts",
+    "kms:DisconnectCustomKeyStore": "acts on a custom key store",
+    "kms:EnableKey": "availability only",
+    "kms:EnableKeyRotation": "rotation only",
+    "kms:Encapsulate": "asymmetric (ML-KEM) keys only",
+    "kms:GenerateMac": "HMAC keys only",
+    "kms:GenerateRandom": "not on a key",
+    "kms:GetKeyLastUsage": "read-only",
+    "kms:GetKeyPolicy": "read-only",
+    "kms:GetKeyRotationStatus": "read-only",
+    "kms:GetParametersForImport": "a wrapping key for ImportKeyMaterial, which is counted itself",
+    "kms:GetPublicKey": "asymmetric keys only",
+    "kms:ListAliases": "read-only",
+    "kms:ListGrants": "read-only",
+    "kms:ListKeyPolicies": "read-only",
+    "kms:ListKeyRotations": "read-only",
+    "kms:ListKeys": "read-only",
+    "kms:ListResourceTags": "read-only",
+    "kms:ListRetirableGrants": "read-only",
+    "kms:RetireGrant": "removes access",
+    "kms:RevokeGrant": "removes access",
+    "kms:RotateKeyOnDemand": "new material KMS generates (for imported material, ImportKeyMaterial is counted)",
+    "kms:ScheduleKeyDeletion": "availability only",
+    "kms:Sign": "asymmetric keys only",
+    "kms:SynchronizeMultiRegionKey": "KMS's own synchronization of shared properties; no key policy of its own",
+    "kms:TagResource": "tags: a condition on aws:ResourceTag is unknown to the prover, so no proof relies on them",
+    "kms:UntagResource": "as TagResource",
+    "kms:UpdateCustomKeyStore": "acts on a custom key store",
+    "kms:UpdateKeyDescription": "metadata only",
+    "kms:UpdatePrimaryRegion": "changes which related multi-Region key is primary; every one of them already shares "
+    "the material, and the caller needs the replica's own policy too",
+    "kms:Verify": "asymmetric keys only",
+    "kms:VerifyMac": "HMAC keys only",
+}
+#: Alias actions that hand out decryption when a proof relies on the key's stated aliases
+#: (``Design.key_aliases``) and a policy reads ``kms:ResourceAliases``: changing the aliases changes
+#: which statements match (KMS Developer Guide, "ABAC for AWS KMS").
+ALIAS_ACTIONS = ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")
+
 #: The operations a grant can allow (CreateGrant API reference, ``Operations``).
 GRANT_OPERATIONS = (
     "Decrypt",

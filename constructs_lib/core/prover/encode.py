@@ -40,6 +40,7 @@ from constructs_lib.core.prover.organizations import (
     rcps_cover,
 )
 from constructs_lib.core.prover.parse import (
+    ACCOUNT_KINDS,
     Condition,
     Effect,
     Family,
@@ -67,8 +68,14 @@ class Regexes:
     printable: Expr
     #: IAM names: alphanumerics and ``+=,.@_-``; paths add ``/``.
     iam_name: Expr
+    #: An AWS STS federated user's name (GetFederationToken ``Name``: ``[\w+=,.@-]+``, no ``/``).
+    federated_name: Expr
     account_id: Expr
     service_name: Expr
+    #: A readable ``kms:ViaService`` for counterexamples (``ec2.eu-west-1.amazonaws.com``).
+    via_service: Expr
+    #: A readable stand-in name for counterexamples (letters, digits, hyphens).
+    readable_name: Expr
 
 
 _regexes: tuple[Any, Regexes] | None = None
@@ -93,11 +100,20 @@ def regexes() -> Regexes:
                         z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), *(z3.Re(c) for c in "+=,.@_-/")
                     )
                 ),
+                federated_name=z3.Plus(
+                    z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), *(z3.Re(c) for c in "+=,.@_-"))
+                ),
                 account_id=z3.Loop(z3.Range("0", "9"), 12, 12),
                 service_name=z3.Concat(
                     z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))),
                     z3.Re(".amazonaws.com"),
                 ),
+                via_service=z3.Concat(
+                    z3.Range("a", "z"),
+                    z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"), z3.Re("."))),
+                    z3.Re(".amazonaws.com"),
+                ),
+                readable_name=z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("-"))),
             ),
         )
     return _regexes[1]
@@ -135,9 +151,10 @@ TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 class Candidate:
     """One principal the request may come from: a named one, or a stand-in for "anyone else".
 
-    Stand-ins: a role, a user and the root user of each account the evidence names and of one
-    other account (its id symbolic), and a service principal other than the named ones. One
-    request has one principal, so one stand-in of each shape covers everyone not named.
+    Stand-ins: a role, a user, the root user and an AWS STS federated user session of each account
+    the evidence names and of one other account (its id symbolic), and a service principal other than
+    the named ones. One request has one principal, so one stand-in of each shape covers everyone not
+    named.
     """
 
     kind: Kind
@@ -149,6 +166,9 @@ class Candidate:
     name: Expr = None
     #: Stand-in roles, once asked: whether the role is service-linked (``SymbolicRequest._link``).
     service_linked: Expr = None
+    #: Federated user sessions: the candidate (a user or the root user of the same account) that called
+    #: ``sts:GetFederationToken``; its ARN does not say which (an integer choice, free).
+    origin: Expr = None
 
 
 def literal_re(text: str, *, ignore_case: bool = False) -> Expr:
@@ -219,11 +239,37 @@ def string_matches(value: Expr, pattern: str) -> Bool:
             )
         if len(parts) == 3 and not parts[0] and not parts[2]:
             return z3.Contains(value, z3.StringVal(parts[1]))
+        if len(parts) == 3:
+            return _around(value, *parts)
     return z3.InRe(value, glob_re(pattern))
+
+
+def _around(value: Expr, head: str, middle: str, tail: str) -> Bool:
+    """``head*middle*tail``: the head a prefix, the tail a suffix, and the middle inside what is between
+    them (a slice z3 reads far faster than the pattern's regular expression)."""
+    between = z3.Length(value) - len(head) - len(tail)
+    return z3.And(
+        between >= len(middle),
+        z3.PrefixOf(z3.StringVal(head), value),
+        z3.SuffixOf(z3.StringVal(tail), value),
+        z3.Contains(z3.SubString(value, len(head), between), z3.StringVal(middle)),
+    )
 
 
 def _has_service_linked_path(name: Expr) -> Bool:
     return z3.PrefixOf(z3.StringVal(SERVICE_LINKED_PATH), name)
+
+
+def _is_case_variant(name: Expr, of: str) -> Bool:
+    """``name`` is ``of`` spelt in another case."""
+    return z3.And(z3.InRe(name, literal_re(of, ignore_case=True)), name != z3.StringVal(of))
+
+
+def named_kind(arn: str) -> Kind:
+    """The kind of a named role, user or federated-user ARN."""
+    if ":federated-user/" in arn:
+        return Kind.FEDERATED
+    return Kind.ROLE if ":role/" in arn else Kind.USER
 
 
 @dataclass(frozen=True)
@@ -274,6 +320,7 @@ class SymbolicRequest:
         partition: str,
         service: str,
         named_principals: Iterable[str],
+        existing: Iterable[str] = (),
         named_accounts: Iterable[str] = (),
         named_services: Iterable[str] = (),
         action_domain: Sequence[str] | None,
@@ -291,13 +338,22 @@ class SymbolicRequest:
         self.resource = z3.String("resource")
         self.resource_value = resource_value
         self.action_domain = tuple(a.lower() for a in action_domain) if action_domain is not None else None
-        #: Case-insensitive ARN -> the one spelling the model uses for that IAM identity.
-        self.canonical: dict[str, str] = {}
-        for arn in named_principals:
-            self.canonical.setdefault(arn.lower(), arn)
-        self.accounts = sorted({*named_accounts, *(arn.split(":")[4] for arn in self.canonical.values())})
+        #: The principals known to exist, spelt as IAM reports them (the design's): lower-cased -> spelling.
+        #: IAM names are unique whatever their case ("IAM and AWS STS quotas"), so no other principal
+        #: is a case variant of one of them.
+        self.existing = {arn.lower(): arn for arn in existing}
+        #: Every named spelling once: the existing ones, and the policies' (which may be references only,
+        #: or spellings of an existing principal in another case: then no principal of their own).
+        self.named: list[str] = []
+        for arn in [*self.existing.values(), *named_principals]:
+            if arn not in self.named and self.existing.get(arn.lower(), arn) == arn:
+                self.named.append(arn)
+        self.accounts = sorted({*named_accounts, *(arn.split(":")[4] for arn in self.named)})
         self.services = sorted({s.lower() for s in named_services})
         self.other_account = z3.String("other_account")
+        self._origin_constraints: list[Bool] = []
+        self._choices: dict[tuple[int, ...], Bool] = {}
+        self._case_variants: dict[tuple[int, str], Bool] = {}
         self.candidates = self._candidates()
         self.principal = z3.Int("principal")
         self._strings: tuple[Expr, Expr] | None = None
@@ -319,10 +375,7 @@ class SymbolicRequest:
     # -- principal --------------------------------------------------------------------------------
 
     def _candidates(self) -> list[Candidate]:
-        candidates = [
-            Candidate(Kind.ROLE if ":role/" in arn else Kind.USER, arn.split(":")[4], arn)
-            for arn in self.canonical.values()
-        ]
+        candidates = [Candidate(named_kind(arn), arn.split(":")[4], arn) for arn in self.named]
         for account in [*self.accounts, None]:
             where = account or "other"
             candidates.append(Candidate(Kind.ROLE, account, None, z3.String(f"role_name[{where}]")))
@@ -333,29 +386,100 @@ class SymbolicRequest:
         candidates.append(Candidate(Kind.SERVICE, None, None, z3.String("service_name")))
         if self.service == "s3":
             candidates.append(Candidate(Kind.ANONYMOUS, None, "anonymous"))
+        # Federated user session stand-ins last: the other candidates keep the order (and so the
+        # search) they had before these were modelled.
+        for account in [*self.accounts, None]:
+            where = account or "other"
+            candidates.append(Candidate(Kind.FEDERATED, account, None, z3.String(f"federated_name[{where}]")))
+        for index, c in enumerate(candidates):
+            if c.kind is Kind.FEDERATED:
+                # IAM User Guide, "AWS STS federated user session principals": an IAM user or the root
+                # user federates; the session's permissions are at most its own.
+                c.origin = z3.Int(f"origin[{index}]")
+                origins = [
+                    j for j, o in enumerate(candidates) if o.kind in (Kind.USER, Kind.ROOT) and o.account == c.account
+                ]
+                self._origin_constraints.append(z3.Or(*(c.origin == j for j in origins)))
         return candidates
 
     def _is(self, indices: Iterable[int]) -> Bool:
-        chosen = [self.principal == i for i in indices]
-        return z3.Or(*chosen) if chosen else z3.BoolVal(False)
-
-    def canon(self, arn: str) -> str:
-        return self.canonical.get(arn.lower(), arn)
+        """The principal is one of these candidates (built once per set: z3 shares equal terms anyway,
+        and building them again is most of the encoding's own time)."""
+        key = tuple(indices)
+        found = self._choices.get(key)
+        if found is None:
+            chosen = [self.principal == i for i in key]
+            found = z3.Or(*chosen) if chosen else z3.BoolVal(False)
+            self._choices[key] = found
+        return found
 
     def is_kind(self, *kinds: Kind) -> Bool:
         return self._is(i for i, c in enumerate(self.candidates) if c.kind in kinds)
 
     def is_principal(self, arn: str) -> Bool:
-        """The request comes from this role or user ARN, root ARN or service principal."""
-        wanted = self.canon(arn)
-        return self._is(i for i, c in enumerate(self.candidates) if c.arn is not None and c.arn == wanted)
+        """The request comes from this role, user or federated-user ARN (exactly this spelling), root ARN
+        or service principal."""
+        return self._is(i for i, c in enumerate(self.candidates) if c.arn is not None and c.arn == arn)
+
+    def is_identity(self, arn: str) -> Bool:
+        """The request comes from the IAM identity ``arn`` names whatever its case (one identity per name)."""
+        wanted = arn.lower()
+        return self._is(i for i, c in enumerate(self.candidates) if c.arn is not None and c.arn.lower() == wanted)
+
+    def acts_as_user(self, arn: str, *, ignore_case: bool = False) -> Bool:
+        """A federated user session that the IAM user ``arn`` created (``sts:GetFederationToken``).
+
+        The sessions' origins are constrained from the first question about them on: until then they
+        are free and nothing reads them.
+        """
+        self.constraints += self._origin_constraints
+        self._origin_constraints = []
+        wanted = arn.lower() if ignore_case else arn
+        users = [
+            j
+            for j, c in enumerate(self.candidates)
+            if c.kind is Kind.USER and c.arn is not None and (c.arn.lower() if ignore_case else c.arn) == wanted
+        ]
+        cases = [
+            z3.And(self.principal == i, z3.Or(*(c.origin == j for j in users)))
+            for i, c in enumerate(self.candidates)
+            if c.kind is Kind.FEDERATED and users and c.account == self.candidates[users[0]].account
+        ]
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+    def role_case_variants(self, arn: str) -> Bool:
+        """The request's role is ``arn`` spelt in another case: a named role, or a stand-in role of that
+        account (unless ``arn`` is an existing role's spelling: then no other role can be a variant).
+
+        Whether a Principal naming a role in another case names it is not documented: the callers
+        make it an unknown. A stand-in's flag is free until its name is a string (``_link``).
+        """
+        wanted = arn.lower()
+        cases = [
+            self.principal == i
+            for i, c in enumerate(self.candidates)
+            if c.kind is Kind.ROLE and c.arn is not None and c.arn != arn and c.arn.lower() == wanted
+        ]
+        prefix = f"arn:{self.partition}:iam::"
+        account, _, resource = arn.removeprefix(prefix).partition(":")
+        name = resource.removeprefix("role/")
+        if wanted not in self.existing and arn.startswith(prefix) and resource.startswith("role/"):
+            for i, c in enumerate(self.candidates):
+                if c.kind is Kind.ROLE and c.arn is None and c.account == account:
+                    flag = self._case_variants.get((i, arn))
+                    if flag is None:
+                        flag = z3.Bool(f"case_variant[{i}][{arn}]")
+                        self._case_variants[(i, arn)] = flag
+                        self._link(flag, functools.partial(_is_case_variant, c.name, name))
+                    cases.append(z3.And(self.principal == i, flag))
+        return z3.Or(*cases) if cases else z3.BoolVal(False)
 
     def is_service(self, name: str) -> Bool:
         return self._is(i for i, c in enumerate(self.candidates) if c.kind is Kind.SERVICE and c.arn == name.lower())
 
     def in_account(self, account: str) -> Bool:
-        """A role, user or root user of ``account``."""
-        iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
+        """A role, user, root user or federated user session of ``account``."""
+        iam = ACCOUNT_KINDS
         if account in self.accounts:
             return self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account == account)
         others = self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account is None)
@@ -378,7 +502,7 @@ class SymbolicRequest:
         if self._in_organization is None:
             members = self.facts.organization_accounts
             unnamed = [a for a in members if a not in self.accounts]
-            iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
+            iam = ACCOUNT_KINDS
             other = self._is(i for i, c in enumerate(self.candidates) if c.kind in iam and c.account is None)
             if unnamed:
                 self._link(
@@ -408,36 +532,52 @@ class SymbolicRequest:
             self._service_linked = z3.Or(*cases) if cases else z3.BoolVal(False)
         return self._service_linked
 
+    def _arn_shape(self, c: Candidate) -> tuple[str, str]:
+        """(service, what the resource part starts with) of a principal's ARN: ``iam`` and ``role/``,
+        ``user/`` or ``root``; ``sts`` and ``federated-user/`` for a federated user session."""
+        if c.kind is Kind.FEDERATED:
+            return "sts", "federated-user/"
+        if c.kind is Kind.ROOT:
+            return "iam", "root"
+        return "iam", f"{c.kind.value}/"
+
     def principal_arn_is(self, value: str) -> Bool:
         """``aws:PrincipalArn`` equals ``value`` (exactly: ARN values are case-sensitive), per candidate.
 
         Decided without building the principal's ARN as a string: a named candidate by its ARN, a
-        stand-in by its kind, account and name. A stand-in is never a named principal, not even a
-        case variant of one (the well-formedness constraints of ``principal_strings``).
+        stand-in by its kind, account and name. A stand-in is never a named principal, nor a case
+        variant of an existing one (the well-formedness constraints of ``principal_strings``).
         """
-        iam = (Kind.ROLE, Kind.USER, Kind.ROOT)
-        cases = [self.principal == i for i, c in enumerate(self.candidates) if c.kind in iam and c.arn == value]
-        if value.lower() in self.canonical:
+        cases = [
+            self.principal == i for i, c in enumerate(self.candidates) if c.kind in ACCOUNT_KINDS and c.arn == value
+        ]
+        if value in self.named or value.lower() in self.existing:
             return z3.Or(*cases) if cases else z3.BoolVal(False)
-        prefix = f"arn:{self.partition}:iam::"
-        account, _, resource = value.removeprefix(prefix).partition(":")
-        if not value.startswith(prefix) or len(account) != 12 or not account.isdigit():
+        parts = arn_segments(value)
+        if parts is None or parts[:2] != ["arn", self.partition] or parts[3] != "":
             return z3.Or(*cases) if cases else z3.BoolVal(False)
-        kind, _, name = resource.partition("/")
+        service, account, resource = parts[2], parts[4], parts[5]
+        if len(account) != 12 or not account.isdigit():
+            return z3.Or(*cases) if cases else z3.BoolVal(False)
         for i, c in enumerate(self.candidates):
-            if c.arn is not None and c.kind is not Kind.ROOT:
+            if c.kind not in ACCOUNT_KINDS or c.arn is not None:
                 continue
-            chosen = self.principal == i
-            if c.account == account or (c.account is None and account not in self.accounts):
-                where = [] if c.account == account else [self.other_account == z3.StringVal(account)]
-                if c.kind is Kind.ROOT and resource == "root" and c.arn is None:
-                    cases.append(z3.And(chosen, *where))
-                elif c.kind.value == kind and name and c.name is not None:
-                    cases.append(z3.And(chosen, *where, c.name == z3.StringVal(name)))
-                else:
-                    continue
-                # A stand-in's name or account is constrained: counterexamples must show it, and
-                # the well-formedness of the strings must hold.
+            if not (c.account == account or (c.account is None and account not in self.accounts)):
+                continue
+            wanted_service, head = self._arn_shape(c)
+            if service != wanted_service:
+                continue
+            where = [] if c.account == account else [self.other_account == z3.StringVal(account)]
+            if c.kind is Kind.ROOT:
+                if resource == "root":
+                    cases.append(z3.And(self.principal == i, *where))
+                    self.principal_strings()
+                continue
+            name = resource.removeprefix(head)
+            if resource.startswith(head) and name and c.name is not None:
+                cases.append(z3.And(self.principal == i, *where, c.name == z3.StringVal(name)))
+                # A stand-in's name or account is constrained: counterexamples must show it, and the
+                # well-formedness of the strings must hold.
                 self.principal_strings()
         return z3.Or(*cases) if cases else z3.BoolVal(False)
 
@@ -446,12 +586,13 @@ class SymbolicRequest:
         StringLike), per candidate, without the If-chain of every candidate's ARN as one string.
 
         A named candidate is decided in Python. A stand-in's ARN is ``arn:P:iam::ACCOUNT:KIND/NAME``
-        (or ``...:root``), its name symbolic and its account concrete or (the other account)
-        symbolic. ArnLike matches the first five components one by one, and the name against what
-        the resource pattern leaves after ``KIND/``. StringLike reads the same way when the pattern
-        has exactly five literal colons: these ARNs have five and IAM names none, so no wildcard can
-        stand for a colon (more than five: nothing matches). With fewer, the concrete head of the
-        ARN is consumed in Python and the rest matched on the candidate's own ARN term.
+        (or ``...:root``, or ``arn:P:sts::ACCOUNT:federated-user/NAME``), its name symbolic and its
+        account concrete or (the other account) symbolic. ArnLike matches the first five components one
+        by one, and the name against what the resource pattern leaves after ``KIND/``. StringLike reads
+        the same way when the pattern has exactly five literal colons: these ARNs have five and IAM
+        names none, so no wildcard can stand for a colon (more than five: nothing matches). With fewer,
+        the concrete head of the ARN is consumed in Python and the rest matched on the candidate's own
+        ARN term.
         """
         if not segmented:
             colons = pattern.count(":")
@@ -463,19 +604,22 @@ class SymbolicRequest:
         if segments is None:
             return z3.BoolVal(False)
         matches = arn_match if segmented else glob_match
-        fixed = ("arn", self.partition, "iam", "")
-        head = all(segment_match(p, v) for p, v in zip(segments[:4], fixed, strict=True))
+        heads = {}
+        for service in ("iam", "sts"):
+            fixed = ("arn", self.partition, service, "")
+            heads[service] = all(segment_match(p, v) for p, v in zip(segments[:4], fixed, strict=True))
         account_pattern, resource_pattern = segments[4], segments[5]
         cases = []
         for i, c in enumerate(self.candidates):
-            if c.kind not in (Kind.ROLE, Kind.USER, Kind.ROOT):
+            if c.kind not in ACCOUNT_KINDS:
                 continue
             chosen = self.principal == i
             if c.arn is not None:
                 if matches(pattern, c.arn):
                     cases.append(chosen)
                 continue
-            if not head:
+            service, head = self._arn_shape(c)
+            if not heads[service]:
                 continue
             if c.account is not None:
                 if not segment_match(account_pattern, c.account):
@@ -487,7 +631,7 @@ class SymbolicRequest:
                 if glob_match(resource_pattern, "root"):
                     cases.append(z3.And(chosen, account))
                 continue
-            rests = glob_residuals(resource_pattern, f"{c.kind.value}/")
+            rests = glob_residuals(resource_pattern, head)
             if rests:
                 self.principal_strings()  # the name is read: constrain the stand-in's shape
                 name = z3.Or(*(string_matches(c.name, rest) for rest in rests))
@@ -498,7 +642,7 @@ class SymbolicRequest:
         """StringLike on ``aws:PrincipalArn`` for a pattern whose wildcards must stand for colons."""
         cases = []
         for i, c in enumerate(self.candidates):
-            if c.kind not in (Kind.ROLE, Kind.USER, Kind.ROOT):
+            if c.kind not in ACCOUNT_KINDS:
                 continue
             chosen = self.principal == i
             if c.arn is not None:
@@ -506,13 +650,15 @@ class SymbolicRequest:
                     cases.append(chosen)
                 continue
             self.principal_strings()
+            service, shape = self._arn_shape(c)
             if c.account is not None and c.kind is not Kind.ROOT:
-                head, rest = f"arn:{self.partition}:iam::{c.account}:{c.kind.value}/", c.name
+                head, rest = f"arn:{self.partition}:{service}::{c.account}:{shape}", c.name
             else:
-                head = f"arn:{self.partition}:iam::"
-                rest = z3.Concat(self.other_account, z3.StringVal(":root")) if c.kind is Kind.ROOT else None
-                if rest is None:
-                    rest = z3.Concat(self.other_account, z3.StringVal(f":{c.kind.value}/"), c.name)
+                head = f"arn:{self.partition}:{service}::"
+                if c.kind is Kind.ROOT:
+                    rest = z3.Concat(self.other_account, z3.StringVal(":root"))
+                else:
+                    rest = z3.Concat(self.other_account, z3.StringVal(f":{shape}"), c.name)
             rests = glob_residuals(pattern, head)
             if rests:
                 cases.append(z3.And(chosen, z3.Or(*(string_matches(rest, r) for r in rests))))
@@ -532,13 +678,19 @@ class SymbolicRequest:
     def is_session_of(self, account: str, role: str) -> Bool:
         """A role named ``role`` (any path) in ``account``: the role an assumed-role ARN names.
 
-        Role names are unique in an account whatever the path: when a named candidate has that
-        name, no stand-in can.
+        Role names are unique in an account whatever the path and the case: when a named candidate
+        has that name (in any case), no stand-in can. Case variants count as the role: callers put an
+        unknown beside this (which session makes the request is not modelled either), so reading
+        more here is sound both ways.
         """
+        wanted = role.lower()
         named = [
             i
             for i, c in enumerate(self.candidates)
-            if c.kind is Kind.ROLE and c.account == account and c.arn is not None and c.arn.rsplit("/", 1)[-1] == role
+            if c.kind is Kind.ROLE
+            and c.account == account
+            and c.arn is not None
+            and c.arn.rsplit("/", 1)[-1].lower() == wanted
         ]
         if named:
             return self._is(named)
@@ -558,10 +710,11 @@ class SymbolicRequest:
         if c.kind is Kind.SERVICE:
             return c.name
         account = z3.StringVal(c.account) if c.account else self.other_account
-        prefix = z3.StringVal(f"arn:{self.partition}:iam::")
+        service, shape = self._arn_shape(c)
+        prefix = z3.StringVal(f"arn:{self.partition}:{service}::")
         if c.kind is Kind.ROOT:
             return z3.Concat(prefix, account, z3.StringVal(":root"))
-        return z3.Concat(prefix, account, z3.StringVal(f":{c.kind.value}/"), c.name)
+        return z3.Concat(prefix, account, z3.StringVal(f":{shape}"), c.name)
 
     @property
     def strings_used(self) -> bool:
@@ -579,7 +732,7 @@ class SymbolicRequest:
             owner = (
                 z3.StringVal(c.account)
                 if c.account
-                else (self.other_account if c.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) else z3.StringVal(""))
+                else (self.other_account if c.kind in ACCOUNT_KINDS else z3.StringVal(""))
             )
             account = z3.If(self.principal == i, owner, account)
         self._strings = (arn, account)
@@ -595,26 +748,36 @@ class SymbolicRequest:
                 self.constraints += [c.name != z3.StringVal(s) for s in self.services]
                 self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().service_name)))
                 continue
-            self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
-            self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().iam_name)))
-            # IAM names are unique whatever their case: a case variant of a named ARN is that principal.
-            # Only names of the same kind in the same account can collide (the other account is none
-            # of the named ones), so only those are excluded.
+            if c.kind is Kind.FEDERATED:
+                # GetFederationToken's Name: 2 to 32 characters, no "/" (AWS STS API reference).
+                self.constraints.append(z3.Implies(chosen, z3.And(z3.Length(c.name) >= 2, z3.Length(c.name) <= 32)))
+                self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().federated_name)))
+                self.pretty.append(z3.Implies(chosen, z3.InRe(c.name, regexes().readable_name)))
+            else:
+                self.constraints.append(z3.Implies(chosen, z3.Length(c.name) >= 1))
+                self.strict.append(z3.Implies(chosen, z3.InRe(c.name, regexes().iam_name)))
+            # A stand-in is none of the named principals of its kind and account, and (IAM names are
+            # unique whatever their case) no case variant of an existing one. Only names of the same
+            # kind in the same account can collide (the other account is none of the named ones).
+            self.constraints += [z3.Implies(chosen, c.name != z3.StringVal(name)) for name in self._named_names(c)]
             self.strict += [
                 z3.Implies(chosen, z3.Not(z3.InRe(c.name, literal_re(name, ignore_case=True))))
-                for name in self._named_names(c)
+                for name in self._named_names(c, existing=True)
             ]
         for flag, meaning in self._links:
             self.constraints.append(flag == meaning())
         self._links = []
         return self._strings
 
-    def _named_names(self, c: Candidate) -> list[str]:
-        """The names (with path) of the named roles or users of a stand-in's kind and account."""
-        if c.account is None or c.kind not in (Kind.ROLE, Kind.USER):
+    def _named_names(self, c: Candidate, *, existing: bool = False) -> list[str]:
+        """The names (with path) of the named principals (``existing``: of the existing ones) of a
+        stand-in's kind and account."""
+        if c.account is None or c.kind not in (Kind.ROLE, Kind.USER, Kind.FEDERATED):
             return []
-        prefix = f"arn:{self.partition}:iam::{c.account}:{c.kind.value}/"
-        return [arn[len(prefix) :] for arn in self.canonical.values() if arn.startswith(prefix)]
+        service, shape = self._arn_shape(c)
+        prefix = f"arn:{self.partition}:{service}::{c.account}:{shape}"
+        spellings = self.existing.values() if existing else self.named
+        return [arn[len(prefix) :] for arn in spellings if arn.startswith(prefix)]
 
     def placeholder(self, c: Candidate, model: Any) -> str:
         """A concrete principal for a stand-in whose name no condition reads, agreeing with the
@@ -639,15 +802,16 @@ class SymbolicRequest:
             return "some-service.amazonaws.com"
         if c.kind is Kind.ROOT:
             return f"arn:{self.partition}:iam::{account}:root"
-        taken = {a.lower() for a in self.canonical}
-        name = "AnyOtherRole" if c.kind is Kind.ROLE else "AnyOtherUser"
+        taken = {a.lower() for a in self.named}
+        service, shape = self._arn_shape(c)
+        name = {Kind.ROLE: "AnyOtherRole", Kind.USER: "AnyOtherUser"}.get(c.kind, "AnyFederatedUser")
         if c.service_linked is not None and holds(c.service_linked):
             name = f"{SERVICE_LINKED_PATH}some-service.amazonaws.com/AWSServiceRoleForSomeService"
-        arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}"
+        arn = f"arn:{self.partition}:{service}::{account}:{shape}{name}"
         suffix = 1
         while arn.lower() in taken:
             suffix += 1
-            arn = f"arn:{self.partition}:iam::{account}:{c.kind.value}/{name}{suffix}"
+            arn = f"arn:{self.partition}:{service}::{account}:{shape}{name}{suffix}"
         return arn
 
     def _wellformed(self) -> Bool:
@@ -656,7 +820,9 @@ class SymbolicRequest:
         The exact character sets live in ``strict`` (``solve`` adds those a model breaks) and
         readable values in ``pretty`` (best effort, for counterexamples only).
         """
-        self.pretty = [z3.InRe(self.resource, regexes().printable)]
+        # Counterexamples name a role, a user or a root user where one would do (federated user sessions
+        # are rarer, and their permissions are a user's at most).
+        self.pretty = [z3.InRe(self.resource, regexes().printable), z3.Not(self.is_kind(Kind.FEDERATED))]
         if self.action_domain is not None:
             action = z3.Or(*(self.action == z3.StringVal(a) for a in self.action_domain))
         else:
@@ -724,6 +890,21 @@ class SymbolicRequest:
             self.constraints.append(z3.Or(value == z3.StringVal("true"), value == z3.StringVal("false")))
             if name == "aws:securetransport":
                 self.constraints.append(present)
+                if self.service == "kms":
+                    # KMS endpoints accept HTTPS only ("Infrastructure security in AWS KMS": clients must
+                    # support TLS), and S3 refuses SSE-KMS requests without TLS (S3 User Guide, "Using
+                    # server-side encryption with AWS KMS keys"): no KMS request is ever without TLS.
+                    self.constraints.append(value == z3.StringVal("true"))
+        elif name == "kms:viaservice":
+            # Counterexamples show an AWS service's endpoint name, such as s3.eu-west-1.amazonaws.com
+            # (KMS Developer Guide, "kms:ViaService"), not an empty string.
+            self.pretty.append(
+                z3.And(
+                    z3.SuffixOf(z3.StringVal(".amazonaws.com"), value),
+                    z3.Length(value) > 16,
+                    z3.InRe(value, regexes().via_service),
+                )
+            )
         else:
             self.pretty.append(z3.InRe(value, regexes().printable))
         return KeyTerm(spec.type, present, value)
@@ -743,7 +924,7 @@ class SymbolicRequest:
             # account may belong to another organization (or none); services and anonymous to none.
             member = self.in_organization()
             elsewhere, other_id = z3.Bool("has[aws:principalorgid][outside]"), z3.String("aws:principalorgid[outside]")
-            iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+            iam = self.is_kind(*ACCOUNT_KINDS)
             own_id = z3.StringVal(facts.organization_id)
             self.constraints.append(other_id != own_id)
             self.pretty.append(z3.InRe(other_id, regexes().printable))
@@ -755,7 +936,7 @@ class SymbolicRequest:
 
     def derived_presence(self, name: str) -> Bool:
         """Whether a key derived from the principal or the resource is in the request."""
-        iam = self.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        iam = self.is_kind(*ACCOUNT_KINDS)
         service = self.is_kind(Kind.SERVICE)
         presence = {
             "aws:resourceaccount": z3.BoolVal(True),
@@ -904,13 +1085,13 @@ class Encoder:
             return self.unknown(f"{statement.label}: {condition.unsupported}", effect=effect)
         if self._principal_arn_equality(condition):
             # Decided per candidate, without building the principal's ARN as a string.
-            present = self.r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+            present = self.r.is_kind(*ACCOUNT_KINDS)
             hit = z3.Or(*(self.r.principal_arn_is(v) for v in condition.values))
             matched = z3.Not(hit) if condition.negated else hit
             return z3.If(present, matched, z3.BoolVal(condition.if_exists or condition.negated))
         like = self._principal_arn_pattern(condition)
         if like is not None:
-            present = self.r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+            present = self.r.is_kind(*ACCOUNT_KINDS)
             hit = z3.Or(*like)
             matched = z3.Not(hit) if condition.negated else hit
             return z3.If(present, matched, z3.BoolVal(condition.if_exists or condition.negated))
@@ -1015,12 +1196,14 @@ class Encoder:
         if not statement.effective:
             return z3.BoolVal(False)
         conditions = [self.condition(c, statement) for c in statement.conditions]
+        if statement.doubt:
+            conditions.append(self.unknown(statement.doubt, effect=statement.effect))
         return z3.And(self._action(statement), self._resource(statement), *conditions)
 
     # -- principals -------------------------------------------------------------------------------
 
     def _ref(self, ref: PrincipalRef, statement: Statement | None, effect: Effect, label: str) -> tuple[Bool, Bool]:
-        """(names the request's principal, names its account)."""
+        """(names the request's principal, names its account); mirror of ``evaluate._ref_matches``."""
         r = self.r
         false = z3.BoolVal(False)
         if ref.kind is Ref.EVERYONE:
@@ -1029,9 +1212,32 @@ class Encoder:
             assert ref.account is not None
             return false, r.in_account(ref.account)
         if ref.kind is Ref.ROLE:
-            return z3.And(r.is_kind(Kind.ROLE), r.is_principal(ref.value)), false
+            exact = z3.And(r.is_kind(Kind.ROLE), r.is_principal(ref.value))
+            variants = r.role_case_variants(ref.value)
+            if z3.is_false(variants):
+                return exact, false
+            doubt = self.unknown(
+                f"{label}: role {ref.value} spelt in another case than the role (undocumented whether it names it)",
+                effect=effect,
+            )
+            return z3.Or(exact, z3.And(variants, doubt)), false
         if ref.kind is Ref.USER:
-            return z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value)), false
+            exact = z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value))
+            sessions = r.acts_as_user(ref.value)
+            if z3.is_false(sessions):
+                return exact, false
+            if effect is Effect.ALLOW and statement is not None:
+                # A resource policy naming the user adds its permissions to the user's own before a
+                # federated session is made, within the session policy (IAM User Guide, "Policy
+                # evaluation logic", session policies): at most what the user has.
+                return z3.Or(exact, sessions), false
+            doubt = self.unknown(
+                f"{label}: whether {ref.value} covers the federated user sessions it creates is not documented",
+                effect=effect,
+            )
+            return z3.Or(exact, z3.And(sessions, doubt)), false
+        if ref.kind is Ref.FEDERATED:
+            return z3.And(r.is_kind(Kind.FEDERATED), r.is_principal(ref.value)), false
         if ref.kind is Ref.SERVICE:
             return r.is_service(ref.value), false
         if ref.kind is Ref.SESSION:
@@ -1054,8 +1260,9 @@ class Encoder:
         accounts = {ref.account for ref in refs if ref.kind is Ref.ACCOUNT}
         cases = [r.is_root_of(a) for a in accounts if a is not None]
         for ref in refs:
-            if ref.kind is Ref.USER:
-                listed = z3.And(r.is_kind(Kind.USER), r.is_principal(ref.value))
+            if ref.kind in (Ref.USER, Ref.FEDERATED):
+                kind = Kind.USER if ref.kind is Ref.USER else Kind.FEDERATED
+                listed = z3.And(r.is_kind(kind), r.is_principal(ref.value))
                 if ref.account in accounts:
                     cases.append(listed)
                 else:
@@ -1065,6 +1272,15 @@ class Encoder:
                         positive=False,
                     )
                     cases.append(z3.And(listed, doubt))
+                sessions = r.acts_as_user(ref.value) if ref.kind is Ref.USER else z3.BoolVal(False)
+                if not z3.is_false(sessions):
+                    doubt = self.unknown(
+                        f"{label}: whether NotPrincipal {ref.value} exempts its federated user sessions is not "
+                        "documented",
+                        effect=statement.effect,
+                        positive=False,
+                    )
+                    cases.append(z3.And(sessions, doubt))
             elif ref.kind is Ref.SESSION:
                 assert ref.account is not None
                 same_role = r.is_session_of(ref.account, ref.detail)
@@ -1117,22 +1333,28 @@ class Encoder:
         allows = [r.is_kind(Kind.ROOT)]
         denies = []
         listed = []
-        for lowered, policies in self.parsed.identity.items():
-            arn = self.parsed.identity_names.get(lowered, lowered)
-            is_it = z3.And(r.is_kind(Kind.ROLE, Kind.USER), r.is_principal(arn))
+        names = [self.parsed.identity_names.get(lowered, lowered) for lowered in self.parsed.identity]
+        # A federated user session has its own listed policies (its permissions as computed by the
+        # caller), else at most those of the IAM user that created it (within its session policy).
+        own = z3.Or(*(r.is_identity(a) for a in names if named_kind(a) is Kind.FEDERATED))
+        for arn, policies in zip(names, self.parsed.identity.values(), strict=True):
+            kinds = (Kind.ROLE, Kind.USER, Kind.FEDERATED)
+            is_it = z3.And(r.is_kind(*kinds), r.is_identity(arn))
+            if named_kind(arn) is Kind.USER:
+                is_it = z3.Or(is_it, z3.And(r.acts_as_user(arn, ignore_case=True), z3.Not(own)))
             listed.append(is_it)
             allow, _ = self.policies(policies, Effect.ALLOW)
             deny, _ = self.policies(policies, Effect.DENY)
             allows.append(z3.And(is_it, allow))
             denies.append(z3.And(is_it, deny))
-        allows.append(z3.And(r.is_kind(Kind.ROLE, Kind.USER), z3.Not(z3.Or(*listed))))
+        allows.append(z3.And(r.is_kind(Kind.ROLE, Kind.USER, Kind.FEDERATED), z3.Not(z3.Or(*listed))))
         return z3.Or(*allows), z3.Or(*denies)
 
     # -- grants -----------------------------------------------------------------------------------
 
     def grant(self, grant: Grant) -> Bool:
         r = self.r
-        if grant.grantee.kind in (Ref.ROLE, Ref.USER, Ref.SESSION, Ref.UNSUPPORTED):
+        if grant.grantee.kind in (Ref.ROLE, Ref.USER, Ref.SESSION, Ref.FEDERATED, Ref.UNSUPPORTED):
             grantee, _ = self._ref(grant.grantee, None, Effect.ALLOW, grant.label)
         else:
             grantee = z3.BoolVal(False)
@@ -1178,7 +1400,7 @@ class Encoder:
         identity_allow, identity_deny = self.identity()
         grants = z3.Or(*(self.grant(g) for g in self.parsed.grants))
         same = r.in_account(key_account)
-        iam = r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        iam = r.is_kind(*ACCOUNT_KINDS)
         allow = z3.Or(
             z3.And(r.is_kind(Kind.SERVICE), direct),
             z3.And(same, z3.Or(direct, z3.And(via_account, identity_allow))),
@@ -1211,7 +1433,7 @@ class Encoder:
         direct, via_account = self.policies(policies, Effect.ALLOW)
         identity_allow, identity_deny = self.identity()
         same = r.in_account(bucket_account)
-        iam = r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT)
+        iam = r.is_kind(*ACCOUNT_KINDS)
         allow = z3.Or(
             z3.And(r.is_kind(Kind.SERVICE, Kind.ANONYMOUS), direct),
             z3.And(same, z3.Or(direct, identity_allow)),
@@ -1241,7 +1463,7 @@ class Encoder:
         if not guardrails.scps:
             return z3.BoolVal(False)
         governed = z3.And(
-            r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT),
+            r.is_kind(*ACCOUNT_KINDS),
             z3.Or(*(r.in_account(a) for a in sorted(guardrails.scp_accounts))),
             z3.Not(r.is_service_linked()),
         )

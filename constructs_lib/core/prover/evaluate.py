@@ -42,6 +42,7 @@ from constructs_lib.core.prover.organizations import (
     rcps_cover,
 )
 from constructs_lib.core.prover.parse import (
+    ACCOUNT_KINDS,
     Condition,
     Effect,
     Family,
@@ -70,19 +71,37 @@ ROOT_BUCKET_POLICY_ACTIONS = frozenset({"s3:getbucketpolicy", "s3:putbucketpolic
 
 
 def _ref_matches(ref: PrincipalRef, who: Identity) -> tuple[Tri, Tri]:
-    """(names the principal directly, names the principal's account) for one Principal value."""
+    """(names the principal directly, names the principal's account) for one Principal value.
+
+    Case: "In a Principal element, the user name part of the ARN is case sensitive" (IAM User Guide,
+    "IAM JSON policy elements: Principal", IAM user principals), so a user ARN names exactly its
+    spelling. For a role ARN the guide says nothing, while IAM names are unique whatever their case
+    ("IAM and AWS STS quotas": roles "are not distinguished by case"): a role ARN spelt otherwise than
+    the request's role may or may not name it (None). A federated user session may come from any IAM
+    user of its account (or its root user): a Principal naming one user may or may not cover it.
+    """
     if ref.kind is Ref.EVERYONE:
         return True, False
     if ref.kind is Ref.ACCOUNT:
-        return False, who.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) and who.account == ref.account
-    if ref.kind in (Ref.ROLE, Ref.USER):
-        wanted = Kind.ROLE if ref.kind is Ref.ROLE else Kind.USER
-        return who.kind is wanted and who.arn.lower() == ref.value.lower(), False
+        return False, who.kind in ACCOUNT_KINDS and who.account == ref.account
+    if ref.kind is Ref.ROLE:
+        if who.kind is not Kind.ROLE or who.arn.lower() != ref.value.lower():
+            return False, False
+        return (True if who.arn == ref.value else None), False
+    if ref.kind is Ref.USER:
+        if who.kind is Kind.FEDERATED and who.account == ref.account:
+            return None, False
+        return who.kind is Kind.USER and who.arn == ref.value, False
+    if ref.kind is Ref.FEDERATED:
+        return who.kind is Kind.FEDERATED and who.arn == ref.value, False
     if ref.kind is Ref.SERVICE:
         return who.kind is Kind.SERVICE and who.arn.lower() == ref.value, False
     if ref.kind is Ref.SESSION:
-        # Only the session with that name: which session made the request is not modelled.
-        same_role = who.kind is Kind.ROLE and who.account == ref.account and role_name(who.arn) == ref.detail
+        # Only the session with that name: which session made the request is not modelled (nor whether
+        # a role name spelt in another case names the role).
+        same_role = (
+            who.kind is Kind.ROLE and who.account == ref.account and role_name(who.arn).lower() == ref.detail.lower()
+        )
         return (None if same_role else False), False
     return None, None
 
@@ -114,10 +133,17 @@ def not_principal_exempts(refs: Sequence[PrincipalRef], who: Identity) -> Tri:
     if who.kind is Kind.ROOT:
         exempt = account_listed
     elif who.kind is Kind.USER:
-        if any(r.kind is Ref.USER and r.value.lower() == who.arn.lower() for r in refs):
+        # The user name is case sensitive in a Principal element (IAM User Guide): only its spelling exempts.
+        if any(r.kind is Ref.USER and r.value == who.arn for r in refs):
             exempt = True if account_listed else None
+    elif who.kind is Kind.FEDERATED:
+        if any(r.kind is Ref.FEDERATED and r.value == who.arn for r in refs):
+            exempt = True if account_listed else None
+        elif any(r.kind is Ref.USER and r.account == who.account for r in refs):
+            exempt = None  # the session may be a listed user's: undocumented
     elif who.kind is Kind.ROLE:
-        if any(r.kind is Ref.SESSION and r.account == who.account and r.detail == role_name(who.arn) for r in refs):
+        name = role_name(who.arn).lower()
+        if any(r.kind is Ref.SESSION and r.account == who.account and r.detail.lower() == name for r in refs):
             exempt = None
     elif who.kind is Kind.SERVICE:
         exempt = any(r.kind is Ref.SERVICE and r.value == who.arn.lower() for r in refs)
@@ -197,7 +223,8 @@ def body_matches(statement: Statement, action: str, resource: str, context: Cont
         return False
     resource_hit = tri_or(resource_match(p, resource) for p in statement.resources)
     resource_ok = tri_not(resource_hit) if statement.not_resource else resource_hit
-    return tri_and([resource_ok, *(condition_holds(c, context) for c in statement.conditions)])
+    doubt: Tri = None if statement.doubt else True
+    return tri_and([resource_ok, doubt, *(condition_holds(c, context) for c in statement.conditions)])
 
 
 def policy_matches(
@@ -260,7 +287,7 @@ def grant_allows(grant: Grant, who: Identity, action: str, context: Context) -> 
     if action not in grant.actions:
         return False
     ref = grant.grantee
-    if ref.kind in (Ref.ROLE, Ref.USER, Ref.SESSION):
+    if ref.kind in (Ref.ROLE, Ref.USER, Ref.SESSION, Ref.FEDERATED):
         grantee, _ = _ref_matches(ref, who)
     else:
         grantee = None
@@ -292,7 +319,7 @@ def _service_linked(who: Identity) -> bool:
 def scp_refuses(parsed: Parsed, who: Identity, action: str, resource: str, context: Context) -> Tri:
     """Whether the SCPs deny the request (see ``organizations``): never for principals they do not govern."""
     guardrails = parsed.guardrails
-    governed = who.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) and who.account in guardrails.scp_accounts
+    governed = who.kind in ACCOUNT_KINDS and who.account in guardrails.scp_accounts
     if not guardrails.scps or not governed or _service_linked(who):
         return False
     deny, _ = policy_matches(guardrails.scps, Effect.DENY, who, action, resource, context)
@@ -338,8 +365,13 @@ def request_context(request: Request, who: Identity, resource_account: str) -> d
         if lowered in context:
             raise PolicyFormatError(f"request context has {key!r} twice (condition key names are case-insensitive)")
         context[lowered] = value
+    if request.action.lower().startswith("kms:") and str(context.get("aws:securetransport", "true")).lower() != "true":
+        raise PolicyFormatError(
+            "a kms: request is always over TLS (aws:SecureTransport true): KMS endpoints accept only HTTPS, and S3 "
+            "refuses SSE-KMS requests that are not"
+        )
     derived: dict[str, ContextValue] = {"aws:resourceaccount": resource_account}
-    if who.kind in (Kind.ROLE, Kind.USER, Kind.ROOT):
+    if who.kind in ACCOUNT_KINDS:
         assert who.account is not None
         derived |= {
             "aws:principalarn": who.arn,
@@ -417,7 +449,7 @@ def decide_parsed(parsed: Parsed, request: Request, *, account: str) -> Decision
         context = request_context(request, who, owner)
         identity_allow, identity_deny = _identity(parsed, who, action, request.resource, context)
         # No resource policy: only the identity policies of the role's own account can allow.
-        allow = identity_allow if who.kind in (Kind.ROLE, Kind.USER, Kind.ROOT) and who.account == owner else False
+        allow = identity_allow if who.kind in ACCOUNT_KINDS and who.account == owner else False
         layer = guardrails_refuse(parsed, who, action, request.resource, context, resource_account=owner)
         return _outcome(tri_or([identity_deny, layer]), allow)
     raise PolicyFormatError(f"decide() evaluates kms:, s3: and iam: actions, not {request.action}")

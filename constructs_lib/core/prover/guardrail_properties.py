@@ -30,7 +30,7 @@ from constructs_lib.core.prover.evaluate import iam_account, key_account
 from constructs_lib.core.prover.keys import Source, spec_of
 from constructs_lib.core.prover.model import Design, PropertyResult, Verdict
 from constructs_lib.core.prover.organizations import RCP_EXEMPT_ACTIONS
-from constructs_lib.core.prover.parse import Kind, Parsed, classify_principal
+from constructs_lib.core.prover.parse import ACCOUNT_KINDS, Kind, Parsed, classify_principal
 from constructs_lib.core.prover.properties import (
     G1,
     G2,
@@ -308,7 +308,7 @@ def prove_g4(design: Design, parsed: Parsed) -> PropertyResult:
         for q, on, account in questions():
             r, encoder = q.request, q.encoders[0]
             source = r.modelled("aws:sourceaccount")
-            outsider = z3.And(r.is_kind(Kind.ROLE, Kind.USER, Kind.ROOT), z3.Not(r.in_organization()))
+            outsider = z3.And(r.is_kind(*ACCOUNT_KINDS), z3.Not(r.in_organization()))
             outsider = z3.And(z3.Or(outsider, r.is_kind(Kind.ANONYMOUS)), z3.Not(r.is_service_linked()))
             acting_for = source.value != z3.StringVal(design.account)
             foreign_service = z3.And(r.is_kind(Kind.SERVICE), source.present, acting_for)

@@ -21,11 +21,51 @@ from constructs_lib.core.prover.model import KEY_MANAGERS, PolicyFormatError
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _IAM_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):(?P<resource>.+)$")
 _SESSION_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+$")
+#: An AWS STS federated user session (``GetFederationToken``): IAM User Guide, "IAM JSON policy elements:
+#: Principal", "AWS STS federated user session principals"; the name is the caller's (2-32 characters).
+_FEDERATED_ARN = re.compile(
+    r"^arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):federated-user/(?P<name>[A-Za-z0-9+=,.@_-]+)$"
+)
 _UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,}$")
 _STATEMENT_ELEMENTS = frozenset(
     {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 )
 _VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
+
+
+# --- JSON as AWS might read it ---------------------------------------------------------------------
+
+
+class JsonObject(dict[str, Any]):
+    """A JSON object read by ``load_json``: ``duplicates`` names the keys it held more than once.
+
+    Python's ``json`` keeps the last of duplicate keys; what AWS keeps is not documented (it may keep
+    the first), so a statement with a duplicate key has no single reading: ``parse_policy`` refuses it.
+    """
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> JsonObject:
+    found = JsonObject(pairs)
+    if len(found) < len(pairs):
+        keys = [key for key, _ in pairs]
+        found.duplicates = tuple(dict.fromkeys(k for k in keys if keys.count(k) > 1))
+    return found
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads``, remembering duplicate keys (``JsonObject``) for ``parse_policy`` to refuse."""
+    return json.loads(text, object_pairs_hook=_json_object)
+
+
+def _no_duplicates(value: Any, where: str) -> None:
+    duplicates = getattr(value, "duplicates", ())
+    if duplicates:
+        keys = ", ".join(repr(k) for k in duplicates)
+        raise PolicyFormatError(
+            f"{where} has the key {keys} more than once (AWS may read another of the values than Python's json does)"
+        )
 
 
 # --- principals ------------------------------------------------------------------------------------
@@ -37,8 +77,16 @@ class Kind(StrEnum):
     ROLE = "role"  # stands for every session of the role
     USER = "user"
     ROOT = "root"  # the root user of an account
+    #: An AWS STS federated user session: what ``sts:GetFederationToken`` gives an IAM user or the root
+    #: user (``arn:aws:sts::ACCOUNT:federated-user/NAME``, NAME chosen by the caller).
+    FEDERATED = "federated-user"
     SERVICE = "service"
     ANONYMOUS = "anonymous"
+
+
+#: The principals that belong to an account: what a Principal naming the account delegates to, what
+#: SCPs govern, what carries ``aws:PrincipalArn`` and ``aws:PrincipalAccount``.
+ACCOUNT_KINDS = (Kind.ROLE, Kind.USER, Kind.ROOT, Kind.FEDERATED)
 
 
 ANONYMOUS = "anonymous"
@@ -69,10 +117,13 @@ def classify_principal(principal: str) -> Identity:
             return Identity(Kind.ROLE, principal, match["account"])
         if resource.startswith("user/") and len(resource) > len("user/"):
             return Identity(Kind.USER, principal, match["account"])
+    elif federated := _FEDERATED_ARN.match(principal):
+        return Identity(Kind.FEDERATED, principal, federated["account"])
     elif re.match(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$", principal):
         return Identity(Kind.SERVICE, principal, None)
     raise PolicyFormatError(
-        f"unsupported request principal {principal!r}: use a role, user or root ARN, a service principal or 'anonymous'"
+        f"unsupported request principal {principal!r}: use a role, user, root or federated-user ARN, a service "
+        "principal or 'anonymous' (a role session is its role's ARN)"
     )
 
 
@@ -89,6 +140,7 @@ class Ref(StrEnum):
     USER = "user"
     SERVICE = "service"
     SESSION = "session"  # one session of a role (assumed-role ARN)
+    FEDERATED = "federated-user"  # an AWS STS federated user session
     UNSUPPORTED = "unsupported"
 
 
@@ -109,6 +161,13 @@ def parse_principal_value(kind: str, value: Any) -> PrincipalRef:
         if "*" in value or "?" in value or not value:
             return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"service principal pattern {value!r}")
         return PrincipalRef(Ref.SERVICE, value.lower())
+    if kind == "Federated":
+        # Web identity and SAML sessions are role sessions (aws:PrincipalArn is the role's); the IAM User
+        # Guide documents a Federated principal for role trust policies only ("Web identity session
+        # principals", "SAML session principals").
+        return PrincipalRef(
+            Ref.UNSUPPORTED, value, detail=f"Federated principal {value!r} (documented for role trust policies only)"
+        )
     if kind != "AWS":
         return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"{kind} principal {value!r}")
     if value == "*":
@@ -133,6 +192,9 @@ def parse_principal_value(kind: str, value: Any) -> PrincipalRef:
     session = _SESSION_ARN.match(value)
     if session:
         return PrincipalRef(Ref.SESSION, value, session["account"], detail=session["role"])
+    federated = _FEDERATED_ARN.match(value)
+    if federated:
+        return PrincipalRef(Ref.FEDERATED, value, federated["account"])
     return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"principal {value!r}")
 
 
@@ -142,6 +204,7 @@ def _principal_element(element: Any, name: str) -> tuple[PrincipalRef, ...]:
     if not isinstance(element, Mapping) or not element:
         raise PolicyFormatError(f"{name} must be '*' or an object such as {{'AWS': [...]}}: {element!r}")
     refs: list[PrincipalRef] = []
+    _no_duplicates(element, name)
     for kind, values in element.items():
         if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
             raise PolicyFormatError(f"unknown {name} type {kind!r}")
@@ -304,6 +367,9 @@ class Statement:
     #: KMS: "If either of the required Resource or Action elements are missing from a key policy
     #: statement, the policy statement has no effect" (PutKeyPolicy API reference).
     effective: bool = True
+    #: Why the statement may not take effect as IAM's grammar reads it ("" when it does): a key-policy
+    #: statement with NotAction or NotResource has no Action or no Resource element.
+    doubt: str = ""
 
 
 @dataclass(frozen=True)
@@ -327,9 +393,10 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _statement(raw: Any, label: str, *, resource_policy: bool) -> Statement:
+def _statement(raw: Any, label: str, *, resource_policy: bool, key_policy: bool = False) -> Statement:
     if not isinstance(raw, Mapping):
         raise PolicyFormatError(f"{label} is not a JSON object")
+    _no_duplicates(raw, label)
     extra = set(raw) - _STATEMENT_ELEMENTS
     if extra:
         raise PolicyFormatError(f"{label}: unknown element(s) {', '.join(sorted(extra))}")
@@ -358,11 +425,29 @@ def _statement(raw: Any, label: str, *, resource_policy: bool) -> Statement:
     block = raw.get("Condition", {})
     if not isinstance(block, Mapping):
         raise PolicyFormatError(f"{label}: Condition must be an object")
+    _no_duplicates(block, f"{label} Condition")
+    spellings: dict[str, str] = {}
     for operator, entries in block.items():
         if not isinstance(entries, Mapping) or not entries:
             raise PolicyFormatError(f"{label}: Condition {operator} must map keys to values")
+        _no_duplicates(entries, f"{label} Condition {operator}")
         for key, values in entries.items():
+            spelt = spellings.setdefault(str(key).lower(), str(key))
+            if spelt != key:
+                # IAM Access Analyzer, "Error - Duplicate keys with different case": a condition block
+                # must not name one key twice with different capitalization.
+                raise PolicyFormatError(
+                    f"{label}: the condition key {key} appears as {spelt} too (different capitalization in one "
+                    "Condition block is an error: IAM Access Analyzer, 'Duplicate keys with different case')"
+                )
             conditions.append(parse_condition(str(operator), str(key), values))
+    doubt = ""
+    if key_policy and (not_action or not_resource):
+        # The KMS Developer Guide lists Action and Resource as key-policy elements, and the PutKeyPolicy
+        # API reference says a statement missing either "has no effect": whether KMS reads NotAction and
+        # NotResource as IAM's grammar does is not documented.
+        element = "NotAction" if not_action else "NotResource"
+        doubt = f"{label}: {element} in a key policy (KMS documents Action and Resource only)"
     return Statement(
         label=label,
         effect=Effect(effect),
@@ -374,18 +459,20 @@ def _statement(raw: Any, label: str, *, resource_policy: bool) -> Statement:
         not_resource=not_resource,
         conditions=tuple(conditions),
         effective=effective,
+        doubt=doubt,
     )
 
 
-def parse_policy(document: Any, name: str, *, resource_policy: bool) -> Policy:
-    """A policy document (dict, or its JSON text) as typed statements."""
+def parse_policy(document: Any, name: str, *, resource_policy: bool, key_policy: bool = False) -> Policy:
+    """A policy document (dict, or its JSON text) as typed statements (``key_policy``: a KMS key policy)."""
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = load_json(document)
         except json.JSONDecodeError as error:
             raise PolicyFormatError(f"{name} is not JSON: {error.msg} (line {error.lineno})") from None
     if not isinstance(document, Mapping):
         raise PolicyFormatError(f"{name} is not a JSON object")
+    _no_duplicates(document, name)
     version = document.get("Version")
     if version is not None and version not in _VERSIONS:
         raise PolicyFormatError(f"{name}: unknown Version {version!r}")
@@ -400,7 +487,7 @@ def parse_policy(document: Any, name: str, *, resource_policy: bool) -> Policy:
     for index, item in enumerate(raws):
         sid = item.get("Sid") if isinstance(item, Mapping) else None
         label = f"{name} statement {sid!r}" if isinstance(sid, str) and sid else f"{name} statement #{index + 1}"
-        statements.append(_statement(item, label, resource_policy=resource_policy))
+        statements.append(_statement(item, label, resource_policy=resource_policy, key_policy=key_policy))
     return Policy(name, tuple(statements))
 
 
@@ -425,6 +512,7 @@ class Grant:
 def _context_map(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise PolicyFormatError(f"{where} must map strings to strings")
+    _no_duplicates(value, where)
     lowered: dict[str, str] = {}
     for k, v in value.items():
         if k.lower() in lowered:
@@ -439,6 +527,7 @@ def parse_grant(raw: Any, index: int) -> Grant:
         raise PolicyFormatError(f"grant #{index + 1} is not a JSON object")
     grant_id = raw.get("GrantId")
     label = f"grant {grant_id}" if isinstance(grant_id, str) and grant_id else f"grant #{index + 1}"
+    _no_duplicates(raw, label)
     grantee = raw.get("GranteePrincipal")
     if not isinstance(grantee, str) or not grantee:
         raise PolicyFormatError(f"{label} has no GranteePrincipal")
@@ -448,6 +537,7 @@ def parse_grant(raw: Any, index: int) -> Grant:
     constraints = raw.get("Constraints") or {}
     if not isinstance(constraints, Mapping):
         raise PolicyFormatError(f"{label}: Constraints must be an object")
+    _no_duplicates(constraints, f"{label} Constraints")
     unknown = set(constraints) - {"EncryptionContextEquals", "EncryptionContextSubset"}
     equals = subset = None
     if "EncryptionContextEquals" in constraints:
@@ -574,7 +664,7 @@ class Parsed:
 
 def parse_evidence(evidence: Any) -> Parsed:
     """Parse and validate every document of an ``Evidence``."""
-    key_policy = parse_policy(evidence.key_policy, "key policy", resource_policy=True)
+    key_policy = parse_policy(evidence.key_policy, "key policy", resource_policy=True, key_policy=True)
     bucket_policy = (
         None
         if evidence.bucket_policy is None

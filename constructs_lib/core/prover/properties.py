@@ -8,16 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import count
 
 import z3
 
 from constructs_lib.core.prover.budget import Budget, check, new_solver, spending
-from constructs_lib.core.prover.catalog import CONTROL_ACTIONS, CRYPTO_ACTIONS, KMS_ACTIONS, S3_ACTIONS
-from constructs_lib.core.prover.encode import Bool, Encoder, Facts, SymbolicRequest, condition_keys, isolated
-from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account
+from constructs_lib.core.prover.catalog import (
+    ALIAS_ACTIONS,
+    CONTROL_ACTIONS,
+    CRYPTO_ACTIONS,
+    DECRYPTION_PATHS,
+    KMS_ACTIONS,
+    S3_ACTIONS,
+)
+from constructs_lib.core.prover.encode import (
+    Bool,
+    Encoder,
+    Facts,
+    SymbolicRequest,
+    condition_keys,
+    isolated,
+)
+from constructs_lib.core.prover.evaluate import grant_allows, iam_account, key_account, request_context
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Source, Type, spec_of
 from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
-from constructs_lib.core.prover.parse import Parsed, Ref, classify_principal, parse_evidence
+from constructs_lib.core.prover.parse import Kind, Parsed, Ref, classify_principal, parse_evidence
 from constructs_lib.core.prover.solve import Found, Side, request_of, search, search_each
 
 P1, P2, P3, P4, P5, P6 = "P1", "P2", "P3", "P4", "P5", "P6"
@@ -63,13 +78,24 @@ class Universe:
     arns: tuple[str, ...]
     accounts: tuple[str, ...]
     services: tuple[str, ...]
+    #: The design's principals: they exist, spelt as IAM reports them.
+    existing: tuple[str, ...] = ()
 
 
-def _universe(design: Design, parsed: Iterable[Parsed]) -> Universe:
-    """Every role/user ARN (the design's spelling first), account and service principal named."""
+_NAMED = (":role/", ":user/", ":federated-user/")
+
+
+def _design_principals(design: Design) -> list[str]:
     names = [design.auth_role_arn, *design.reader_arns, *design.admin_arns, *design.break_glass_arns]
     if design.deploy_role_arn:
         names.append(design.deploy_role_arn)
+    return names
+
+
+def _universe(design: Design, parsed: Iterable[Parsed]) -> Universe:
+    """Every role, user and federated-user ARN (the design's spelling first), account and service
+    principal named."""
+    names = _design_principals(design)
     accounts = {design.account, key_account(design.key_arn)}
     services: set[str] = set()
     for evidence in parsed:
@@ -78,16 +104,17 @@ def _universe(design: Design, parsed: Iterable[Parsed]) -> Universe:
         refs = [r for p in policies for s in p.statements for r in s.principals or ()]
         refs += [g.grantee for g in evidence.grants]
         for ref in refs:
-            if ref.kind in (Ref.ROLE, Ref.USER):
+            if ref.kind in (Ref.ROLE, Ref.USER, Ref.FEDERATED):
                 names.append(ref.value)
             if ref.kind is Ref.SERVICE:
                 services.add(ref.value)
             if ref.account is not None:
                 accounts.add(ref.account)
-        names += [arn for arn in evidence.identity_names.values() if ":role/" in arn or ":user/" in arn]
-    arns = tuple(n for n in names if ":role/" in n or ":user/" in n)
+        names += [arn for arn in evidence.identity_names.values() if any(n in arn for n in _NAMED)]
+    arns = tuple(n for n in names if any(k in n for k in _NAMED))
     accounts |= {a.split(":")[4] for a in arns}
-    return Universe(arns, tuple(sorted(accounts)), tuple(sorted(services)))
+    existing = tuple(a for a in _design_principals(design) if any(k in a for k in _NAMED))
+    return Universe(arns, tuple(sorted(accounts)), tuple(sorted(services)), existing)
 
 
 @dataclass
@@ -111,6 +138,7 @@ def _query(
         partition=design.partition,
         service=service,
         named_principals=universe.arns,
+        existing=universe.existing,
         named_accounts=universe.accounts,
         named_services=universe.services,
         action_domain=actions,
@@ -130,6 +158,12 @@ def _query(
 
 def _among(request: SymbolicRequest, arns: Iterable[str]) -> Bool:
     return z3.Or(*(request.is_principal(a) for a in arns))
+
+
+def _acting_as(request: SymbolicRequest, arns: Iterable[str]) -> Bool:
+    """One of these principals, or a federated user session one of these IAM users created: a
+    session has at most its user's permissions, and whoever holds it acts with the user's credentials."""
+    return z3.Or(*(z3.Or(request.is_principal(a), request.acts_as_user(a)) for a in arns))
 
 
 def _action_in(request: SymbolicRequest, actions: Iterable[str]) -> Bool:
@@ -190,12 +224,41 @@ def _unlisted(parsed: Parsed, arns: Iterable[str]) -> list[str]:
 # --- P1 --------------------------------------------------------------------------------------------
 
 
+def decryption_paths(design: Design, parsed: Parsed) -> dict[str, str]:
+    """The actions other than direct use that can hand out decryption of this key's ciphertexts to
+    whoever holds them, for this design and evidence (``catalog.DECRYPTION_PATHS``): action -> why."""
+    paths = {a: why for a, why in DECRYPTION_PATHS.items() if a not in CRYPTO_ACTIONS}
+    if not design.key_id.startswith("mrk-"):
+        # Only a multi-Region key can be replicated, and a single-Region key can never become one
+        # (KMS Developer Guide, "Multi-Region keys in AWS KMS").
+        del paths["kms:ReplicateKey"]
+    if not _alias_for_encryption(design):
+        del paths["kms:UpdateAlias"], paths["kms:DeleteAlias"]
+    if design.key_aliases is not None and _reads(parsed, "kms:resourcealiases"):
+        for action in ALIAS_ACTIONS:
+            paths[action] = (
+                "changes the key's aliases, which a policy's kms:ResourceAliases condition reads (the proof takes "
+                "Design.key_aliases as they are)"
+            )
+    return paths
+
+
+def _alias_for_encryption(design: Design) -> bool:
+    return design.teleport_key_id.startswith("alias/") or ":alias/" in design.teleport_key_id
+
+
+def _reads(parsed: Parsed, key: str) -> bool:
+    keys, _ = condition_keys([parsed])
+    return key in keys
+
+
 def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
     may_use = [design.auth_role_arn, *design.reader_arns]
     if design.admin_mode == "rfd":
         may_use += design.admin_arns
     may_administer = [*design.admin_arns, *([design.deploy_role_arn] if design.deploy_role_arn else [])]
-    actions = (*CRYPTO_ACTIONS, "kms:PutKeyPolicy", "kms:CreateGrant")
+    paths = decryption_paths(design, parsed)
+    actions = (*CRYPTO_ACTIONS, *paths)
     q = _query(design, [parsed], service="kms", actions=actions, environment_known=True, resource=design.key_arn)
     r, encoder = q.request, q.encoders[0]
     allowed, _ = encoder.kms(design.account)
@@ -204,16 +267,17 @@ def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
     crypto_grant = z3.Or(
         *(z3.And(p, z3.Or(*(v == z3.StringVal(o) for o in CRYPTO_GRANT_OPERATIONS))) for p, v in operations.slots)
     )
-    outsider = z3.And(crypto, z3.Not(_among(r, may_use)))
+    outsider = z3.And(crypto, z3.Not(_acting_as(r, may_use)))
     reader = z3.And(
-        _among(r, design.reader_arns) if design.reader_arns else z3.BoolVal(False),
-        z3.Not(_among(r, [design.auth_role_arn, *may_use[1 + len(design.reader_arns) :]])),
+        _acting_as(r, design.reader_arns) if design.reader_arns else z3.BoolVal(False),
+        z3.Not(_acting_as(r, [design.auth_role_arn, *may_use[1 + len(design.reader_arns) :]])),
         _action_in(r, [a for a in CRYPTO_ACTIONS if a != "kms:Decrypt"]),
     )
+    others = [a for a in paths if a != "kms:CreateGrant"]
     indirect = z3.And(
-        z3.Not(_among(r, may_administer)) if may_administer else z3.BoolVal(True),
+        z3.Not(_acting_as(r, may_administer)) if may_administer else z3.BoolVal(True),
         z3.Or(
-            r.action == z3.StringVal("kms:putkeypolicy"),
+            _action_in(r, others),
             z3.And(r.action == z3.StringVal("kms:creategrant"), crypto_grant),
         ),
     )
@@ -222,6 +286,14 @@ def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
     if found.verdict is Verdict.FAIL:
         example = request_of(found.model, r)
         failed = _p1_failure(design, parsed, example, may_use)
+    elif found.verdict is Verdict.PASS and design.key_id.startswith("mrk-"):
+        # The replicas (other Regions) share the key material and each has its own key policy, which
+        # the evidence does not hold (KMS Developer Guide, "Control access to multi-Region keys").
+        reason = (
+            f"{design.key_id} is a multi-Region key: its replicas share its key material and have key policies of "
+            "their own, which the evidence does not hold"
+        )
+        found = Found(Verdict.CANNOT_PROVE, reasons=(reason,))
     return _result(
         P1,
         found,
@@ -246,11 +318,12 @@ def _p1_failure(design: Design, parsed: Parsed, example: Request, may_use: Seque
             break
     unlisted = (
         " (its identity policies were not supplied: assumed to allow everything)"
-        if (who.lower() not in parsed.identity and (":role/" in who or ":user/" in who) and not how)
+        if (who.lower() not in parsed.identity and any(k in who for k in _NAMED) and not how)
         else ""
     )
-    if example.action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-        return f"{who} can call {example.action}{how} and so give itself decryption{unlisted}"
+    paths = decryption_paths(design, parsed)
+    if example.action in paths and example.action not in CRYPTO_ACTIONS:
+        return f"{who} can call {example.action}{how} and so give itself decryption: {paths[example.action]}{unlisted}"
     if who.lower() in {a.lower() for a in design.reader_arns}:
         return f"reader {who} can call {example.action}{how} (readers may only decrypt)"
     return f"{who} can call {example.action}{how}{unlisted}"
@@ -283,7 +356,7 @@ def prove_p2(design: Design, parsed: Parsed) -> PropertyResult:
     )
     found = search(
         r,
-        z3.And(allowed, _among(r, [design.auth_role_arn, *design.reader_arns]), z3.Not(scoped)),
+        z3.And(allowed, _acting_as(r, [design.auth_role_arn, *design.reader_arns]), z3.Not(scoped)),
         [Side(encoder, True)],
     )
     return _result(
@@ -306,7 +379,7 @@ def prove_p3(design: Design, parsed: Parsed) -> PropertyResult:
     )
     r, encoder = q.request, q.encoders[0]
     allowed, _ = encoder.kms(design.account)
-    outsider = z3.Not(_among(r, trusted)) if trusted else z3.BoolVal(True)
+    outsider = z3.Not(_acting_as(r, trusted)) if trusted else z3.BoolVal(True)
     found = search(r, z3.And(allowed, outsider), [Side(encoder, True)])
     return _result(
         P3,
@@ -322,24 +395,25 @@ def prove_p3(design: Design, parsed: Parsed) -> PropertyResult:
 def _escalation_findings(design: Design, parsed: Parsed, trusted: Sequence[str]) -> list[str]:
     """What each trusted principal can do to give itself (or others) decryption: not failures."""
     findings = []
-    for arn in dict.fromkeys(trusted):
-        q = _query(
-            design,
-            [parsed],
-            service="kms",
-            actions=("kms:PutKeyPolicy", "kms:CreateGrant"),
-            environment_known=True,
-            resource=design.key_arn,
-        )
-        r, encoder = q.request, q.encoders[0]
-        allowed, _ = encoder.kms(design.account)
+    q = _query(
+        design,
+        [parsed],
+        service="kms",
+        actions=("kms:PutKeyPolicy", "kms:CreateGrant"),
+        environment_known=True,
+        resource=design.key_arn,
+    )
+    r, encoder = q.request, q.encoders[0]
+    allowed, _ = encoder.kms(design.account)
+    # One solver for every (principal, action) question, each switched on by its own literal.
+    solver = new_solver()
+    solver.add(*r.constraints, *r.strict, allowed)
+    for index, arn in enumerate(dict.fromkeys(trusted)):
         role = "deploy role" if arn == design.deploy_role_arn else "key administrator"
         for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
-            solver = new_solver()
-            solver.add(
-                *r.constraints, *r.strict, allowed, r.is_principal(arn), r.action == z3.StringVal(action.lower())
-            )
-            outcome = check(solver)
+            literal = z3.Bool(f"escalation[{index}][{action}]")
+            solver.add(z3.Implies(literal, z3.And(r.is_principal(arn), r.action == z3.StringVal(action.lower()))))
+            outcome = check(solver, literal)
             if outcome.sat:
                 findings.append(f"{role} {arn} can call {action}: it can give itself (or anyone) decryption")
             elif not outcome.unsat:
@@ -540,6 +614,22 @@ def teleport_result(
 # --- P6 --------------------------------------------------------------------------------------------
 
 
+def _this_key_spellings(design: Design, parsed: Parsed) -> list[str]:
+    """This key's ARN and ID, and every other spelling of them (in another case) that the bucket
+    policy compares the key-id header with. A key ID is a UUID KMS makes, so such a spelling names this
+    key or no key: a put carrying it is stored under this key or refused, never under another key.
+    Spellings the policy does not name are left to count as another key: that can only find more
+    violations (never a false PASS), and it keeps the question free of case-insensitive matching."""
+    spellings = [design.key_arn, design.key_id]
+    wanted = {design.key_arn.lower(), design.key_id.lower()}
+    statements = parsed.bucket_policy.statements if parsed.bucket_policy is not None else ()
+    for statement in statements:
+        for condition in statement.conditions:
+            if condition.key_lower == SSE_KEY:
+                spellings += [v for v in condition.values if v.lower() in wanted and v not in spellings]
+    return spellings
+
+
 def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
     q = _query(design, [parsed], service="s3", actions=None, environment_known=True)
     r, encoder = q.request, q.encoders[0]
@@ -550,9 +640,8 @@ def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
     on_bucket_or_object = z3.Or(r.resource == z3.StringVal(design.bucket_arn), on_object)
     wrong_encryption = z3.Or(
         z3.And(sse.present, sse.value != z3.StringVal("aws:kms")),
-        z3.And(
-            sse_key.present, sse_key.value != z3.StringVal(design.key_arn), sse_key.value != z3.StringVal(design.key_id)
-        ),
+        # Another key: none of this key's spellings (``_this_key_spellings``).
+        z3.And(sse_key.present, *(sse_key.value != z3.StringVal(k) for k in _this_key_spellings(design, parsed))),
         z3.And(sse.present, sse.value == z3.StringVal("aws:kms"), z3.Not(sse_key.present)),
         sse_c.present,
     )
@@ -675,15 +764,18 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
         return Decision.IMPLICIT_DENY  # KMS accepts signed requests only, as ``decide`` says
     owners: dict[str, Callable[[str], str]] = {"kms": key_account, "iam": iam_account}
     owner = owners[service](request.resource) if service in owners else account
+    request_context(request, who, owner)  # the same refusals as ``decide`` (a contradicting context)
     accounts = tuple(a for a in (account, who.account, owner) if a)
     universe = _universe_of(parsed, accounts)
-    arns = (*universe.arns, *((who.arn,) if who.kind.value in ("role", "user") else ()))
+    own = (who.arn,) if who.kind in (Kind.ROLE, Kind.USER, Kind.FEDERATED) else ()
+    arns = (*own, *universe.arns)
     services = (*universe.services, *((who.arn,) if who.kind.value == "service" else ()))
     keys, counts = condition_keys([parsed])
     r = SymbolicRequest(
         partition=partition,
         service=service,
         named_principals=arns,
+        existing=own,
         named_accounts=universe.accounts,
         named_services=services,
         action_domain=(request.action,),
@@ -729,11 +821,17 @@ def _solver_decide(evidence: Evidence, request: Request, *, account: str, partit
     untracked = any(k.startswith(ENCRYPTION_CONTEXT_PREFIX) and k not in tracked for k in context)
     pinned.append(r.other_context_keys == z3.BoolVal(untracked))
 
+    # One solver for the four questions, each switched on by its own literal (the pinned request is
+    # asserted once): the same answers as a solver per question, for a quarter of the set-up.
+    solver = new_solver()
+    solver.add(*r.constraints, *r.strict, *pinned)
+    questions = count()
+
     def always(formula: Bool) -> bool:
         """Whether ``formula`` holds for the pinned request (False also when that is not known)."""
-        solver = new_solver()
-        solver.add(*r.constraints, *r.strict, *pinned, z3.Not(formula))
-        return check(solver).unsat
+        literal = z3.Bool(f"decide[{next(questions)}]")
+        solver.add(z3.Implies(literal, z3.Not(formula)))
+        return check(solver, literal).unsat
 
     if always(deny):
         return Decision.EXPLICIT_DENY
