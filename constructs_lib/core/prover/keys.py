@@ -6,8 +6,9 @@ evaluator reads any key from the request it is given, so it needs no such list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Type(StrEnum):
@@ -84,3 +85,14 @@ def spec_of(key: str) -> KeySpec | None:
 
 #: Keys the evaluator derives from the principal and the resource; a request must not contradict them.
 DERIVED_KEYS = frozenset(k for k, s in KEYS.items() if s.source in (Source.PRINCIPAL, Source.RESOURCE))
+
+
+@dataclass
+class KeyTerm:
+    """A condition key's symbolic presence and value(s)."""
+
+    type: Type
+    present: Any  # z3.BoolRef
+    value: Any = None
+    #: Multi-valued keys: (present, value) slots; the set is the values of the present slots.
+    slots: list[tuple[Any, Any]] = field(default_factory=list)
