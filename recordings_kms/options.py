@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from constructs_lib.core import arns
 from constructs_lib.core.problems import Problem
 from constructs_lib.core.settings import AppSettings, Declared, Environment, check, region_rule, render, specs
 
@@ -81,6 +82,20 @@ def endpoint_url_problem(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"--endpoint-url {url!r} must be an http:// or https:// URL with a host, such as http://127.0.0.1:5000"
     return None
+
+
+def warn_if_region_unknown(region: str | None) -> None:
+    """A ``--region`` botocore's endpoint data does not know, but that is named like a newer region of
+    one of its partitions, is allowed and said on stderr (right for a new region, wrong for a typo)."""
+    if region is None or arns.is_known_region(region) or region_problem(region) is not None:
+        return
+    data = arns.region_data()
+    known = f"not a region of {data.source}'s endpoint data" if data else "not checked (botocore's data was not found)"
+    print(
+        f"{PROG}: warning: '--region' {json.dumps(region)} is {known}: right for a region newer than the data "
+        "(upgrade botocore to see it there), wrong for a typo",
+        file=sys.stderr,
+    )
 
 
 def region_problem(region: str) -> str | None:

@@ -29,21 +29,9 @@ MAX_LINES = 500
 
 #: Circles that other branches remove; the lead deletes each entry when merging the branch that breaks it.
 #: An entry that is no longer a circle fails the test, so that none outlives its fix.
-TEMPORARY_CIRCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        # The prover split (the lead's): guardrail_properties imports properties and properties imports it back.
-        frozenset({"constructs_lib.core.prover.guardrail_properties", "constructs_lib.core.prover.properties"}),
-    }
-)
+TEMPORARY_CIRCLES: frozenset[frozenset[str]] = frozenset()
 #: Files over MAX_LINES that other branches split (the same rule: the lead deletes an entry on merging).
-TEMPORARY_LONG_FILES: frozenset[str] = frozenset(
-    {
-        # The prover split (the lead's).
-        "constructs_lib/core/prover/encode.py",
-        "constructs_lib/core/prover/parse.py",
-        "constructs_lib/core/prover/properties.py",
-    }
-)
+TEMPORARY_LONG_FILES: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from constructs_lib.core.outputs import STORAGE_URI
-from recordings_kms.options import EXIT_OK, PROG, endpoint_url_problem, region_problem
+from recordings_kms.options import EXIT_OK, PROG, endpoint_url_problem, region_problem, warn_if_region_unknown
 from recordings_kms.render import error
 from recordings_kms.teleport import StorageUri, StorageUriError, parse_storage_uri, teleport_config_snippet
 
@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             if args.region is not None and (problem := region_problem(args.region)):
                 return error(problem)
+            warn_if_region_unknown(args.region)
             if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
                 return error(problem)
             from botocore.exceptions import BotoCoreError, ClientError

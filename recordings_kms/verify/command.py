@@ -46,6 +46,7 @@ from recordings_kms.options import (
     prover_budget_problem,
     region_problem,
     settings_from,
+    warn_if_region_unknown,
 )
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
     if problem := _option_problem(args):
         return render.error(problem, as_json=args.json)
+    warn_if_region_unknown(args.region)
     with spending(Budget(total=int(args.prover_budget))):  # one total for every proof of this run
         return _verify(args)
 

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from constructs_lib.core.prover import Decision, Evidence, Request, decide
 from constructs_lib.core.prover.encode import Encoder
 from constructs_lib.core.prover.parse import Kind, parse_evidence
-from constructs_lib.core.prover.properties import _query, solver_decide
+from constructs_lib.core.prover.properties import solver_decide
+from constructs_lib.core.prover.queries import build_query
 from tests.access.test_prover_hypothesis import (
     ACCOUNT,
     BUCKET,
@@ -208,7 +209,7 @@ def solver_finds_allowed(e: Evidence, side: Side) -> Request | None:
 
 
 def _solver_finds_allowed_on(e: Evidence, side: Side, resource: str) -> Request | None:
-    q = _query(
+    q = build_query(
         DESIGN,
         [parse_evidence(e)],
         service=side.service,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from constructs_lib.core.prover import Decision, Design, Evidence, Request, decide
 from constructs_lib.core.prover.encode import Encoder
 from constructs_lib.core.prover.parse import Kind, parse_evidence
-from constructs_lib.core.prover.properties import _query
+from constructs_lib.core.prover.queries import build_query
 from constructs_lib.core.prover.solve import find, request_of
 
 ACCOUNT = "111122223333"
@@ -302,7 +302,7 @@ def s3_evidence() -> st.SearchStrategy[Evidence]:
 
 def solver_finds_allowed(e: Evidence, side: Side) -> Request | None:
     """Ask the solver for an allowed request restricted to the finite universe."""
-    q = _query(DESIGN, [parse_evidence(e)], service=side.service, actions=side.actions, environment_known=True)
+    q = build_query(DESIGN, [parse_evidence(e)], service=side.service, actions=side.actions, environment_known=True)
     r = q.request
     encoder: Encoder = q.encoders[0]
     allowed, _ = encoder.kms(ACCOUNT) if side.service == "kms" else encoder.s3(ACCOUNT)

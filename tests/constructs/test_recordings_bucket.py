@@ -250,12 +250,15 @@ def test_default_recordings_never_expire_and_uploads_abort_after_a_month(default
     assert "ObjectLockEnabled" not in props
 
 
-def test_turning_object_lock_on_updates_a_deployed_bucket_in_place() -> None:
+def test_the_bucket_schema_no_longer_lists_object_lock_as_create_only() -> None:
     """The CloudFormation schema cfn-lint ships (AWS::S3::Bucket) lists which properties force a replacement.
 
     ObjectLockEnabled used to be create-only; since S3 can enable Object Lock on an existing versioned
-    bucket it is not, so turning it on for a deployed stack updates the retained bucket instead of
-    replacing (and orphaning) it. If a future schema makes it create-only again, this fails.
+    bucket the schema no longer says so. That alone does not make turning it on safe for a deployed
+    stack: a change set in cloudformation-coverage-roadmap issue 1929 still required recreation, so
+    ``recordings-kms upgrade-check`` treats the change as a replacement (``CONTESTED`` in
+    recordings_kms/upgrade_check/command.py; tests/cli/test_upgrade_check.py). This test pins the
+    schema fact the contested entry is written against: if the schema changes again, revisit it.
     """
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 

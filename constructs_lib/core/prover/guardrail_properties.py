@@ -31,20 +31,20 @@ from constructs_lib.core.prover.keys import Source, spec_of
 from constructs_lib.core.prover.model import Design, PropertyResult, Verdict
 from constructs_lib.core.prover.organizations import RCP_EXEMPT_ACTIONS
 from constructs_lib.core.prover.parse import ACCOUNT_KINDS, Kind, Parsed, classify_principal
-from constructs_lib.core.prover.properties import (
+from constructs_lib.core.prover.queries import (
     G1,
     G2,
     G3,
     G4,
     TITLES,
     Query,
-    _action_in,
-    _among,
-    _query,
-    _result,
-    teleport_result,
+    action_in,
+    among,
+    build_query,
+    property_result,
 )
 from constructs_lib.core.prover.solve import Found, Side, request_of, search
+from constructs_lib.core.prover.teleport_access import teleport_result
 
 PASS_ROLE = "iam:PassRole"  # noqa: S105 (an action name)
 CREATE_GRANT = "kms:CreateGrant"
@@ -66,7 +66,7 @@ class Protected:
 
 
 def _auth_role(design: Design, parsed: Parsed) -> Protected:
-    q = _query(
+    q = build_query(
         design,
         [parsed],
         service="iam",
@@ -85,14 +85,14 @@ def _auth_role(design: Design, parsed: Parsed) -> Protected:
     into_a_profile = z3.And(associated.present, associated.value == z3.StringVal(profile))
     to_its_service = z3.And(to_its_service, z3.Not(into_a_profile))
     requests = z3.Or(
-        _action_in(r, AUTH_ROLE_CHANGES),
+        action_in(r, AUTH_ROLE_CHANGES),
         z3.And(r.action == z3.StringVal(PASS_ROLE.lower()), z3.Not(to_its_service)),
     )
     return Protected(q, requests, iam_account(design.auth_role_arn))
 
 
 def _key(design: Design, parsed: Parsed) -> Protected:
-    q = _query(
+    q = build_query(
         design,
         [parsed],
         service="kms",
@@ -104,21 +104,21 @@ def _key(design: Design, parsed: Parsed) -> Protected:
     marker = r.modelled("kms:grantisforawsresource")
     for_aws_resource = z3.And(marker.present, marker.value == z3.StringVal("true"))
     requests = z3.Or(
-        _action_in(r, KEY_CHANGES),
+        action_in(r, KEY_CHANGES),
         z3.And(r.action == z3.StringVal(CREATE_GRANT.lower()), z3.Not(for_aws_resource)),
     )
     return Protected(q, requests, key_account(design.key_arn))
 
 
 def _bucket(design: Design, parsed: Parsed) -> Protected:
-    q = _query(
+    q = build_query(
         design, [parsed], service="s3", actions=BUCKET_CHANGES, environment_known=False, resource=design.bucket_arn
     )
     return Protected(q, z3.BoolVal(True), design.account)
 
 
 def _recordings(design: Design, parsed: Parsed) -> Protected:
-    q = _query(design, [parsed], service="s3", actions=RECORDING_DELETES, environment_known=False)
+    q = build_query(design, [parsed], service="s3", actions=RECORDING_DELETES, environment_known=False)
     return Protected(q, _object_under(q, design.objects_arn_prefix), design.account)
 
 
@@ -173,12 +173,12 @@ def _first(
     for found, q in searches:
         if found.verdict is Verdict.FAIL:
             notes = _absent(parsed, q, found)
-            return _result(prop, found, q.request, passed=passed, failed=failed, findings=findings, notes=notes)
+            return property_result(prop, found, q.request, passed=passed, failed=failed, findings=findings, notes=notes)
         if kept is None or (found.verdict is Verdict.CANNOT_PROVE and kept[0].verdict is Verdict.PASS):
             kept = (found, q)
     assert kept is not None, "every guardrail property asks at least one question"
     found, q = kept
-    return _result(prop, found, q.request, passed=passed, failed=failed, findings=findings)
+    return property_result(prop, found, q.request, passed=passed, failed=failed, findings=findings)
 
 
 def _protected_summary(design: Design) -> str:
@@ -207,7 +207,7 @@ def prove_g1(design: Design, parsed: Parsed) -> PropertyResult:
             violation = z3.And(
                 p.requests,
                 r.in_account(design.account),
-                z3.Not(_among(r, exempt)) if exempt else z3.BoolVal(True),
+                z3.Not(among(r, exempt)) if exempt else z3.BoolVal(True),
                 z3.Not(r.is_service_linked()),
                 z3.Not(encoder.guardrails(p.resource_account)),
             )
@@ -251,7 +251,7 @@ def prove_g2(design: Design, parsed: Parsed) -> PropertyResult:
         for build in PROTECTED:
             p = build(design, parsed)
             r, encoder = p.query.request, p.query.encoders[0]
-            violation = z3.And(p.requests, _among(r, exempt), encoder.guardrails(p.resource_account))
+            violation = z3.And(p.requests, among(r, exempt), encoder.guardrails(p.resource_account))
             yield search(r, violation, [Side(encoder, False)]), p.query
 
     return _first(
@@ -293,15 +293,15 @@ def prove_g4(design: Design, parsed: Parsed) -> PropertyResult:
     def questions() -> Iterator[tuple[Query, Bool, str]]:
         """(query, which of its resources, their account): the key, the bucket, its objects."""
         everything = z3.BoolVal(True)
-        key = _query(
+        key = build_query(
             design, [parsed], service="kms", actions=kms_actions, environment_known=False, resource=design.key_arn
         )
         yield key, everything, key_account(design.key_arn)
-        bucket = _query(
+        bucket = build_query(
             design, [parsed], service="s3", actions=None, environment_known=False, resource=design.bucket_arn
         )
         yield bucket, everything, design.account
-        objects = _query(design, [parsed], service="s3", actions=None, environment_known=False)
+        objects = build_query(design, [parsed], service="s3", actions=None, environment_known=False)
         yield objects, _object_under(objects, design.bucket_arn + "/"), design.account
 
     def searches() -> Iterator[tuple[Found, Query]]:

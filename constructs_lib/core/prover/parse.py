@@ -5,341 +5,83 @@ Malformed input (wrong JSON shapes, unknown statement elements, a missing ``Effe
 (an unsupported condition operator, a federated principal, a policy variable...) is kept, marked
 with the reason, so that the evaluator answers UNKNOWN and the prover CANNOT-PROVE instead of
 guessing.
+
+The JSON reading is in ``policy_json``, principals in ``policy_principals``, conditions in
+``policy_conditions``; statements, policies, grants, guardrails and the evidence as a whole here.
+The names stay importable from this module.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from constructs_lib.core.prover.model import KEY_MANAGERS, PolicyFormatError
-
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
-_IAM_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):(?P<resource>.+)$")
-_SESSION_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+$")
-#: An AWS STS federated user session (``GetFederationToken``): IAM User Guide, "IAM JSON policy elements:
-#: Principal", "AWS STS federated user session principals"; the name is the caller's (2-32 characters).
-_FEDERATED_ARN = re.compile(
-    r"^arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):federated-user/(?P<name>[A-Za-z0-9+=,.@_-]+)$"
+from constructs_lib.core.prover.policy_conditions import (
+    ARN_OPERATORS,
+    NUMERIC_OPERATORS,
+    STRING_OPERATORS,
+    UNMODELLED_OPERATORS,
+    Condition,
+    Family,
+    Qualifier,
+    parse_condition,
 )
-_UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,}$")
+from constructs_lib.core.prover.policy_json import JsonObject, as_list, load_json, no_duplicates
+from constructs_lib.core.prover.policy_principals import (
+    ACCOUNT_ID,
+    ACCOUNT_KINDS,
+    ANONYMOUS,
+    Identity,
+    Kind,
+    PrincipalRef,
+    Ref,
+    classify_principal,
+    parse_principal_value,
+    principal_element,
+    role_name,
+)
+
+__all__ = [
+    "ACCOUNT_KINDS",
+    "ANONYMOUS",
+    "ARN_OPERATORS",
+    "NUMERIC_OPERATORS",
+    "STRING_OPERATORS",
+    "UNMODELLED_OPERATORS",
+    "Condition",
+    "Effect",
+    "Family",
+    "Grant",
+    "Guardrails",
+    "Identity",
+    "JsonObject",
+    "Kind",
+    "Parsed",
+    "Policy",
+    "PrincipalRef",
+    "Qualifier",
+    "Ref",
+    "Statement",
+    "classify_principal",
+    "load_json",
+    "parse_condition",
+    "parse_evidence",
+    "parse_grant",
+    "parse_grants",
+    "parse_guardrails",
+    "parse_policy",
+    "parse_principal_value",
+    "role_name",
+]
+
 _STATEMENT_ELEMENTS = frozenset(
     {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 )
 _VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
-
-
-# --- JSON as AWS might read it ---------------------------------------------------------------------
-
-
-class JsonObject(dict[str, Any]):
-    """A JSON object read by ``load_json``: ``duplicates`` names the keys it held more than once.
-
-    Python's ``json`` keeps the last of duplicate keys; what AWS keeps is not documented (it may keep
-    the first), so a statement with a duplicate key has no single reading: ``parse_policy`` refuses it.
-    """
-
-    duplicates: tuple[str, ...] = ()
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> JsonObject:
-    found = JsonObject(pairs)
-    if len(found) < len(pairs):
-        keys = [key for key, _ in pairs]
-        found.duplicates = tuple(dict.fromkeys(k for k in keys if keys.count(k) > 1))
-    return found
-
-
-def load_json(text: str | bytes) -> Any:
-    """``json.loads``, remembering duplicate keys (``JsonObject``) for ``parse_policy`` to refuse."""
-    return json.loads(text, object_pairs_hook=_json_object)
-
-
-def _no_duplicates(value: Any, where: str) -> None:
-    duplicates = getattr(value, "duplicates", ())
-    if duplicates:
-        keys = ", ".join(repr(k) for k in duplicates)
-        raise PolicyFormatError(
-            f"{where} has the key {keys} more than once (AWS may read another of the values than Python's json does)"
-        )
-
-
-# --- principals ------------------------------------------------------------------------------------
-
-
-class Kind(StrEnum):
-    """What a request principal is."""
-
-    ROLE = "role"  # stands for every session of the role
-    USER = "user"
-    ROOT = "root"  # the root user of an account
-    #: An AWS STS federated user session: what ``sts:GetFederationToken`` gives an IAM user or the root
-    #: user (``arn:aws:sts::ACCOUNT:federated-user/NAME``, NAME chosen by the caller).
-    FEDERATED = "federated-user"
-    SERVICE = "service"
-    ANONYMOUS = "anonymous"
-
-
-#: The principals that belong to an account: what a Principal naming the account delegates to, what
-#: SCPs govern, what carries ``aws:PrincipalArn`` and ``aws:PrincipalAccount``.
-ACCOUNT_KINDS = (Kind.ROLE, Kind.USER, Kind.ROOT, Kind.FEDERATED)
-
-
-ANONYMOUS = "anonymous"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """A classified request principal."""
-
-    kind: Kind
-    #: The role, user or root ARN; the service principal name; ``anonymous``.
-    arn: str
-    account: str | None
-
-
-def classify_principal(principal: str) -> Identity:
-    """What a ``Request.principal`` string is; PolicyFormatError when it is none of the supported kinds."""
-    if principal == ANONYMOUS:
-        return Identity(Kind.ANONYMOUS, ANONYMOUS, None)
-    if _ACCOUNT.match(principal):
-        raise PolicyFormatError(f"a request principal is an ARN, not a bare account id: {principal}")
-    match = _IAM_ARN.match(principal)
-    if match:
-        resource = match["resource"]
-        if resource == "root":
-            return Identity(Kind.ROOT, principal, match["account"])
-        if resource.startswith("role/") and len(resource) > len("role/"):
-            return Identity(Kind.ROLE, principal, match["account"])
-        if resource.startswith("user/") and len(resource) > len("user/"):
-            return Identity(Kind.USER, principal, match["account"])
-    elif federated := _FEDERATED_ARN.match(principal):
-        return Identity(Kind.FEDERATED, principal, federated["account"])
-    elif re.match(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$", principal):
-        return Identity(Kind.SERVICE, principal, None)
-    raise PolicyFormatError(
-        f"unsupported request principal {principal!r}: use a role, user, root or federated-user ARN, a service "
-        "principal or 'anonymous' (a role session is its role's ARN)"
-    )
-
-
-def role_name(role_arn: str) -> str:
-    return role_arn.rsplit("/", 1)[-1]
-
-
-class Ref(StrEnum):
-    """What a value of a policy's Principal element (or a grantee) names."""
-
-    EVERYONE = "everyone"
-    ACCOUNT = "account"
-    ROLE = "role"
-    USER = "user"
-    SERVICE = "service"
-    SESSION = "session"  # one session of a role (assumed-role ARN)
-    FEDERATED = "federated-user"  # an AWS STS federated user session
-    UNSUPPORTED = "unsupported"
-
-
-@dataclass(frozen=True)
-class PrincipalRef:
-    kind: Ref
-    #: The ARN, account id, service principal or (for SESSION) the assumed-role ARN.
-    value: str
-    account: str | None = None
-    #: SESSION: the role's name (the assumed-role ARN has no path); UNSUPPORTED: why.
-    detail: str = ""
-
-
-def parse_principal_value(kind: str, value: Any) -> PrincipalRef:
-    if not isinstance(value, str):
-        raise PolicyFormatError(f"principal values are strings: {value!r}")
-    if kind == "Service":
-        if "*" in value or "?" in value or not value:
-            return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"service principal pattern {value!r}")
-        return PrincipalRef(Ref.SERVICE, value.lower())
-    if kind == "Federated":
-        # Web identity and SAML sessions are role sessions (aws:PrincipalArn is the role's); the IAM User
-        # Guide documents a Federated principal for role trust policies only ("Web identity session
-        # principals", "SAML session principals").
-        return PrincipalRef(
-            Ref.UNSUPPORTED, value, detail=f"Federated principal {value!r} (documented for role trust policies only)"
-        )
-    if kind != "AWS":
-        return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"{kind} principal {value!r}")
-    if value == "*":
-        return PrincipalRef(Ref.EVERYONE, value)
-    if _ACCOUNT.match(value):
-        return PrincipalRef(Ref.ACCOUNT, value, value)
-    if "*" in value or "?" in value:
-        return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"wildcard in principal {value!r} (IAM allows only '*')")
-    if _UNIQUE_ID.match(value):
-        return PrincipalRef(
-            Ref.UNSUPPORTED, value, detail=f"principal unique id {value} (a deleted or unresolved principal)"
-        )
-    match = _IAM_ARN.match(value)
-    if match:
-        resource = match["resource"]
-        if resource == "root":
-            return PrincipalRef(Ref.ACCOUNT, value, match["account"])
-        if resource.startswith("role/"):
-            return PrincipalRef(Ref.ROLE, value, match["account"])
-        if resource.startswith("user/"):
-            return PrincipalRef(Ref.USER, value, match["account"])
-    session = _SESSION_ARN.match(value)
-    if session:
-        return PrincipalRef(Ref.SESSION, value, session["account"], detail=session["role"])
-    federated = _FEDERATED_ARN.match(value)
-    if federated:
-        return PrincipalRef(Ref.FEDERATED, value, federated["account"])
-    return PrincipalRef(Ref.UNSUPPORTED, value, detail=f"principal {value!r}")
-
-
-def _principal_element(element: Any, name: str) -> tuple[PrincipalRef, ...]:
-    if element == "*":
-        return (PrincipalRef(Ref.EVERYONE, "*"),)
-    if not isinstance(element, Mapping) or not element:
-        raise PolicyFormatError(f"{name} must be '*' or an object such as {{'AWS': [...]}}: {element!r}")
-    refs: list[PrincipalRef] = []
-    _no_duplicates(element, name)
-    for kind, values in element.items():
-        if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
-            raise PolicyFormatError(f"unknown {name} type {kind!r}")
-        for value in _as_list(values, f"{name}.{kind}"):
-            refs.append(parse_principal_value(kind, value))
-    return tuple(refs)
-
-
-# --- conditions ------------------------------------------------------------------------------------
-
-STRING_OPERATORS = {
-    "StringEquals": False,
-    "StringNotEquals": True,
-    "StringEqualsIgnoreCase": False,
-    "StringNotEqualsIgnoreCase": True,
-    "StringLike": False,
-    "StringNotLike": True,
-}
-ARN_OPERATORS = {"ArnEquals": False, "ArnLike": False, "ArnNotEquals": True, "ArnNotLike": True}
-NUMERIC_OPERATORS = {
-    "NumericEquals": False,
-    "NumericNotEquals": True,
-    "NumericLessThan": False,
-    "NumericLessThanEquals": False,
-    "NumericGreaterThan": False,
-    "NumericGreaterThanEquals": False,
-}
-#: Operators IAM has that the prover does not model.
-UNMODELLED_OPERATORS = frozenset(
-    {
-        "DateEquals",
-        "DateNotEquals",
-        "DateLessThan",
-        "DateLessThanEquals",
-        "DateGreaterThan",
-        "DateGreaterThanEquals",
-        "IpAddress",
-        "NotIpAddress",
-        "BinaryEquals",
-    }
-)
-
-
-class Family(StrEnum):
-    STRING = "string"
-    ARN = "arn"
-    NUMERIC = "numeric"
-    BOOL = "bool"
-    NULL = "null"
-
-
-class Qualifier(StrEnum):
-    NONE = ""
-    ANY = "ForAnyValue"
-    ALL = "ForAllValues"
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One ``operator: {key: values}`` entry of a Condition block."""
-
-    operator: str
-    key: str  # as written
-    values: tuple[str, ...]
-    #: The base operator (``StringNotLike``), or "" when unsupported.
-    base: str = ""
-    family: Family = Family.STRING
-    negated: bool = False
-    if_exists: bool = False
-    qualifier: Qualifier = Qualifier.NONE
-    #: Why this entry is not modelled ("" when it is).
-    unsupported: str = ""
-
-    @property
-    def key_lower(self) -> str:
-        return self.key.lower()
-
-    def describe(self) -> str:
-        values = self.values[0] if len(self.values) == 1 else list(self.values)
-        return f"{self.operator} {self.key} {values}"
-
-
-def _condition_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        # IAM reads JSON numbers as their text.
-        return json.dumps(value)
-    raise PolicyFormatError(f"condition values are strings, booleans or numbers: {value!r}")
-
-
-def parse_condition(operator: str, key: str, raw_values: Any) -> Condition:
-    values = tuple(_condition_value(v) for v in _as_list(raw_values, f"condition {operator} {key}"))
-    if not values:
-        raise PolicyFormatError(f"condition {operator} {key} has no values")
-    name, qualifier = operator, Qualifier.NONE
-    for candidate in (Qualifier.ANY, Qualifier.ALL):
-        if name.startswith(candidate.value + ":"):
-            name, qualifier = name[len(candidate.value) + 1 :], candidate
-    if_exists = name.endswith("IfExists")
-    base = name[: -len("IfExists")] if if_exists else name
-
-    def unsupported(reason: str) -> Condition:
-        return Condition(operator, key, values, unsupported=reason)
-
-    if any("${" in v for v in values):
-        return unsupported(f"policy variable in {operator} {key} values")
-    if base in STRING_OPERATORS:
-        family, negated = Family.STRING, STRING_OPERATORS[base]
-    elif base in ARN_OPERATORS:
-        family, negated = Family.ARN, ARN_OPERATORS[base]
-    elif base in NUMERIC_OPERATORS:
-        family, negated = Family.NUMERIC, NUMERIC_OPERATORS[base]
-        for v in values:
-            try:
-                float(v)
-            except ValueError:
-                return unsupported(f"{operator} {key}: {v!r} is not a number")
-    elif base == "Bool":
-        family, negated = Family.BOOL, False
-        if any(v.lower() not in ("true", "false") for v in values):
-            return unsupported(f"Bool {key}: values other than true/false")
-    elif base == "Null":
-        if if_exists or qualifier is not Qualifier.NONE:
-            return unsupported(f"operator {operator}")
-        if any(v.lower() not in ("true", "false") for v in values):
-            return unsupported(f"Null {key}: values other than true/false")
-        family, negated = Family.NULL, False
-    elif base in UNMODELLED_OPERATORS:
-        return unsupported(f"condition operator {operator} is not modelled")
-    else:
-        return unsupported(f"unknown condition operator {operator}")
-    return Condition(operator, key, values, base, family, negated, if_exists, qualifier)
 
 
 # --- statements ------------------------------------------------------------------------------------
@@ -378,16 +120,8 @@ class Policy:
     statements: tuple[Statement, ...]
 
 
-def _as_list(value: Any, where: str) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str | int | float | bool):
-        return [value]
-    raise PolicyFormatError(f"{where}: expected a value or a list, got {type(value).__name__}")
-
-
 def _strings(value: Any, where: str) -> tuple[str, ...]:
-    items = _as_list(value, where)
+    items = as_list(value, where)
     if not items or not all(isinstance(i, str) and i for i in items):
         raise PolicyFormatError(f"{where} must be a non-empty string or list of strings")
     return tuple(items)
@@ -396,7 +130,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def _statement(raw: Any, label: str, *, resource_policy: bool, key_policy: bool = False) -> Statement:
     if not isinstance(raw, Mapping):
         raise PolicyFormatError(f"{label} is not a JSON object")
-    _no_duplicates(raw, label)
+    no_duplicates(raw, label)
     extra = set(raw) - _STATEMENT_ELEMENTS
     if extra:
         raise PolicyFormatError(f"{label}: unknown element(s) {', '.join(sorted(extra))}")
@@ -411,7 +145,7 @@ def _statement(raw: Any, label: str, *, resource_policy: bool, key_policy: bool 
     if resource_policy:
         if "Principal" not in raw and not not_principal:
             raise PolicyFormatError(f"{label}: a resource policy statement needs Principal or NotPrincipal")
-        principals = _principal_element(raw.get("NotPrincipal" if not_principal else "Principal"), "Principal")
+        principals = principal_element(raw.get("NotPrincipal" if not_principal else "Principal"), "Principal")
     elif "Principal" in raw or not_principal:
         raise PolicyFormatError(f"{label}: an identity policy or SCP statement has no Principal")
     effective = ("Action" in raw or "NotAction" in raw) and ("Resource" in raw or "NotResource" in raw)
@@ -425,12 +159,12 @@ def _statement(raw: Any, label: str, *, resource_policy: bool, key_policy: bool 
     block = raw.get("Condition", {})
     if not isinstance(block, Mapping):
         raise PolicyFormatError(f"{label}: Condition must be an object")
-    _no_duplicates(block, f"{label} Condition")
+    no_duplicates(block, f"{label} Condition")
     spellings: dict[str, str] = {}
     for operator, entries in block.items():
         if not isinstance(entries, Mapping) or not entries:
             raise PolicyFormatError(f"{label}: Condition {operator} must map keys to values")
-        _no_duplicates(entries, f"{label} Condition {operator}")
+        no_duplicates(entries, f"{label} Condition {operator}")
         for key, values in entries.items():
             spelt = spellings.setdefault(str(key).lower(), str(key))
             if spelt != key:
@@ -472,7 +206,7 @@ def parse_policy(document: Any, name: str, *, resource_policy: bool, key_policy:
             raise PolicyFormatError(f"{name} is not JSON: {error.msg} (line {error.lineno})") from None
     if not isinstance(document, Mapping):
         raise PolicyFormatError(f"{name} is not a JSON object")
-    _no_duplicates(document, name)
+    no_duplicates(document, name)
     version = document.get("Version")
     if version is not None and version not in _VERSIONS:
         raise PolicyFormatError(f"{name}: unknown Version {version!r}")
@@ -512,7 +246,7 @@ class Grant:
 def _context_map(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise PolicyFormatError(f"{where} must map strings to strings")
-    _no_duplicates(value, where)
+    no_duplicates(value, where)
     lowered: dict[str, str] = {}
     for k, v in value.items():
         if k.lower() in lowered:
@@ -527,7 +261,7 @@ def parse_grant(raw: Any, index: int) -> Grant:
         raise PolicyFormatError(f"grant #{index + 1} is not a JSON object")
     grant_id = raw.get("GrantId")
     label = f"grant {grant_id}" if isinstance(grant_id, str) and grant_id else f"grant #{index + 1}"
-    _no_duplicates(raw, label)
+    no_duplicates(raw, label)
     grantee = raw.get("GranteePrincipal")
     if not isinstance(grantee, str) or not grantee:
         raise PolicyFormatError(f"{label} has no GranteePrincipal")
@@ -537,7 +271,7 @@ def parse_grant(raw: Any, index: int) -> Grant:
     constraints = raw.get("Constraints") or {}
     if not isinstance(constraints, Mapping):
         raise PolicyFormatError(f"{label}: Constraints must be an object")
-    _no_duplicates(constraints, f"{label} Constraints")
+    no_duplicates(constraints, f"{label} Constraints")
     unknown = set(constraints) - {"EncryptionContextEquals", "EncryptionContextSubset"}
     equals = subset = None
     if "EncryptionContextEquals" in constraints:
@@ -597,7 +331,7 @@ class Guardrails:
 
 
 def _accounts(values: Sequence[Any], where: str) -> frozenset[str]:
-    if isinstance(values, str) or not all(isinstance(v, str) and _ACCOUNT.match(v) for v in values):
+    if isinstance(values, str) or not all(isinstance(v, str) and ACCOUNT_ID.match(v) for v in values):
         raise PolicyFormatError(f"{where} must be a list of 12-digit account ids: {values!r}")
     return frozenset(values)
 
@@ -631,7 +365,7 @@ def parse_guardrails(evidence: Any) -> Guardrails:
     if rcps and not rcp_accounts:
         raise PolicyFormatError("RCPs were supplied without rcp_accounts: name the accounts they apply to")
     management = evidence.management_account
-    if management is not None and (not isinstance(management, str) or not _ACCOUNT.match(management)):
+    if management is not None and (not isinstance(management, str) or not ACCOUNT_ID.match(management)):
         raise PolicyFormatError(f"management_account must be a 12-digit account id: {management!r}")
     if (scps or rcps) and management is None:
         raise PolicyFormatError("SCPs or RCPs were supplied without management_account (they never apply there)")
