@@ -21,6 +21,7 @@ from constructs_lib.core.settings import (
 )
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
 from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME, IamEventsStack
+from stacks.organization_stacks import build_organization
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
 
 
@@ -55,6 +56,8 @@ def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
 
     ``app`` is the App, or a Stage of it (the tests build many configurations in one App).
     """
+    if settings.clusters:
+        return build_organization(app, settings)
     stacks: list[cdk.Stack] = []
     forwarder = None
     auth_is_a_role = not (isinstance(settings.auth_role, str) and ":user/" in settings.auth_role)

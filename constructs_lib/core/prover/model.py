@@ -126,6 +126,11 @@ class Design:
     #: Every account of the organization, the management account included. A principal of any other
     #: account is outside it: no ``aws:PrincipalOrgID``, or another organization's.
     organization_accounts: tuple[str, ...] = ()
+    # -- the organization layout (docs/ORGANIZATION.md) ----------------------------------------------
+    #: The other clusters' auth roles and readers, which share this key and bucket: P1 counts them among
+    #: the key's users (each is judged as auth role or reader in its own cluster's design), and P7 proves
+    #: that none of them reaches this cluster's recordings. Empty: one cluster, as before.
+    peer_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -139,6 +144,7 @@ class Design:
         object.__setattr__(self, "admin_arns", tuple(self.admin_arns))
         object.__setattr__(self, "break_glass_arns", tuple(self.break_glass_arns))
         object.__setattr__(self, "organization_accounts", tuple(self.organization_accounts))
+        object.__setattr__(self, "peer_arns", tuple(self.peer_arns))
         if self.key_aliases is not None:
             object.__setattr__(self, "key_aliases", tuple(self.key_aliases))
             bad = [a for a in self.key_aliases if not a.startswith("alias/")]
