@@ -95,7 +95,7 @@ def statements_for(
 
 def _with_principal(statement: PolicyStatement, principal: dict[str, Any]) -> PolicyStatement:
     """The statement with its principal, elements in the order IAM's documentation writes them."""
-    order = ("Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+    order = ("Sid", "Effect", "Principal", "Action", "NotAction", "Resource", "NotResource", "Condition")
     merged = {**statement, "Principal": principal}
     return {element: merged[element] for element in order if element in merged}
 

@@ -1,0 +1,141 @@
+"""The organization layout's stacks, synthesized together as app.py does, through the whole compliance gate.
+
+The recordings stack and the workload stacks cannot reference each other across accounts, so each names
+the other from the settings: these tests compare what one stack names with what the other creates.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from app import main
+from constructs_lib.core import clusters
+from constructs_lib.core.settings import AppSettings
+from constructs_lib.proofs import RECORD_FILE
+from tests.conftest import cdk_json_context
+
+RECORDINGS, WORKLOAD_A, WORKLOAD_B = "111111111111", "222222222222", "333333333333"
+REGION = "eu-west-1"
+PROVIDER = (
+    f"arn:aws:iam::{WORKLOAD_A}:oidc-provider/oidc.eks.{REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+)
+#: The README's three-account example.
+CONTEXT: dict[str, Any] = {
+    "account": RECORDINGS,
+    "region": REGION,
+    "clusters": [
+        {"name": "prod", "account": WORKLOAD_A, "authTrust": "irsa", "oidcProviderArn": PROVIDER},
+        {"name": "staging", "account": WORKLOAD_B},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example through ``app.main``: the four cdk-nag packs, the proofs (P1-P7 per cluster) and the gate."""
+    out = tmp_path_factory.mktemp("organization")
+    app = cdk.App(outdir=str(out), context={**cdk_json_context(), **CONTEXT})
+    assert main(app) == 0
+    return out
+
+
+def template(assembly: Path, stack: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((assembly / f"{stack}.template.json").read_text())
+    return loaded
+
+
+def of_type(document: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in document["Resources"].values() if r["Type"] == kind]
+
+
+LAYOUT = clusters.plan(AppSettings.from_context(CONTEXT))
+
+
+def test_every_proof_passes_for_every_cluster(assembly: Path) -> None:
+    record = json.loads((assembly / RECORD_FILE).read_text())
+    verdicts = {s["cluster"]: {r["id"]: r["verdict"] for r in s["results"]} for s in record["storages"]}
+    expected = dict.fromkeys(("P1", "P2", "P3", "P4", "P5", "P6", "P7"), "PASS")
+    assert verdicts == {"prod": expected, "staging": expected}
+    p5 = next(r for s in record["storages"] for r in s["results"] if r["id"] == "P5")
+    assert "not supplied" not in p5["summary"]  # the role's identity policy was read from its workload stack
+
+
+def test_each_stack_deploys_to_its_account(assembly: Path) -> None:
+    manifest = json.loads((assembly / "manifest.json").read_text())["artifacts"]
+    environments = {k: v["environment"] for k, v in manifest.items() if v["type"] == "aws:cloudformation:stack"}
+    assert environments == {
+        "TeleportSessionRecordings": f"aws://{RECORDINGS}/{REGION}",
+        f"TeleportSessionRecordingsAuth-{WORKLOAD_A}": f"aws://{WORKLOAD_A}/{REGION}",
+        f"TeleportSessionRecordingsAuth-{WORKLOAD_B}": f"aws://{WORKLOAD_B}/{REGION}",
+    }
+
+
+def test_the_key_and_bucket_keep_their_logical_ids(assembly: Path) -> None:
+    resources = template(assembly, "TeleportSessionRecordings")["Resources"]
+    assert resources["StorageKey7CE16CA6"]["Type"] == "AWS::KMS::Key"
+    assert resources["StorageBucketE81A0E79"]["Type"] == "AWS::S3::Bucket"
+    assert not of_type(template(assembly, "TeleportSessionRecordings"), "AWS::IAM::Role")
+
+
+def _principal_arns(document: dict[str, Any]) -> set[str]:
+    found = set()
+    for statement in document["Statement"]:
+        for operator in ("StringEquals", "ArnEquals"):
+            value = statement.get("Condition", {}).get(operator, {}).get("aws:PrincipalArn")
+            if isinstance(value, str):
+                found.add(value)
+    return found
+
+
+def test_the_roles_the_recordings_policies_name_are_the_roles_the_workload_stacks_create(assembly: Path) -> None:
+    recordings = template(assembly, "TeleportSessionRecordings")
+    key = recordings["Resources"]["StorageKey7CE16CA6"]
+    (bucket_policy,) = [
+        p
+        for p in of_type(recordings, "AWS::S3::BucketPolicy")
+        if p["Properties"]["Bucket"] == {"Ref": "StorageBucketE81A0E79"}
+    ]
+    created = set()
+    for account in (WORKLOAD_A, WORKLOAD_B):
+        for role in of_type(template(assembly, f"TeleportSessionRecordingsAuth-{account}"), "AWS::IAM::Role"):
+            created.add(f"arn:aws:iam::{account}:role/{role['Properties']['RoleName']}")
+    assert created == {c.role_arn for c in LAYOUT.clusters}
+    assert _principal_arns(key["Properties"]["KeyPolicy"]) == created
+    assert _principal_arns(bucket_policy["Properties"]["PolicyDocument"]) == created
+
+
+def test_the_workload_policies_name_the_bucket_and_key_the_recordings_stack_creates(assembly: Path) -> None:
+    recordings = template(assembly, "TeleportSessionRecordings")
+    bucket = recordings["Resources"]["StorageBucketE81A0E79"]
+    assert bucket["Properties"]["BucketName"] == LAYOUT.bucket_name
+    for cluster in LAYOUT.clusters:
+        workload = template(assembly, cluster.stack_name)
+        (policy,) = of_type(workload, "AWS::IAM::ManagedPolicy")
+        text = json.dumps(policy["Properties"]["PolicyDocument"])
+        assert f"arn:aws:s3:::{LAYOUT.bucket_name}/{cluster.prefix}/*" in text
+        assert f"arn:aws:kms:{REGION}:{RECORDINGS}:key/*" in text
+        assert f"s3.{REGION}.amazonaws.com" in text
+        assert '"kms:Decrypt", "kms:GenerateDataKey"' in text  # CDK sorts actions
+
+
+def test_a_storage_uri_per_cluster_with_its_prefix_and_the_keys_full_arn(assembly: Path) -> None:
+    outputs = template(assembly, "TeleportSessionRecordings")["Outputs"]
+    for cluster in LAYOUT.clusters:
+        value = json.dumps(outputs[cluster.output_id]["Value"])
+        assert f"s3://{LAYOUT.bucket_name}/{cluster.prefix}?region={REGION}&sse_kms_key=" in value
+        assert '"Fn::GetAtt": ["StorageKey7CE16CA6", "Arn"]' in value
+
+
+def test_the_irsa_and_ec2_trusts(assembly: Path) -> None:
+    (prod,) = of_type(template(assembly, f"TeleportSessionRecordingsAuth-{WORKLOAD_A}"), "AWS::IAM::Role")
+    (staging,) = of_type(template(assembly, f"TeleportSessionRecordingsAuth-{WORKLOAD_B}"), "AWS::IAM::Role")
+    assert prod["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Federated": PROVIDER}
+    assert staging["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "ec2.amazonaws.com"
+    }
+    assert of_type(template(assembly, f"TeleportSessionRecordingsAuth-{WORKLOAD_B}"), "AWS::IAM::InstanceProfile")
