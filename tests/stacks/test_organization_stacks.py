@@ -139,3 +139,29 @@ def test_the_irsa_and_ec2_trusts(assembly: Path) -> None:
         "Service": "ec2.amazonaws.com"
     }
     assert of_type(template(assembly, f"TeleportSessionRecordingsAuth-{WORKLOAD_B}"), "AWS::IAM::InstanceProfile")
+
+
+def test_the_gate_fails_p7_when_a_clusters_bucket_allow_reaches_another_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mutation at synthesis: staging's object allow and its prefix deny widened to the whole bucket."""
+    built = clusters.bucket_statements
+
+    def widened(layout: clusters.OrganizationPlan) -> list[dict[str, Any]]:
+        statements = built(layout)
+        everything = f"{layout.bucket_arn}/*"
+        for statement in statements:
+            if statement["Sid"].startswith("ClusterStagingObjects"):
+                statement["Resource"] = everything
+            if statement["Sid"].startswith("ClusterStagingOnlyItsPrefix"):
+                statement["NotResource"] = [layout.bucket_arn, everything]
+        return statements
+
+    monkeypatch.setattr(clusters, "bucket_statements", widened)
+    app = cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), **CONTEXT})
+    assert main(app) == 1
+    record = json.loads((tmp_path / RECORD_FILE).read_text())
+    verdicts = {s["cluster"]: {r["id"]: r["verdict"] for r in s["results"]} for s in record["storages"]}
+    assert verdicts["prod"]["P7"] == "FAIL"
+    assert verdicts["staging"]["P7"] == "PASS"
+    assert "P7" in capsys.readouterr().err
