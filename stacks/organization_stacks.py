@@ -8,7 +8,6 @@ roles exist (README: Organization layout).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,10 +15,10 @@ from constructs import Construct
 
 from constructs_lib.central_storage import CentralRecordingsStorage, ClusterIdentity
 from constructs_lib.cluster_role import ClusterAuthRole
-from constructs_lib.core import clusters, outputs, retention
+from constructs_lib.core import clusters, outputs
 from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
-from stacks.recordings_stack import DEFAULT_STACK_NAME
+from stacks.recordings_stack import DEFAULT_STACK_NAME, alarm_topic_output, retention_output
 
 
 class CentralRecordingsStack(cdk.Stack):
@@ -54,16 +53,10 @@ class CentralRecordingsStack(cdk.Stack):
             outputs.KEY_ARN: (self.storage.key.key_arn, "ARN of the session recordings KMS key"),
             outputs.KEY_ID: (self.storage.key.key_id, "ID of the session recordings KMS key"),
             outputs.BUCKET_NAME: (self.storage.bucket.bucket_name, "Session recordings bucket"),
-            outputs.RETENTION_DESIGN: (
-                json.dumps(retention.retention_design(settings), sort_keys=True),
-                "The retention settings (JSON) recordings-kms verify compares the live lifecycle and Object Lock with",
-            ),
+            outputs.RETENTION_DESIGN: retention_output(settings),
         }
         if self.storage.alarms is not None:
-            values[outputs.ALARM_TOPIC_ARN] = (
-                self.storage.alarms.topic.topic_arn,
-                "SNS topic of the tamper alarms (subscribe your security team's endpoints)",
-            )
+            values[outputs.ALARM_TOPIC_ARN] = alarm_topic_output(self.storage.alarms)
         for output_id, (value, description) in values.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)
 

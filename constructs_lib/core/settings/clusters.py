@@ -31,6 +31,7 @@ from constructs_lib.core.kinds import (
 from constructs_lib.core.problems import Problem
 from constructs_lib.core.settings.auth import TRUST_SETTINGS, AuthSettings
 from constructs_lib.core.settings.model import Spec, _Settings, check, rule, setting
+from constructs_lib.core.settings.storage import _trust_settings_only_for_a_created_role
 from constructs_lib.core.settings.values import account_rule, prefix_rule
 
 _CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,31}", re.ASCII)
@@ -115,13 +116,8 @@ def _existing_role_in_the_clusters_account(s: Cluster, env: Environment) -> Iter
         )
 
 
-@rule(Cluster, "auth_role", *TRUST_SETTINGS)
-def _no_trust_settings_for_an_existing_role(s: Cluster, env: Environment) -> Iterator[Problem]:
-    if s.auth_role is None:
-        return
-    for name in TRUST_SETTINGS:
-        if s.given(name):
-            yield Problem(name, getattr(s, name), "unset when {auth_role} is set (that role's trust is its owner's)")
+# An existing role's trust is its owner's: the same rule as the one-account settings'.
+rule(Cluster, "auth_role", *TRUST_SETTINGS)(_trust_settings_only_for_a_created_role)
 
 
 # --- the list ----------------------------------------------------------------------------------------
