@@ -12,6 +12,8 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
 
 from app import main
 from constructs_lib.core import clusters
@@ -165,3 +167,9 @@ def test_the_gate_fails_p7_when_a_clusters_bucket_allow_reaches_another_prefix(
     assert verdicts["prod"]["P7"] == "FAIL"
     assert verdicts["staging"]["P7"] == "PASS"
     assert "P7" in capsys.readouterr().err
+
+
+def test_organization_templates_snapshot(assembly: Path, snapshot: SnapshotAssertion) -> None:
+    """A regression net over the targeted tests above: the three templates of the README's example."""
+    stacks = ["TeleportSessionRecordings", *(f"TeleportSessionRecordingsAuth-{a}" for a in (WORKLOAD_A, WORKLOAD_B))]
+    assert {name: template(assembly, name) for name in stacks} == snapshot.use_extension(JSONSnapshotExtension)
