@@ -4,7 +4,8 @@ stack, its peers, and P7 (``constructs_lib.central_storage`` records the design)
 The role lives in another stack (another account), so its identity policies are read from that stack's
 template in the same cloud assembly, resolved for the workload account. A design that names a workload
 stack the assembly does not hold, or a policy that stack does not have, raises: the proofs plugin makes
-that a fatal ERROR, never a pass on evidence not seen.
+that a CANNOT-PROVE (or, raised elsewhere, a fatal ERROR) that fails the gate, never a pass on evidence
+not seen.
 """
 
 from __future__ import annotations

@@ -173,3 +173,19 @@ def test_organization_templates_snapshot(assembly: Path, snapshot: SnapshotAsser
     """A regression net over the targeted tests above: the three templates of the README's example."""
     stacks = ["TeleportSessionRecordings", *(f"TeleportSessionRecordingsAuth-{a}" for a in (WORKLOAD_A, WORKLOAD_B))]
     assert {name: template(assembly, name) for name in stacks} == snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_a_cluster_whose_workload_stack_went_unseen_fails_the_gate_closed(tmp_path: Path) -> None:
+    """No identity policies seen: CANNOT-PROVE, which fails the gate, never a PASS on evidence not read."""
+    from constructs_lib import compliance
+    from stacks.organization_stacks import build_organization
+
+    app = cdk.App(outdir=str(tmp_path), context=cdk_json_context())
+    compliance.enable_compliance_packs(app)
+    recordings = build_organization(app, AppSettings.from_context(CONTEXT))[0]
+    recordings.storage.identities.clear()  # type: ignore[attr-defined]
+    with pytest.raises(compliance.GateFailed) as failed:
+        compliance.synth(app)
+    assert "recorded no workload stack" in str(failed.value)
+    record = json.loads((tmp_path / RECORD_FILE).read_text())
+    assert all(s["error"].startswith("CANNOT-PROVE") for s in record["storages"])
