@@ -22,6 +22,7 @@ from constructs_lib.core.settings import (
 from stacks.bucket_import_stack import BucketImportStack
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME, GuardrailsStack
 from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME, IamEventsStack
+from stacks.organization_stacks import build_organization
 from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
 from stacks.replica_stack import REPLICA_STACK_NAME, ReplicaStack
 
@@ -60,6 +61,8 @@ def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
     """
     if settings.bucket_import_phase:  # `make import`: the existing bucket alone (README: The bucket a team already has)
         return [BucketImportStack(app, DEFAULT_STACK_NAME, settings=settings)]
+    if settings.clusters:
+        return build_organization(app, settings)
     stacks: list[cdk.Stack] = []
     forwarder = None
     auth_is_a_role = not (isinstance(settings.auth_role, str) and ":user/" in settings.auth_role)

@@ -65,7 +65,7 @@ class RecordingsKmsKey(kms.Key):
 class RecordingsKeyProps(KeySettings):
     """The keywords of ``RecordingsKey`` for type checkers: its own, and every setting or ``settings``."""
 
-    auth_principal_arn: str
+    auth_principal_arn: str | None
     settings: KeySettings | None = None
     bucket_arn: str | None = None
     created_elsewhere: Sequence[str] = ()
@@ -87,13 +87,14 @@ class RecordingsKey(Construct):
         scope: Construct,
         id: str,
         *,
-        auth_principal_arn: str,
+        auth_principal_arn: str | None,
         settings: KeySettings | None = None,
         bucket_arn: str | None = None,
         created_elsewhere: Sequence[str] = (),
     ) -> None:
         """
-        :param auth_principal_arn: the Teleport auth service's IAM principal (usually a role ARN).
+        :param auth_principal_arn: the Teleport auth service's IAM principal (usually a role ARN). None: no auth
+            statements (the organization layout adds each cluster's role's own, ``central_storage.py``).
         :param settings: key alias, admins, denied principals, readers, rotation, deletion window,
             ``scope_key_to_s3`` and the deploy role (see ``KeySettings``), or each as a keyword. Default: all
             defaults.
@@ -119,7 +120,7 @@ class RecordingsKey(Construct):
         self._region = stack.region if scoped is not None else None
         admins = principal_arns(settings.key_admins, env, tokens=True)
         denied = principal_arns(settings.denied_principals, env, tokens=True)
-        named = [auth_principal_arn, deploy_role_arn, *admins, *denied]
+        named = [*([auth_principal_arn] if auth_principal_arn else []), deploy_role_arn, *admins, *denied]
         #: Principals created in this deployment: matched by aws:PrincipalArn, not named (policies.statements_for).
         self.created_principal_arns = {arn for arn in named if created_in_deployment(self, arn)}
         self.created_principal_arns |= set(created_elsewhere)

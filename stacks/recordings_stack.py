@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import jsii
 from constructs import Construct
 
+from constructs_lib.alarms import TamperAlarms
 from constructs_lib.core import outputs, retention
 from constructs_lib.core import replication as replication_names
 from constructs_lib.core.kinds import principal_arn
@@ -65,10 +66,7 @@ class SessionRecordingsStack(cdk.Stack):
                 "Who may decrypt or administer the key (JSON), what recordings-kms verify proves policies against",
             ),
         }
-        values[outputs.RETENTION_DESIGN] = (
-            json.dumps(retention.retention_design(self.settings), sort_keys=True),
-            "The retention settings (JSON) recordings-kms verify compares the live lifecycle and Object Lock with",
-        )
+        values[outputs.RETENTION_DESIGN] = retention_output(self.settings)
         profile = self.storage.instance_profile
         if profile is not None:
             values[outputs.INSTANCE_PROFILE] = (
@@ -83,12 +81,22 @@ class SessionRecordingsStack(cdk.Stack):
             )
             values[outputs.REPLICA_REGION] = (replication.names.replica_region, "The replica stack's region")
         if self.storage.alarms is not None:
-            values[outputs.ALARM_TOPIC_ARN] = (
-                self.storage.alarms.topic.topic_arn,
-                "SNS topic of the tamper alarms (subscribe your security team's endpoints)",
-            )
+            values[outputs.ALARM_TOPIC_ARN] = alarm_topic_output(self.storage.alarms)
         for output_id, (value, description) in values.items():
             cdk.CfnOutput(self, output_id, value=value, description=description)
+
+
+def retention_output(settings: AppSettings) -> tuple[str, str]:
+    """The ``RetentionDesign`` output's value and description (every recordings stack has it)."""
+    return (
+        json.dumps(retention.retention_design(settings), sort_keys=True),
+        "The retention settings (JSON) recordings-kms verify compares the live lifecycle and Object Lock with",
+    )
+
+
+def alarm_topic_output(alarms: TamperAlarms) -> tuple[str, str]:
+    """The ``AlarmTopicArn`` output's value and description."""
+    return alarms.topic.topic_arn, "SNS topic of the tamper alarms (subscribe your security team's endpoints)"
 
 
 @jsii.implements(cdk.IStableAnyProducer)

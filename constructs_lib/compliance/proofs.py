@@ -38,6 +38,7 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 
+from constructs_lib.compliance import cluster_proofs
 from constructs_lib.core import gates
 from constructs_lib.core.prover import PropertyResult
 from constructs_lib.core.template import (
@@ -52,7 +53,7 @@ PLUGIN_NAME = gates.ACCESS_PROOFS
 RECORD_FILE = gates.PROOFS_RECORD
 PLUGIN_VERSION = "1"
 DEPLOY_ROLE_RULE = "P4"
-PROPERTY_IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "R1", "R2", "G1", "G2", "G3", "G4")
+PROPERTY_IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "R1", "R2", "G1", "G2", "G3", "G4")
 #: The rule of a proof that could not run (an exception, a missing fact): fatal, never acknowledged.
 ERROR_RULE = "ERROR"
 #: What ``template.proof_inputs`` needs from a storage's recorded design. The other facts are optional:
@@ -197,7 +198,7 @@ def _prove_template(template_path: Path, run: _Run) -> None:
             record,
             f"the proofs of storage {key} in {template_path.name} raised",
             resource,
-            partial(_prove_storage, template, design, artifact, resource, record, run),
+            partial(_prove_storage, template, design, artifact, resource, record, run, template_path=template_path),
         )
 
 
@@ -208,8 +209,10 @@ def _prove_storage(
     resource: cdk.PolicyViolatingResource,
     record: dict[str, Any],
     run: _Run,
+    *,
+    template_path: Path,
 ) -> None:
-    from constructs_lib.core.prover import ALL_PROPERTIES, Budget, Verdict
+    from constructs_lib.core.prover import Budget, Verdict
     from constructs_lib.core.prover.replication import default_replication_properties, prove
 
     missing = _missing(design, DESIGN_FACTS)
@@ -218,13 +221,15 @@ def _prove_storage(
         run.fatal(record, what, "its properties were not proven", resource)
         return
     try:
-        made, evidence = proof_inputs(template, design)
+        made, evidence = cluster_proofs.with_cluster_facts(*proof_inputs(template, design), design, template_path)
     except (UnresolvableIntrinsicError, ValueError) as error:
         record["error"] = f"CANNOT-PROVE: the storage's policies could not be read: {error}"
         run.violations.append(_violation("P1", record["error"], resource))
         return
     budget = Budget()  # each storage's proofs their own deterministic budget (docs/PROVER.md)
-    wanted = (*ALL_PROPERTIES, *default_replication_properties(made, evidence))
+    wanted = (*cluster_proofs.properties_of(design), *default_replication_properties(made, evidence))
+    if cluster_proofs.is_cluster_design(design):
+        record["cluster"] = design["cluster"]
     results = prove(made, evidence, wanted, budget=budget)
     record["rlimitUnits"] = budget.used
     record["results"] = [_as_json(result) for result in results]
@@ -355,11 +360,12 @@ def _prove_guarded(
 def _check_every_design_was_recorded(app: Any, templates: Sequence[Path], run: _Run) -> None:
     """Every storage (and guardrails stack) of the construct tree whose template this run judges must
     have its design in the assembly's metadata: one that went missing would otherwise be skipped."""
+    from constructs_lib.central_storage import CentralRecordingsStorage
     from constructs_lib.storage import SessionRecordingsStorage
 
     judged = {os.path.realpath(path): path for path in templates}
     for construct in app.node.find_all():
-        if isinstance(construct, SessionRecordingsStorage):
+        if isinstance(construct, SessionRecordingsStorage | CentralRecordingsStorage):
             kind = DESIGN_METADATA
         elif isinstance(construct, cdk.Stack) and any(m.type == GUARDRAILS_METADATA for m in construct.node.metadata):
             kind = GUARDRAILS_METADATA

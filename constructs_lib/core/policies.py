@@ -95,14 +95,14 @@ def statements_for(
 
 def _with_principal(statement: PolicyStatement, principal: dict[str, Any]) -> PolicyStatement:
     """The statement with its principal, elements in the order IAM's documentation writes them."""
-    order = ("Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+    order = ("Sid", "Effect", "Principal", "Action", "NotAction", "Resource", "NotResource", "Condition")
     merged = {**statement, "Principal": principal}
     return {element: merged[element] for element in order if element in merged}
 
 
 def key_policy(
     *,
-    auth_principal_arn: str,
+    auth_principal_arn: str | None,
     deploy_role_arn: str | None,
     key_admin_arns: Sequence[str] = (),
     denied_principal_arns: Sequence[str] = (),
@@ -119,7 +119,8 @@ def key_policy(
     auth principal's (and readers') cryptographic actions only work through S3 for that bucket;
     without them the auth statement is the RFD's literal one. Principals in
     ``created_principal_arns`` (created in the same deployment) are matched by ARN instead of being
-    named: see :func:`statements_for`.
+    named: see :func:`statements_for`. No ``auth_principal_arn``: no auth statements (the
+    organization layout names each cluster's role in statements of its own, ``core/clusters.py``).
     """
     created = set(created_principal_arns)
     statements: list[PolicyStatement] = []
@@ -134,11 +135,11 @@ def key_policy(
             [deploy_role_arn],
             created,
         )
-    if bucket_arn is not None and region is not None:
+    if auth_principal_arn is not None and bucket_arn is not None and region is not None:
         statements += use_statements(
             SID_AUTH, SID_AUTH_DESCRIBE, [auth_principal_arn], AUTH_KMS_CRYPTO_ACTIONS, bucket_arn, region, created
         )
-    else:
+    elif auth_principal_arn is not None:
         statements += statements_for(
             {"Sid": SID_AUTH, "Effect": "Allow", "Action": list(AUTH_KMS_ACTIONS), "Resource": "*"},
             [auth_principal_arn],

@@ -73,6 +73,24 @@ APP_CONFIGS: dict[str, dict[str, Any]] = {
         "objectLockRetentionDays": "30",
         "alarmEmails": "security@example.com",
     },
+    # The organization layout (README: Organization layout): a cluster of another account with IRSA, and
+    # one in the recordings account itself (the same-account form), with a reader each side.
+    "clusters": {
+        "account": ACCOUNT,
+        "region": "eu-west-1",
+        "keyAdminArns": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins",
+        "readerArns": f"arn:aws:iam::{ACCOUNT}:role/Auditors",
+        "clusters": [
+            {
+                "name": "prod",
+                "account": "222222222222",
+                "authTrust": "irsa",
+                "oidcProviderArn": "arn:aws:iam::222222222222:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF",
+                "readerArns": ["arn:aws:iam::222222222222:role/prod-readers"],
+            },
+            {"name": "staging"},
+        ],
+    },
 }
 
 

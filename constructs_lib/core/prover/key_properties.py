@@ -78,7 +78,7 @@ def _reads(parsed: Parsed, key: str) -> bool:
 
 
 def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
-    may_use = [design.auth_role_arn, *design.reader_arns]
+    may_use = [design.auth_role_arn, *design.reader_arns, *design.peer_arns]
     if design.admin_mode == "rfd":
         may_use += design.admin_arns
     may_administer = [*design.admin_arns, *([design.deploy_role_arn] if design.deploy_role_arn else [])]
@@ -125,6 +125,7 @@ def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
         r,
         passed="no principal outside the auth role, the readers"
         + (" and the key administrators" if design.admin_mode == "rfd" else "")
+        + (" and the other clusters' roles and readers" if design.peer_arns else "")
         + " can use the key, directly, through a grant, or by granting or rewriting the key policy",
         failed=failed,
         findings=[f"key administrator {a} may decrypt recordings (rfd mode: kms:*)" for a in design.admin_arns]

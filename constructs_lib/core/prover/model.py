@@ -133,6 +133,11 @@ class Design:
     #: What S3 does with this key for the role: ``kms:Decrypt`` on the source, ``kms:Encrypt``,
     #: ``kms:GenerateDataKey`` and ``kms:Decrypt`` (S3 Bucket Keys) on the replica.
     replication_key_actions: tuple[str, ...] = ()
+    # -- the organization layout (docs/ORGANIZATION.md) ----------------------------------------------
+    #: The other clusters' auth roles and readers, which share this key and bucket: P1 counts them among
+    #: the key's users (each is judged as auth role or reader in its own cluster's design), and P7 proves
+    #: that none of them reaches this cluster's recordings. Empty: one cluster, as before.
+    peer_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -149,6 +154,7 @@ class Design:
         object.__setattr__(self, "replication_key_actions", tuple(self.replication_key_actions))
         if self.replication_key_actions and self.replication_role_arn is None:
             raise ValueError("replication_key_actions without replication_role_arn: name the replication role too")
+        object.__setattr__(self, "peer_arns", tuple(self.peer_arns))
         if self.key_aliases is not None:
             object.__setattr__(self, "key_aliases", tuple(self.key_aliases))
             bad = [a for a in self.key_aliases if not a.startswith("alias/")]

@@ -25,6 +25,7 @@ from constructs_lib.core.prover.encode import (
 )
 from constructs_lib.core.prover.evaluate import iam_account, key_account, request_context
 from constructs_lib.core.prover.guardrail_properties import GUARDRAIL_PROVERS
+from constructs_lib.core.prover.isolation import prove_p7
 from constructs_lib.core.prover.key_properties import decryption_paths, prove_p1, prove_p2, prove_p3, prove_p4, prove_p6
 from constructs_lib.core.prover.keys import ENCRYPTION_CONTEXT_PREFIX, Type
 from constructs_lib.core.prover.model import Decision, Design, Evidence, PropertyResult, Request, Verdict
@@ -38,6 +39,7 @@ from constructs_lib.core.prover.queries import (
     P4,
     P5,
     P6,
+    P7,
     TITLES,
     CannotProveError,
     Universe,
@@ -68,7 +70,15 @@ __all__ = [
 # --- entry points ----------------------------------------------------------------------------------
 
 Prover = Callable[[Design, Parsed], PropertyResult]
-_PROVERS: dict[str, Prover] = {P1: prove_p1, P2: prove_p2, P3: prove_p3, P4: prove_p4, P5: prove_p5, P6: prove_p6}
+_PROVERS: dict[str, Prover] = {
+    P1: prove_p1,
+    P2: prove_p2,
+    P3: prove_p3,
+    P4: prove_p4,
+    P5: prove_p5,
+    P6: prove_p6,
+    P7: prove_p7,
+}
 
 
 def prove(

@@ -27,6 +27,8 @@ from constructs_lib.core.prover.solve import Found, request_of
 
 P1, P2, P3, P4, P5, P6 = "P1", "P2", "P3", "P4", "P5", "P6"
 ALL_PROPERTIES = (P1, P2, P3, P4, P5, P6)
+#: The organization layout's isolation of clusters (``isolation.prove_p7``); asked for clusters only.
+P7 = "P7"
 G1, G2, G3, G4 = "G1", "G2", "G3", "G4"
 #: What the organization guardrails promise; ``prove`` adds them when the evidence has SCPs or RCPs.
 GUARDRAIL_PROPERTIES = (G1, G2, G3, G4)
@@ -37,6 +39,7 @@ TITLES = {
     P4: "The deploy role (or a key administrator) can still update the key policy",
     P5: "Every request Teleport makes is allowed",
     P6: "No write under another encryption or key, nothing over plain HTTP or TLS < 1.2",
+    P7: "No other cluster's role or reader can read, write or delete this cluster's recordings",
     G1: "The guardrails deny every protected change to everyone in the account but the exempt principals",
     G2: "The guardrails deny no protected change to the break-glass principals and the deploy role",
     G3: "The guardrails deny none of Teleport's requests",
@@ -76,7 +79,7 @@ NAMED_PRINCIPAL_KINDS = (":role/", ":user/", ":federated-user/")
 
 
 def _design_principals(design: Design) -> list[str]:
-    names = [design.auth_role_arn, *design.reader_arns, *design.admin_arns, *design.break_glass_arns]
+    names = [design.auth_role_arn, *design.reader_arns, *design.peer_arns, *design.admin_arns, *design.break_glass_arns]
     if design.deploy_role_arn:
         names.append(design.deploy_role_arn)
     return names

@@ -55,6 +55,7 @@ from constructs_lib.core.settings.alarms import AlarmSettings
 from constructs_lib.core.settings.app import AppSettings
 from constructs_lib.core.settings.auth import AuthSettings, AuthTrust
 from constructs_lib.core.settings.bucket import BucketSettings
+from constructs_lib.core.settings.clusters import Cluster, ClusterSettings
 from constructs_lib.core.settings.guardrails import GuardrailSettings
 from constructs_lib.core.settings.key import KeyAdminMode, KeySettings
 from constructs_lib.core.settings.model import (
@@ -71,6 +72,7 @@ from constructs_lib.core.settings.model import (
     specs,
     validate,
 )
+from constructs_lib.core.settings.organization import SINGLE_CLUSTER_AUTH
 from constructs_lib.core.settings.readme import DOCUMENTED_GROUPS, documented_groups, readme_table
 from constructs_lib.core.settings.replica import ReplicaSettings
 from constructs_lib.core.settings.retention import (
@@ -106,11 +108,14 @@ __all__ = [
     "DOCUMENTED_GROUPS",
     "PCI_RETENTION_DAYS",
     "READABLE_STORAGE_CLASSES",
+    "SINGLE_CLUSTER_AUTH",
     "AlarmSettings",
     "AppSettings",
     "AuthSettings",
     "AuthTrust",
     "BucketSettings",
+    "Cluster",
+    "ClusterSettings",
     "Declared",
     "Environment",
     "GuardrailSettings",

@@ -9,6 +9,7 @@ from typing import Any
 from constructs_lib.core import arns
 from constructs_lib.core.kinds import Environment
 from constructs_lib.core.problems import Problem, warning
+from constructs_lib.core.settings.clusters import ClusterSettings
 from constructs_lib.core.settings.existing_bucket import ExistingBucketSettings
 from constructs_lib.core.settings.guardrails import GuardrailSettings
 from constructs_lib.core.settings.model import rule, specs
@@ -17,7 +18,7 @@ from constructs_lib.core.settings.storage import StorageSettings
 
 
 @dataclass(frozen=True, kw_only=True)
-class AppSettings(StorageSettings, ExistingBucketSettings, StackSettings, GuardrailSettings):
+class AppSettings(StorageSettings, ExistingBucketSettings, StackSettings, GuardrailSettings, ClusterSettings):
     """The bundled app's settings: one storage, and where its stack deploys."""
 
     def storage(self) -> StorageSettings:

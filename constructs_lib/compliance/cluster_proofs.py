@@ -1,0 +1,84 @@
+"""The access proofs of one cluster of the organization layout: its role's identity policy from its workload
+stack, its peers, and P7 (``constructs_lib.central_storage`` records the design).
+
+The role lives in another stack (another account), so its identity policies are read from that stack's
+template in the same cloud assembly, resolved for the workload account. A design that names a workload
+stack the assembly does not hold, or a policy that stack does not have, raises: the proofs plugin makes
+that a CANNOT-PROVE (or, raised elsewhere, a fatal ERROR) that fails the gate, never a pass on evidence
+not seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.core.prover import ALL_PROPERTIES, Design, Evidence
+from constructs_lib.core.prover.queries import P7
+from constructs_lib.core.template import IntrinsicResolver
+
+
+def is_cluster_design(design: Mapping[str, Any]) -> bool:
+    return design.get("cluster") is not None
+
+
+def properties_of(design: Mapping[str, Any]) -> tuple[str, ...]:
+    """P1-P6 for every storage, and P7 for a cluster of the organization layout."""
+    return (*ALL_PROPERTIES, P7) if is_cluster_design(design) else ALL_PROPERTIES
+
+
+def _workload_template(template_path: Path, stack: str) -> Mapping[str, Any]:
+    manifest = json.loads((template_path.parent / "manifest.json").read_text())
+    artifact = manifest.get("artifacts", {}).get(stack)
+    if artifact is None or artifact.get("type") != "aws:cloudformation:stack":
+        raise ValueError(f"the cluster's workload stack {stack} is not in the cloud assembly")
+    found: Mapping[str, Any] = json.loads((template_path.parent / artifact["properties"]["templateFile"]).read_text())
+    return found
+
+
+def identity_documents(
+    template: Mapping[str, Any], logical_ids: Sequence[str], *, account: str, region: str, partition: str
+) -> list[dict[str, Any]]:
+    """The named policies' documents from a workload template, resolved for its account."""
+    resolver = IntrinsicResolver(template, account=account, region=region, partition=partition)
+    resources = template.get("Resources", {})
+    documents = []
+    for logical_id in logical_ids:
+        resource = resources.get(logical_id)
+        if resource is None or resource.get("Type") not in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            raise ValueError(f"the workload template has no IAM policy {logical_id}")
+        documents.append(resolver.resolve(resource["Properties"]["PolicyDocument"]))
+    return documents
+
+
+def with_cluster_facts(
+    made: Design, evidence: Evidence, design: Mapping[str, Any], template_path: Path
+) -> tuple[Design, Evidence]:
+    """The cluster's design with its peers, and the evidence with its role's identity policies.
+
+    Only the cluster's own role's policies are supplied: the peers' are left unknown (the prover takes
+    them to allow anything), since their accounts' administrators can rewrite them.
+    """
+    if not is_cluster_design(design):
+        return made, evidence
+    stack, logical_ids = design.get("identityStack"), design.get("identityPolicyLogicalIds")
+    if not isinstance(stack, str) or not isinstance(logical_ids, list):
+        raise ValueError(f"cluster {design['cluster']} recorded no workload stack: its role's policies were not seen")
+    documents = identity_documents(
+        _workload_template(template_path, stack),
+        logical_ids,
+        account=str(design["identityAccount"]),
+        region=made.region,
+        partition=made.partition,
+    )
+    peers = design.get("peers")
+    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
+        raise ValueError(f"cluster {design['cluster']} recorded no peers")
+    identities = {**evidence.identity_policies, made.auth_role_arn: documents}
+    return (
+        dataclasses.replace(made, peer_arns=tuple(peers)),
+        dataclasses.replace(evidence, identity_policies=identities),
+    )

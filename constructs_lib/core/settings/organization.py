@@ -1,0 +1,110 @@
+"""The rules that read ``clusters`` together with the storage's and the stack's settings (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from constructs_lib.core.kinds import Environment
+from constructs_lib.core.problems import Problem
+from constructs_lib.core.settings.app import AppSettings
+from constructs_lib.core.settings.auth import TRUST_SETTINGS
+from constructs_lib.core.settings.clusters import cluster_prefix, prefixes_overlap
+from constructs_lib.core.settings.guardrails import GuardrailSettings
+from constructs_lib.core.settings.model import rule, specs
+
+#: The one-account auth settings: with ``clusters`` each cluster says them for its own role.
+SINGLE_CLUSTER_AUTH = ("auth_role", *TRUST_SETTINGS)
+
+
+@rule(AppSettings, "clusters", *SINGLE_CLUSTER_AUTH)
+def _clusters_replace_the_single_auth_settings(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    if not s.clusters:
+        return
+    for name in SINGLE_CLUSTER_AUTH:
+        if s.given(name):
+            yield Problem(
+                name,
+                getattr(s, name),
+                "unset when {clusters} is set (each cluster names its own auth role and trust: "
+                "clusters[N].authTrust, clusters[N].existingAuthRoleArn, ...)",
+            )
+
+
+@rule(AppSettings, "clusters", "account", "region")
+def _clusters_need_the_recordings_account_and_region(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    if not s.clusters:
+        return
+    for name in ("account", "region"):
+        if getattr(s, name) is None:
+            yield Problem(
+                name,
+                None,
+                "set with {clusters}: the key policy, the bucket policy and the clusters' stacks name the recordings "
+                "account's key and bucket by ARN, which an account-agnostic template cannot know",
+            )
+
+
+@rule(AppSettings, "clusters", "recordings_prefix")
+def _cluster_prefixes_are_apart(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    """Under ``recordingsPrefix/`` (the lifecycle rules and the top-level readers cover it), and apart."""
+    if not s.clusters:
+        return
+    under = f"{s.recordings_prefix}/"
+    prefixes: list[str | None] = []
+    for index, cluster in enumerate(s.clusters):
+        label = f"clusters[{index}].{cluster.label()('prefix')}"
+        if not cluster.name and cluster.prefix is None:
+            prefixes.append(None)
+            continue
+        prefix = cluster_prefix(cluster, s.recordings_prefix)
+        if not prefix.startswith(under):
+            yield Problem(
+                label,
+                prefix,
+                f"a prefix under {under!r} ({{recordings_prefix}}/...: the retention rules and the readers of every "
+                "cluster cover that prefix only)",
+                verbatim=True,
+            )
+            prefixes.append(None)
+            continue
+        prefixes.append(prefix)
+    for index, earlier in prefixes_overlap(prefixes):
+        yield Problem(
+            f"clusters[{index}].{s.clusters[index].label()('prefix')}",
+            prefixes[index],
+            f"a prefix that neither starts nor is the start of clusters[{earlier}]'s {prefixes[earlier]!r}: "
+            "Teleport's upload completer lists multipart uploads by its raw prefix and completes those without a "
+            "session in its own backend, so it would complete the other cluster's uploads",
+            verbatim=True,
+        )
+
+
+@rule(AppSettings, "clusters", *[d.name for d in specs(GuardrailSettings)])
+def _guardrails_not_yet_for_clusters(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    if s.clusters and s.guardrail_target_ids:
+        yield Problem(
+            "guardrail_target_ids",
+            list(s.guardrail_target_ids),
+            "unset with {clusters}: the guardrails protect one auth role in the recordings account; for clusters "
+            "they are not built yet (docs/ORGANIZATION.md)",
+        )
+
+
+@rule(AppSettings, "clusters", "replica_region", "existing_bucket")
+def _clusters_not_yet_with_a_replica_or_an_adopted_bucket(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    """The replica (issue 17) and the import of an existing bucket are built for the single-cluster stack only:
+    refused beside ``clusters`` rather than half-applied (the organization stacks would ignore them)."""
+    if not s.clusters:
+        return
+    if s.replica_region:
+        yield Problem(
+            "replica_region",
+            s.replica_region,
+            "unset with {clusters}: a replica of the central recordings bucket is not built yet (docs/REPLICATION.md)",
+        )
+    if s.existing_bucket:
+        yield Problem(
+            "existing_bucket",
+            s.existing_bucket,
+            "unset with {clusters}: adopting an existing bucket is built for the single-cluster stack only",
+        )
