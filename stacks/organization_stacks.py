@@ -16,9 +16,8 @@ from constructs import Construct
 from constructs_lib.central_storage import CentralRecordingsStorage, ClusterIdentity
 from constructs_lib.cluster_role import ClusterAuthRole
 from constructs_lib.core import clusters, outputs
-from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
-from stacks.recordings_stack import DEFAULT_STACK_NAME, alarm_topic_output, retention_output
+from stacks.recordings_stack import DEFAULT_STACK_NAME, alarm_topic_output, retention_output, stack_defaults
 
 
 class CentralRecordingsStack(cdk.Stack):
@@ -30,14 +29,14 @@ class CentralRecordingsStack(cdk.Stack):
     def __init__(
         self, scope: Construct, id: str, *, settings: AppSettings, layout: clusters.OrganizationPlan, **kwargs: Any
     ) -> None:
-        kwargs.setdefault("termination_protection", True)
-        kwargs.setdefault("env", cdk.Environment(account=layout.account, region=layout.region))
-        deploy_role = principal_arn(settings.deploy_role, settings.environment())
-        if deploy_role is not None:
-            kwargs.setdefault("synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=deploy_role))
-        kwargs.setdefault(
-            "description",
-            "Teleport session recordings of several clusters under a customer managed KMS key (Teleport RFD 42)",
+        stack_defaults(
+            settings,
+            kwargs,
+            account=layout.account,
+            region=layout.region,
+            description=(
+                "Teleport session recordings of several clusters under a customer managed KMS key (Teleport RFD 42)"
+            ),
         )
         super().__init__(scope, id, **kwargs)
         self.layout = layout

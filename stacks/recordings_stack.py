@@ -19,16 +19,24 @@ from constructs_lib.storage import SessionRecordingsStorage
 DEFAULT_STACK_NAME = "TeleportSessionRecordings"
 
 
-def stack_defaults(settings: AppSettings, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` with the recordings stack's defaults: termination protection, the settings' environment, the
-    deploy role as CloudFormation execution role, the description (the import stack of an existing bucket
-    deploys as this stack, so it takes the same)."""
+def stack_defaults(
+    settings: AppSettings,
+    kwargs: dict[str, Any],
+    *,
+    account: str | None = None,
+    region: str | None = None,
+    description: str = "Teleport session recordings under a customer managed KMS key (Teleport RFD 42)",
+) -> dict[str, Any]:
+    """``kwargs`` with the defaults every stack of the app that holds recordings takes: termination protection,
+    its environment (the settings' ``account`` and ``region`` unless given), the deploy role as CloudFormation
+    execution role, and the description (the import stack of an existing bucket deploys as the recordings
+    stack, so it takes the same; the replica and central stacks say what they hold)."""
     kwargs.setdefault("termination_protection", True)
-    kwargs.setdefault("env", cdk.Environment(account=settings.account, region=settings.region))
+    kwargs.setdefault("env", cdk.Environment(account=account or settings.account, region=region or settings.region))
     deploy_role = principal_arn(settings.deploy_role, settings.environment())
     if deploy_role is not None:
         kwargs.setdefault("synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=deploy_role))
-    kwargs.setdefault("description", "Teleport session recordings under a customer managed KMS key (Teleport RFD 42)")
+    kwargs.setdefault("description", description)
     return kwargs
 
 

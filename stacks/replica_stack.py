@@ -16,10 +16,9 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from constructs_lib.core import outputs, replication, retention
-from constructs_lib.core.kinds import principal_arn
 from constructs_lib.core.settings import AppSettings
 from constructs_lib.storage import SessionRecordingsStorage
-from stacks.recordings_stack import _AccessDesign
+from stacks.recordings_stack import _AccessDesign, stack_defaults
 
 REPLICA_STACK_NAME = replication.REPLICA_STACK_NAME
 
@@ -36,14 +35,14 @@ class ReplicaStack(cdk.Stack):
             same CloudFormation execution role as the primary (IAM roles are global).
         """
         names = replication.replication_names(settings.storage(), settings.environment())
-        kwargs.setdefault("termination_protection", True)
-        kwargs.setdefault("env", cdk.Environment(account=names.replica_account, region=names.replica_region))
-        deploy_role = principal_arn(settings.deploy_role, settings.environment())
-        if deploy_role is not None:
-            kwargs.setdefault("synthesizer", cdk.DefaultStackSynthesizer(cloud_formation_execution_role=deploy_role))
-        kwargs.setdefault(
-            "description",
-            f"Teleport session recordings: disaster-recovery replica of {names.source_bucket} (Teleport RFD 42)",
+        stack_defaults(
+            settings,
+            kwargs,
+            account=names.replica_account,
+            region=names.replica_region,
+            description=(
+                f"Teleport session recordings: disaster-recovery replica of {names.source_bucket} (Teleport RFD 42)"
+            ),
         )
         super().__init__(scope, id, **kwargs)
         self.names = names

@@ -195,7 +195,7 @@ class ClusterSettings(_Settings):
             "Teleport clusters sharing the recordings key and bucket, each with its auth role in its own account "
             "and its own key prefix (see Organization layout for the keys of a cluster object). The key, the "
             "bucket and the alarms stay in this stack's account; each cluster's role is created by a stack of "
-            "its own (`TeleportSessionRecordingsAuth-NAME`, in the cluster's account). Refused together with the "
+            "its own (`TeleportSessionRecordingsAuth-ACCOUNT`, one per workload account). Refused together with the "
             "one-account auth settings.",
             default_doc="none: the one-account layout (one auth role, in this stack)",
         ),
