@@ -83,6 +83,8 @@ def test_every_property_holds_for_a_cluster_and_p7_whatever_the_peers_identity_p
     assert [(r.id, r.verdict) for r in results] == [(p, Verdict.PASS) for p in ("P1", "P2", "P5", "P6", P7)], [
         r.summary for r in results
     ]
+    # P1's PASS names who may use the key as one list, the peers last.
+    assert "the key administrators and the other clusters' auth roles and readers can use the key" in results[0].summary
 
 
 def test_p7_fails_when_a_peers_object_allow_reaches_the_whole_bucket() -> None:

@@ -123,15 +123,23 @@ def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
         P1,
         found,
         r,
-        passed="no principal outside the auth role, the readers"
-        + (" and the key administrators" if design.admin_mode == "rfd" else "")
-        + (" and the other clusters' roles and readers" if design.peer_arns else "")
-        + " can use the key, directly, through a grant, or by granting or rewriting the key policy",
+        passed=f"no principal outside {_p1_users(design)} can use the key, directly, through a grant, or by "
+        "granting or rewriting the key policy",
         failed=failed,
         findings=[f"key administrator {a} may decrypt recordings (rfd mode: kms:*)" for a in design.admin_arns]
         if design.admin_mode == "rfd"
         else [],
     )
+
+
+def _p1_users(design: Design) -> str:
+    """Who P1 lets use the key, as one readable list (the same words as before for one cluster)."""
+    users = ["the auth role", "the readers"]
+    if design.admin_mode == "rfd":
+        users.append("the key administrators")
+    if design.peer_arns:
+        users.append("the other clusters' auth roles and readers")
+    return ", ".join(users[:-1]) + " and " + users[-1]
 
 
 def _p1_failure(design: Design, parsed: Parsed, example: Request, may_use: Sequence[str]) -> str:
