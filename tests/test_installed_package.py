@@ -106,8 +106,8 @@ keywords = SessionRecordingsStorage(
 def mypy(fresh_python: Path, tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
     """mypy --strict on ``source`` as a caller's module, against the fresh install.
 
-    Both runs of one test share an incremental cache of their own (never the checkout's
-    .mypy_cache): the second re-checks only the changed caller, not aws_cdk's stubs again.
+    Every run against one install shares an incremental cache beside it (never the checkout's
+    .mypy_cache): after the first, a run re-checks only the changed caller, not aws_cdk's stubs again.
     """
     caller = tmp_path / "caller.py"
     caller.write_text(source)
@@ -118,7 +118,7 @@ def mypy(fresh_python: Path, tmp_path: Path, source: str) -> subprocess.Complete
             "mypy",
             "--strict",
             "--cache-dir",
-            str(tmp_path / "mypy-cache"),
+            str(fresh_python.parents[2] / "mypy-cache"),  # venv/bin/python -> the install's root
             "--python-executable",
             str(fresh_python),
             "--config-file",
