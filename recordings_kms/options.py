@@ -98,10 +98,11 @@ def warn_if_region_unknown(region: str | None) -> None:
     )
 
 
-def region_problem(region: str) -> str | None:
-    """Why ``--region`` is unusable, worded like the settings model's rule (checked before any AWS call)."""
+def region_problem(region: str, name: str = "'--region'") -> str | None:
+    """Why ``--region`` (or the environment variable ``name`` it was read from) is unusable, worded like the
+    settings model's rule (checked before any AWS call)."""
     allowed = region_rule(region)
-    return None if allowed is None else f"'--region' must be {allowed}, got {json.dumps(region)}"
+    return None if allowed is None else f"{name} must be {allowed}, got {json.dumps(region)}"
 
 
 def add_prover_budget(parser: argparse.ArgumentParser) -> None:

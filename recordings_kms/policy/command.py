@@ -16,7 +16,16 @@ from constructs_lib.core import arns, policies
 from constructs_lib.core.kinds import principal_arn, principal_arns
 from constructs_lib.core.problems import Problem
 from constructs_lib.core.settings import KeyAdminMode
-from recordings_kms.options import EXIT_OK, PROG, problem_line, problems_of, report, settings_from, warnings_of
+from recordings_kms.options import (
+    EXIT_OK,
+    PROG,
+    problem_line,
+    problems_of,
+    region_problem,
+    report,
+    settings_from,
+    warnings_of,
+)
 
 _POLICY_SETTINGS = (
     "auth_role",
@@ -33,7 +42,8 @@ def run_policy(args: argparse.Namespace) -> int:
     """Print the key policy for the given principals (scoped to S3 for ``--bucket`` in ``--region``)."""
     if args.bucket_name is not None and args.region is None:
         # No boto3 here (the policy commands never import it): the environment only, not the AWS config file.
-        args.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        variable = "AWS_REGION" if os.environ.get("AWS_REGION") else "AWS_DEFAULT_REGION"
+        args.region = os.environ.get(variable)
         if not args.region:
             return report(
                 [
@@ -41,6 +51,8 @@ def run_policy(args: argparse.Namespace) -> int:
                     "names the region's S3 endpoint; the AWS config file is not read)"
                 ]
             )
+        if problem := region_problem(args.region, variable):  # named as the caller spelt it
+            return report([problem])
     settings = settings_from(args, _POLICY_SETTINGS)
     problems = problems_of(settings)
     if problems:

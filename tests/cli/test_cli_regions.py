@@ -81,3 +81,20 @@ def test_a_region_newer_than_the_endpoint_data_is_allowed_and_said(
 def test_a_known_region_gets_no_warning(command: str, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     main(_argv(command, "eu-west-1"))
     assert "endpoint data" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+def test_a_region_typo_read_from_the_environment_is_named_as_the_variable(
+    variable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``policy --bucket`` without ``--region`` reads the environment: its typo is named by the variable the
+    caller set, not by an option the caller never gave."""
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv(variable, TYPO)
+    code = main(["policy", "--auth", AUTH, "--admin", ADMIN, "--bucket", "acme-recordings"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"recordings-kms: error: {variable} must be an AWS region name"), err
+    assert f'got "{TYPO}"' in err
+    assert len(err.strip().splitlines()) == 1
