@@ -462,9 +462,53 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "TemplateBody) or the template itself; JSON, or YAML when PyYAML is installed",
     )
     parser.add_argument(
-        "--new", required=True, metavar="NEW.json", help="the template to deploy (cdk.out/STACK.template.json)"
+        "--new",
+        required=True,
+        metavar="NEW.json",
+        help="the template to deploy (cdk.out/STACK.template.json), or a cloud assembly directory (cdk.out) with "
+        "--stack",
     )
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="with --new DIRECTORY: the stack whose template to read (its artifact id in manifest.json, e.g. "
+        "TeleportSessionRecordings)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object (findings, counts) instead of lines")
     parser.set_defaults(handler=run)
+
+
+def new_template_path(new: str, stack: str | None) -> str:
+    """The template file ``--new`` names: the file itself, or a stack's template in a cloud assembly.
+
+    A directory is read as CDK's cloud assembly: ``manifest.json`` maps artifact ids to template files (a
+    stack's file is not always ``STACK.template.json``: nested assemblies and stages put it elsewhere).
+    """
+    directory = Path(new)
+    if not directory.is_dir():
+        if stack is not None:
+            raise TemplateError(f"--stack {stack}: only with --new DIRECTORY (a cloud assembly such as cdk.out)")
+        return new
+    manifest_path = directory / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        artifacts = manifest["artifacts"]
+        stacks = {
+            name: artifact["properties"]["templateFile"]
+            for name, artifact in artifacts.items()
+            if artifact.get("type") == "aws:cloudformation:stack"
+        }
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise TemplateError(
+            f"--new {new}: not a cloud assembly (no readable manifest.json with stack artifacts; run cdk synth "
+            "or name the template file)"
+        ) from None
+    names = ", ".join(sorted(stacks)) or "none"
+    if stack is None:
+        raise TemplateError(f"--new {new}: a cloud assembly; name the stack with --stack (its stacks: {names})")
+    if stack not in stacks:
+        raise TemplateError(f"--stack {stack}: not a stack of {new} (its stacks: {names})")
+    return str(directory / stacks[stack])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -472,14 +516,29 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         deployed = read_template(args.deployed, "--deployed")
-        new = read_template(args.new, "--new")
+        new = read_template(new_template_path(args.new, args.stack), "--new")
     except TemplateError as error:
-        return render.error(str(error))
+        return render.error(str(error), as_json=args.json)
     upgrade = Upgrade(deployed, new)
     found = upgrade.findings()
+    stateful = upgrade.stateful()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": not found,
+                    "stateful": len(stateful),
+                    "findings": [
+                        {"kind": f.kind, "logicalId": f.logical_id, "type": f.type_name, "detail": f.detail}
+                        for f in found
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_FAILED if found else EXIT_OK
     for finding in found:
         print(finding.line())
-    stateful = upgrade.stateful()
     if found:
         resources = len({f.logical_id for f in found})
         print(

@@ -322,3 +322,91 @@ def test_the_command_needs_no_development_package() -> None:
         check=True,
     )
     assert run.stdout.strip() == "[]"
+
+
+def test_json_output_lists_each_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str], deployed: Any) -> None:
+    """--json: one object a pipeline can read; the exit code is the same as without it."""
+    new = changed(deployed, BUCKET, BucketName="another-name")
+    (tmp_path / "old.json").write_text(json.dumps(deployed))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    code = main(
+        ["upgrade-check", "--deployed", str(tmp_path / "old.json"), "--new", str(tmp_path / "new.json"), "--json"]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert report["ok"] is False
+    assert report["stateful"] == len(Upgrade(deployed, new).stateful())
+    assert [(f["kind"], f["logicalId"], f["type"]) for f in report["findings"]] == [
+        ("REPLACE", BUCKET, "AWS::S3::Bucket")
+    ]
+    assert report["findings"][0]["detail"].startswith("BucketName: ")
+    code = main(
+        ["upgrade-check", "--deployed", str(tmp_path / "old.json"), "--new", str(tmp_path / "old.json"), "--json"]
+    )
+    assert (code, json.loads(capsys.readouterr().out)["findings"]) == (0, [])
+
+
+def test_json_errors_are_an_object_and_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["upgrade-check", "--deployed", str(tmp_path / "gone.json"), "--new", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert json.loads(captured.out)["ok"] is False
+    assert len(captured.err.splitlines()) == 1
+
+
+def _assembly(tmp_path: Path, deployed: Any) -> Path:
+    """A cloud assembly written by the CDK itself, with the default stack's template put in it."""
+    import aws_cdk as cdk
+
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "TeleportSessionRecordings")
+    cdk.CfnWaitConditionHandle(stack, "Placeholder")
+    assembly = app.synth()
+    template = Path(assembly.get_stack_artifact("TeleportSessionRecordings").template_full_path)
+    template.write_text(json.dumps(deployed))
+    return Path(assembly.directory)
+
+
+def test_a_cloud_assembly_is_read_through_its_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], deployed: Any
+) -> None:
+    directory = _assembly(tmp_path, deployed)
+    (tmp_path / "old.json").write_text(json.dumps(changed(deployed, BUCKET, BucketName="old-name")))
+    args = ["upgrade-check", "--deployed", str(tmp_path / "old.json"), "--new", str(directory)]
+    code = main([*args, "--stack", "TeleportSessionRecordings"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert findings(lines)[0].startswith(f"REPLACE          {BUCKET} (AWS::S3::Bucket): BucketName: ")
+    for extra, message in [
+        (
+            [],
+            f"--new {directory}: a cloud assembly; name the stack with --stack (its stacks: TeleportSessionRecordings)",
+        ),
+        (["--stack", "Nope"], f"--stack Nope: not a stack of {directory} (its stacks: TeleportSessionRecordings)"),
+    ]:
+        assert main([*args, *extra]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", f"recordings-kms: error: {message}\n")
+
+
+def test_stack_needs_a_directory_and_a_directory_needs_a_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "t.json").write_text('{"Resources": {}}')
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for new, extra, message in [
+        (
+            tmp_path / "t.json",
+            ["--stack", "S"],
+            "--stack S: only with --new DIRECTORY (a cloud assembly such as cdk.out)",
+        ),
+        (
+            empty,
+            [],
+            f"--new {empty}: not a cloud assembly (no readable manifest.json with stack artifacts; run cdk "
+            "synth or name the template file)",
+        ),
+    ]:
+        assert main(["upgrade-check", "--deployed", str(tmp_path / "t.json"), "--new", str(new), *extra]) == 2
+        assert capsys.readouterr().err == f"recordings-kms: error: {message}\n"
