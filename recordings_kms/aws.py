@@ -216,11 +216,12 @@ def resolve_region(*, region: str | None, key: str | None, configured: str | Non
 
     ``configured`` is what a boto3 session found (AWS_DEFAULT_REGION, then the config profile).
     """
+    default = os.environ.get("AWS_DEFAULT_REGION")
     candidates = (
         ("--region", region),
-        ("the key ARN", region_of_key(key) if key else None),
+        (f"--key {key}", region_of_key(key) if key else None),
         ("AWS_REGION", os.environ.get("AWS_REGION")),
-        ("AWS_DEFAULT_REGION or the AWS config profile", configured),
+        ("AWS_DEFAULT_REGION" if default and default == configured else "the AWS config profile's region", configured),
     )
     return next(((value, source) for source, value in candidates if value), None)
 
@@ -236,6 +237,12 @@ def make_clients(*, region: str | None, endpoint_url: str | None, key: str | Non
     if resolved is None:
         raise AwsError(no_region_message(key))
     name, source = resolved
+    if source != "--region":  # --region was judged with the other options; the rest is judged here, by its name
+        from recordings_kms.options import region_problem, warn_if_region_unknown
+
+        if problem := region_problem(name, source):
+            raise AwsError(problem)
+        warn_if_region_unknown(name, source)
     config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=10, read_timeout=30)
     try:
         s3 = session.client("s3", region_name=name, endpoint_url=endpoint_url, config=config)

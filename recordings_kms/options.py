@@ -84,15 +84,16 @@ def endpoint_url_problem(url: str) -> str | None:
     return None
 
 
-def warn_if_region_unknown(region: str | None) -> None:
-    """A ``--region`` botocore's endpoint data does not know, but that is named like a newer region of
-    one of its partitions, is allowed and said on stderr (right for a new region, wrong for a typo)."""
+def warn_if_region_unknown(region: str | None, name: str = "'--region'") -> None:
+    """A ``--region`` (or the region read from ``name``) botocore's endpoint data does not know, but that is
+    named like a newer region of one of its partitions, is allowed and said on stderr (right for a new
+    region, wrong for a typo)."""
     if region is None or arns.is_known_region(region) or region_problem(region) is not None:
         return
     data = arns.region_data()
     known = f"not a region of {data.source}'s endpoint data" if data else "not checked (botocore's data was not found)"
     print(
-        f"{PROG}: warning: '--region' {json.dumps(region)} is {known}: right for a region newer than the data "
+        f"{PROG}: warning: {name} {json.dumps(region)} is {known}: right for a region newer than the data "
         "(upgrade botocore to see it there), wrong for a typo",
         file=sys.stderr,
     )

@@ -5,6 +5,7 @@ its partitions, is allowed and said on stderr, never silently (issue 19)."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import pytest
 from botocore.exceptions import NoCredentialsError
@@ -96,5 +97,44 @@ def test_a_region_typo_read_from_the_environment_is_named_as_the_variable(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith(f"recordings-kms: error: {variable} must be an AWS region name"), err
+    assert f'got "{TYPO}"' in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _no_region_options(command: str) -> list[str]:
+    argv = _argv(command, "eu-west-1")
+    i = argv.index("--region")
+    argv = argv[:i] + argv[i + 2 :]
+    if command == "verify":  # a key alias: no region from --key
+        argv[argv.index("--key") + 1] = "alias/teleport-recordings"
+    return [*argv, "--endpoint-url", "http://127.0.0.1:9"]  # never reached: the region is refused first
+
+
+@pytest.mark.parametrize("command", ["verify", "teleport-config", "migrate"])
+@pytest.mark.parametrize("source", ["AWS_REGION", "AWS_DEFAULT_REGION", "profile"])
+def test_a_region_typo_from_the_environment_or_profile_is_refused_by_its_name(
+    command: str, source: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """Without ``--region`` the commands that call AWS take the region from AWS_REGION, AWS_DEFAULT_REGION or
+    the config profile; a typo there is refused like ``--region``'s, named by where it was read, before any
+    AWS call (botocore itself accepts ``eu-wset-1`` and only fails to reach its endpoint)."""
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    if source == "profile":
+        config = tmp_path / "config"
+        config.write_text(f"[default]\nregion = {TYPO}\n")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    else:
+        monkeypatch.setenv(source, TYPO)
+    if command == "migrate":
+        argv = ["migrate", "--source-bucket", "old-recordings", "--bucket", "acme-recordings", "--key", "alias/x"]
+        argv += ["--endpoint-url", "http://127.0.0.1:9"]
+    else:
+        argv = _no_region_options(command)
+    code = main(argv)
+    err = capsys.readouterr().err
+    named = "the AWS config profile's region" if source == "profile" else source
+    assert code == 2, err
+    assert err.startswith(f"recordings-kms: error: {named} must be an AWS region name"), err
     assert f'got "{TYPO}"' in err
     assert len(err.strip().splitlines()) == 1

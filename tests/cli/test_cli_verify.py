@@ -221,9 +221,10 @@ def test_region_from_the_aws_config_file(
     ("region", "key", "environment", "expected"),
     [
         ("us-east-2", KEY_ARN_EXAMPLE, {"AWS_REGION": "eu-north-1"}, ("us-east-2", "--region")),
-        (None, KEY_ARN_EXAMPLE, {"AWS_REGION": "eu-north-1"}, ("eu-central-1", "the key ARN")),
+        (None, KEY_ARN_EXAMPLE, {"AWS_REGION": "eu-north-1"}, ("eu-central-1", f"--key {KEY_ARN_EXAMPLE}")),
         (None, "alias/recordings", {"AWS_REGION": "eu-north-1"}, ("eu-north-1", "AWS_REGION")),
-        (None, None, {}, ("ap-south-1", "AWS_DEFAULT_REGION or the AWS config profile")),
+        (None, None, {"AWS_DEFAULT_REGION": "ap-south-1"}, ("ap-south-1", "AWS_DEFAULT_REGION")),
+        (None, None, {}, ("ap-south-1", "the AWS config profile's region")),
     ],
 )
 def test_region_resolution_order(
@@ -233,6 +234,10 @@ def test_region_resolution_order(
     expected: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The source is how an error names a bad region: as the caller set it (the session's region is
+    AWS_DEFAULT_REGION's when that variable holds it, else the config profile's)."""
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert aws.resolve_region(region=region, key=key, configured="ap-south-1") == expected
@@ -289,7 +294,11 @@ def test_bad_region(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
     )
     monkeypatch.setenv("AWS_REGION", "not a region")
     argv = ["teleport-config", "--stack-name", "some-stack"]
-    assert_error(*run(argv, capsys), "region 'not a region' (from AWS_REGION) is not a valid AWS region name")
+    # Judged by the settings model's rule, named by the variable it came from (was botocore's InvalidRegionError).
+    assert_error(
+        *run(argv, capsys),
+        'AWS_REGION must be an AWS region name like eu-west-1: lower case letters, digits and dashes, got "not a region"',
+    )
 
 
 def test_missing_profile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
