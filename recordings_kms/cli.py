@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     from recordings_kms.upgrade_check import command as upgrade_check  # pure and small: no boto3, no CDK
 
     upgrade_check.register(commands)
+    from recordings_kms.import_check import command as import_check  # boto3 loads only when the command runs
+
+    import_check.register(commands)
     return parser
 
 

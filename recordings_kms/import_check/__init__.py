@@ -1,0 +1,1 @@
+"""``recordings-kms import-check``: what adopting an existing bucket (``existingBucket``) changes on it."""
