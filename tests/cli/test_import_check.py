@@ -240,7 +240,8 @@ def test_counts_are_bounded_by_pages(moto_endpoint: str, tmp_path: Path, snapsho
         s3.put_object(Bucket=name, Key=f"records/s{i}.tar", Body=b"x")
     live = LiveBucket(s3, name)
     assert live.count("list_object_versions", "Versions", "records/", 5)[:2] == (3, False)
-    small = LiveBucket(cast(Any, _PagedBy(s3, 1)), name)  # one version per page (moto pages ListObjectVersions as S3 does)
+    # One version per page (moto pages ListObjectVersions as S3 does; not ListMultipartUploads).
+    small = LiveBucket(cast(Any, _PagedBy(s3, 1)), name)
     total, more, first = small.count("list_object_versions", "Versions", "records/", 2)
     assert (total, more) == (2, True)
     assert [v["Key"] for v in first] == ["records/s0.tar", "records/s1.tar"]
