@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from recordings_kms.options import EXIT_FAILED, EXIT_OK, PROG, endpoint_url_problem, existing_bucket_problem
-from recordings_kms.upgrade_check.command import TemplateError, new_template_path, read_template
+from recordings_kms.templates import TemplateError, new_template_path, read_template
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
