@@ -85,6 +85,10 @@ class VersionEvidence:
     #: when S3 reports none), or the one-line reason the HEAD failed under ``problems``.
     statuses: Mapping[tuple[str, str], str | None] = field(default_factory=dict)
     problems: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: Primary versions that are migrate's copies of a replica version (``--from-replica``, failing back):
+    #: (key, primary version id) -> the replica version id its provenance names. After a fail-back the replica's
+    #: oldest is the recording written there during failover, and the primary's oldest is its copy.
+    origins: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def oldest_first(versions: Iterable[Listed]) -> dict[str, list[Listed]]:
@@ -143,7 +147,8 @@ def compare(evidence: VersionEvidence) -> Comparison:
             if source is not None:
                 copied.add(source)
         missing += [v for v in versions if v.version_id not in ids and v.version_id not in copied]
-        if held and not _plays_the_oldest(key, versions, held, evidence.copies):
+        origin = evidence.origins.get((key, versions[0].version_id))
+        if held and not _plays_the_oldest(key, versions, held, evidence.copies, origin):
             wrong.append(key)
     return Comparison(
         compared=len(evidence.primary),
@@ -155,7 +160,11 @@ def compare(evidence: VersionEvidence) -> Comparison:
 
 
 def _plays_the_oldest(
-    key: str, versions: Sequence[Listed], held: Sequence[Listed], copies: Mapping[tuple[str, str], str | None]
+    key: str,
+    versions: Sequence[Listed],
+    held: Sequence[Listed],
+    copies: Mapping[tuple[str, str], str | None],
+    origin: str | None = None,
 ) -> bool:
     """Whether the replica's earliest second holds the primary's oldest and nothing else Teleport could pick.
 
@@ -163,14 +172,17 @@ def _plays_the_oldest(
     versions of its earliest second must include the primary's oldest, and every one of them must be a version of
     the primary's earliest second (S3's replicas keep LastModified, so a tie in the primary stays the same tie).
     A replica version with a primary version's id is S3's replica of that version; one that was not HEADed (not in
-    ``copies``) is unsettled, which compare() reports, and is not counted as wrong here.
+    ``copies``) is unsettled, which compare() reports, and is not counted as wrong here. ``origin`` is the replica
+    version the primary's oldest is a copy of (failing back), which stands for the primary's oldest.
     """
     primary_ids = {v.version_id for v in versions}
     tied = {v.version_id for v in versions if _second(v.last_modified) == _second(versions[0].last_modified)}
     first = min(_second(v.last_modified) for v in held)
     sources: set[str] = set()
     for version in (v for v in held if _second(v.last_modified) == first):
-        if version.version_id in primary_ids:
+        if version.version_id == origin:
+            sources.add(versions[0].version_id)
+        elif version.version_id in primary_ids:
             sources.add(version.version_id)
         elif (key, version.version_id) not in copies:
             return True
@@ -178,6 +190,13 @@ def _plays_the_oldest(
             source = copies[(key, version.version_id)]
             sources.add(source if source is not None else "")
     return versions[0].version_id in sources and sources <= tied
+
+
+def wrong_oldest(evidence: VersionEvidence) -> list[Listed]:
+    """The primary's oldest version of each key whose replica plays another one: HEAD it for provenance (it may be
+    migrate's copy of the replica's oldest, after a fail-back)."""
+    keys = set(compare(evidence).wrong_oldest)
+    return [versions[0] for key, versions in oldest_first(evidence.primary).items() if key in keys]
 
 
 def _examples(versions: Sequence[Listed]) -> str:

@@ -23,6 +23,7 @@ from recordings_kms.verify.replica_checks import (
     VersionEvidence,
     compare,
     unknown_replica_versions,
+    wrong_oldest,
 )
 
 if TYPE_CHECKING:
@@ -166,6 +167,18 @@ def gather_versions(
     from dataclasses import replace
 
     evidence = replace(evidence, copies=copies)
+    origins: dict[tuple[str, str], str] = {}
+    for version in wrong_oldest(evidence):
+        if budget <= 0:
+            break
+        budget -= 1
+        try:
+            head = primary.head_object(Bucket=primary_bucket, Key=version.key, VersionId=version.version_id)
+        except aws.CALL_ERRORS:
+            continue  # stays a wrong oldest: nothing says otherwise
+        if (origin := copy_source(head.get("Metadata", {}), replica_bucket, version.key)) is not None:
+            origins[(version.key, version.version_id)] = origin
+    evidence = replace(evidence, origins=origins)
     statuses: dict[tuple[str, str], str | None] = {}
     problems: dict[tuple[str, str], str] = {}
     for version in compare(evidence).missing:
@@ -189,11 +202,11 @@ def gather_versions(
     return replace(evidence, statuses=statuses, problems=problems)
 
 
-def copy_source(metadata: Mapping[str, str], primary_bucket: str, key: str) -> str | None:
-    """The primary version a replica version is migrate's copy of (its provenance record), else ``None``."""
+def copy_source(metadata: Mapping[str, str], bucket: str, key: str) -> str | None:
+    """The version of ``bucket``/``key`` an object is migrate's copy of (its provenance record), else ``None``."""
     from recordings_kms.provenance import source_of
 
     source = source_of(metadata)
-    if source is None or (source.bucket, source.key) != (primary_bucket, key):
+    if source is None or (source.bucket, source.key) != (bucket, key):
         return None
     return source.version_id

@@ -119,6 +119,7 @@ def test_fail_back_copies_what_was_written_during_failover(
         encryption="aws:kms",
         kms_key_id=replicated.replica_key_arn,
     )
+    during.last_modified -= DAYS
     code, report = migrate(replicated, capsys, "--from-replica")
     assert code == 0, report
     (copied,) = report["copied"]
@@ -126,6 +127,13 @@ def test_fail_back_copies_what_was_written_during_failover(
     assert report["present_keys"] == [f"{PREFIX}/a.tar"]
     back = _backend().get_bucket(replicated.primary.bucket).keys.getlist(f"{PREFIX}/during.tar")
     assert [v.kms_key_id for v in back] == [replicated.primary.key_arn]
+
+    # The primary's rule then replicates the copy back to the replica as a newer version of the same recording:
+    # the replica still plays the original (the oldest), the primary its copy, and verify --replica accepts both
+    # (the copy's provenance names the replica's original).
+    replicated.replicate("during.tar", copied["destination_version_id"])
+    _, out, _ = run(replicated.verify("--json"), capsys)
+    assert checks_of(out)["replica.versions"]["status"] == "PASS", checks_of(out)["replica.versions"]
 
 
 @pytest.mark.parametrize(
