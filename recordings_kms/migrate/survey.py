@@ -103,6 +103,25 @@ def _fan_out(
     return results
 
 
+def _each_source_version(
+    pool: ThreadPoolExecutor,
+    where: Locations,
+    versions: Iterable[SourceVersion],
+    call: Callable[[SourceVersion], T],
+) -> dict[SourceVersion, T | str]:
+    """One read per source version, in the pool (``_fan_out``'s results and errors)."""
+
+    def task(version: SourceVersion) -> Callable[[], T]:
+        return lambda: call(version)
+
+    return _fan_out(
+        pool,
+        ((v, task(v)) for v in versions),
+        lambda: None,
+        lambda v: f"s3://{where.source_bucket}/{v.key} (version {v.version_id})",
+    )
+
+
 def survey(
     s3: S3Client,
     where: Locations,
@@ -152,16 +171,7 @@ def survey(
             lambda task: f"s3://{where.destination_bucket}/{task[0]} (version {task[1]})",
         )
     archived = [v for versions in grouped.values() for v in versions if v.archived]
-
-    def restore_task(version: SourceVersion) -> Callable[[], bool]:
-        return lambda: is_restored(source, where.source_bucket, version)
-
-    restore = _fan_out(
-        pool,
-        ((v, restore_task(v)) for v in archived),
-        lambda: None,
-        lambda v: f"s3://{where.source_bucket}/{v.key} (version {v.version_id})",
-    )
+    restore = _each_source_version(pool, where, archived, lambda v: is_restored(source, where.source_bucket, v))
     restored = frozenset(v.version_id for v, answer in restore.items() if answer is True)
 
     plans: list[KeyPlan] = []
@@ -221,16 +231,7 @@ def _wait_for_replication(
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html).
     """
     pending = [v for plan in plans for v in plan.pending]
-
-    def status_task(version: SourceVersion) -> Callable[[], str | None]:
-        return lambda: replication_status(source, where.source_bucket, version)
-
-    statuses = _fan_out(
-        pool,
-        ((v, status_task(v)) for v in pending),
-        lambda: None,
-        lambda v: f"s3://{where.source_bucket}/{v.key} (version {v.version_id})",
-    )
+    statuses = _each_source_version(pool, where, pending, lambda v: replication_status(source, where.source_bucket, v))
     held: list[KeyPlan] = []
     for plan in plans:
         answers = [(v, statuses.get(v)) for v in plan.pending]

@@ -8,7 +8,7 @@ of unknown origin, then ``x-amz-replication-status`` on missing primary versions
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -153,53 +153,63 @@ def gather_versions(
             compared = [v for v in compared if v.key <= reached]
             truncated = True
     evidence = VersionEvidence(primary_bucket, tuple(compared), tuple(held), truncated)
-    budget = heads
+    budget = _Heads(heads)
     copies: dict[tuple[str, str], str | None] = {}
-    for version in unknown_replica_versions(evidence):
-        if budget <= 0:
-            break
-        budget -= 1
-        try:
-            head = replica.head_object(Bucket=replica_bucket, Key=version.key, VersionId=version.version_id)
-        except aws.CALL_ERRORS:
-            continue  # left unsettled: compare() reports it, never counts it as a copy or as missing
-        copies[(version.key, version.version_id)] = copy_source(head.get("Metadata", {}), primary_bucket, version.key)
+    for version, answer in budget.each(replica, replica_bucket, unknown_replica_versions(evidence)):
+        if not isinstance(answer, str):  # an unread one stays unsettled: never a copy, never missing
+            copies[(version.key, version.version_id)] = copy_source(
+                answer.get("Metadata", {}), primary_bucket, version.key
+            )
     from dataclasses import replace
 
     evidence = replace(evidence, copies=copies)
     origins: dict[tuple[str, str], str] = {}
-    for version in wrong_oldest(evidence):
-        if budget <= 0:
-            break
-        budget -= 1
-        try:
-            head = primary.head_object(Bucket=primary_bucket, Key=version.key, VersionId=version.version_id)
-        except aws.CALL_ERRORS:
-            continue  # stays a wrong oldest: nothing says otherwise
-        if (origin := copy_source(head.get("Metadata", {}), replica_bucket, version.key)) is not None:
+    for version, answer in budget.each(primary, primary_bucket, wrong_oldest(evidence)):
+        origin = (
+            None if isinstance(answer, str) else copy_source(answer.get("Metadata", {}), replica_bucket, version.key)
+        )
+        if origin is not None:  # else it stays a wrong oldest: nothing says otherwise
             origins[(version.key, version.version_id)] = origin
     evidence = replace(evidence, origins=origins)
     statuses: dict[tuple[str, str], str | None] = {}
     problems: dict[tuple[str, str], str] = {}
-    for version in compare(evidence).missing:
-        if budget <= 0:
-            break
-        budget -= 1
+    for version, answer in budget.each(primary, primary_bucket, compare(evidence).missing):
         ident = (version.key, version.version_id)
-        try:
-            head = primary.head_object(Bucket=primary_bucket, Key=version.key, VersionId=version.version_id)
-        except ClientError as error:
-            problems[ident] = (
-                "access denied: HeadObject (needs s3:GetObjectVersion on the primary)"
-                if aws.is_access_denied(error)
-                else f"HeadObject: {aws.error_code(error)}"
-            )
-            continue
-        except aws.CALL_ERRORS as error:
-            problems[ident] = " ".join(str(error).split())
-            continue
-        statuses[ident] = head.get("ReplicationStatus")
+        if isinstance(answer, str):
+            problems[ident] = answer
+        else:
+            statuses[ident] = answer.get("ReplicationStatus")
     return replace(evidence, statuses=statuses, problems=problems)
+
+
+class _Heads:
+    """HEADs within one budget for the whole run (counted, never timed)."""
+
+    def __init__(self, budget: int) -> None:
+        self.left = budget
+
+    def each(
+        self, s3: S3Client, bucket: str, versions: Iterable[Listed]
+    ) -> Iterator[tuple[Listed, Mapping[str, Any] | str]]:
+        """Each version with HeadObject's answer, or one line saying why it could not be read; stops at the budget."""
+        for version in versions:
+            if self.left <= 0:
+                return
+            self.left -= 1
+            try:
+                yield version, s3.head_object(Bucket=bucket, Key=version.key, VersionId=version.version_id)
+            except ClientError as error:
+                denied = aws.is_access_denied(error)
+                yield (
+                    version,
+                    (
+                        f"access denied: HeadObject (needs s3:GetObjectVersion on {bucket})"
+                        if denied
+                        else f"HeadObject: {aws.error_code(error)}"
+                    ),
+                )
+            except aws.CALL_ERRORS as error:
+                yield version, " ".join(str(error).split())
 
 
 def copy_source(metadata: Mapping[str, str], bucket: str, key: str) -> str | None:

@@ -24,16 +24,11 @@ from typing import Any
 
 from constructs_lib.core import outputs, policies, replication
 from tests.access.test_prover_replication import NAMES
+from tests.cli.conftest import s3_backend
 from tests.cli.deployment import ACCOUNT, PREFIX, REGION, Deployment, harness_client
 
 REPLICA_REGION = "eu-central-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/teleport-recordings-replication-{REGION}"
-
-
-def _backend() -> Any:
-    from moto.s3.models import s3_backends
-
-    return s3_backends[ACCOUNT]["aws"]
 
 
 @dataclass
@@ -57,20 +52,20 @@ class Replicated:
 
     def put(self, name: str, body: bytes) -> str:
         """A recording version in the primary under the prefix (through the backend, like Teleport's upload)."""
-        fake = _backend().put_object(
+        fake = s3_backend().put_object(
             self.primary.bucket, f"{PREFIX}/{name}", body, encryption="aws:kms", kms_key_id=self.primary.key_arn
         )
         self.written.append((fake.name, fake.version_id))
         return str(fake.version_id)
 
     def primary_version(self, name: str, version_id: str) -> Any:
-        versions = _backend().get_bucket(self.primary.bucket).keys.getlist(f"{PREFIX}/{name}")
+        versions = s3_backend().get_bucket(self.primary.bucket).keys.getlist(f"{PREFIX}/{name}")
         return next(v for v in versions if v.version_id == version_id)
 
     def replicate(self, name: str, version_id: str) -> None:
         """What S3 replication writes: the same key, bytes, version id and LastModified, under the replica key."""
         source = self.primary_version(name, version_id)
-        fake = _backend().put_object(
+        fake = s3_backend().put_object(
             self.replica_bucket, source.name, source.value, encryption="aws:kms", kms_key_id=self.replica_key_arn
         )
         fake._version_id = source.version_id
@@ -81,7 +76,7 @@ class Replicated:
 
     def replica_versions(self) -> dict[str, list[Any]]:
         """moto's records of the replica's versions by key, oldest first (in the order they were written)."""
-        store = _backend().get_bucket(self.replica_bucket).keys
+        store = s3_backend().get_bucket(self.replica_bucket).keys
         return {key: list(versions) for key, versions in list(store.iterlists())}
 
     def configuration(self, **changes: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import pytest
 
 from recordings_kms.cli import main
 from recordings_kms.provenance import META_SOURCE_VERSION
-from tests.cli.conftest import VERIFY_FIXTURES
+from tests.cli.conftest import VERIFY_FIXTURES, s3_backend
 from tests.cli.deployment import PREFIX, Deployment, assert_error, checks_of, run
 from tests.cli.replica import Replicated, build_replicated, replication_status
 
@@ -110,9 +110,7 @@ def test_fail_back_copies_what_was_written_during_failover(
     replicated: Replicated, capsys: pytest.CaptureFixture[str]
 ) -> None:
     replicated.replicate("a.tar", replicated.put("a.tar", b"before failover"))
-    from tests.cli.replica import _backend
-
-    during = _backend().put_object(
+    during = s3_backend().put_object(
         replicated.replica_bucket,
         f"{PREFIX}/during.tar",
         b"written to the replica during failover",
@@ -125,7 +123,7 @@ def test_fail_back_copies_what_was_written_during_failover(
     (copied,) = report["copied"]
     assert (copied["source_key"], copied["source_version_id"]) == (f"{PREFIX}/during.tar", during.version_id)
     assert report["present_keys"] == [f"{PREFIX}/a.tar"]
-    back = _backend().get_bucket(replicated.primary.bucket).keys.getlist(f"{PREFIX}/during.tar")
+    back = s3_backend().get_bucket(replicated.primary.bucket).keys.getlist(f"{PREFIX}/during.tar")
     assert [v.kms_key_id for v in back] == [replicated.primary.key_arn]
 
     # The primary's rule then replicates the copy back to the replica as a newer version of the same recording:
