@@ -283,7 +283,7 @@ def check_target(target: ReplicaTarget, *, partition: str, primary_prefix: str) 
     results: list[CheckResult] = []
     bucket_arn = f"arn:{partition}:s3:::{target.bucket}"
     if target.rule_bucket != bucket_arn:
-        named = target.rule_bucket or "no destination (no replication rule)"
+        named = target.rule_bucket or "no destination (not exactly one replication rule)"
         results.append(
             CheckResult(
                 DESTINATION,

@@ -117,17 +117,26 @@ def _list_primary(s3: S3Client, bucket: str, prefix: str, sample: int) -> tuple[
     return listed, False
 
 
-def _list_replica(s3: S3Client, bucket: str, prefix: str, keys: set[str], last_key: str, cap: int) -> list[Listed]:
+def _list_replica(
+    s3: S3Client, bucket: str, prefix: str, keys: set[str], last_key: str, cap: int
+) -> tuple[list[Listed], str | None]:
+    """The replica's versions of ``keys``, listed until past ``last_key`` or ``cap`` versions; with the last key
+    seen when the cap stopped it (keys after it were not listed), else ``None``."""
     listed: list[Listed] = []
     seen = 0
     with aws.translated("s3", f"s3://{bucket}/{prefix}"):
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        pages = s3.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": min(1000, cap)}
+        )
+        for page in pages:
             versions = page.get("Versions", [])
             seen += len(versions)
             listed += [_listed(v) for v in versions if v["Key"] in keys]
-            if (versions and versions[-1]["Key"] > last_key) or seen >= cap:
-                break
-    return listed
+            if versions and versions[-1]["Key"] > last_key:
+                return listed, None
+            if seen >= cap and page.get("IsTruncated"):
+                return listed, versions[-1]["Key"] if versions else ""
+    return listed, None
 
 
 def gather_versions(
@@ -139,6 +148,7 @@ def gather_versions(
     prefix: str,
     sample: int = DEFAULT_SAMPLE,
     heads: int = DEFAULT_HEADS,
+    replica_cap: int | None = None,
 ) -> VersionEvidence:
     """List the primary first, then the replica (a version replicated in between is found), then HEAD within budget."""
     folder = f"{prefix.strip('/')}/"
@@ -146,11 +156,13 @@ def gather_versions(
     keys = {v.key for v in compared}
     held: list[Listed] = []
     if keys:
-        held = _list_replica(replica, replica_bucket, folder, keys, max(keys), 2 * sample + 1000)
-        if held and max(v.key for v in held) < max(keys) and len(held) >= 2 * sample + 1000:
-            # The replica's listing stopped before the last compared key: compare only what both sides listed.
-            reached = max(v.key for v in held)
-            compared = [v for v in compared if v.key <= reached]
+        cap = replica_cap if replica_cap is not None else 2 * sample + 1000
+        held, reached = _list_replica(replica, replica_bucket, folder, keys, max(keys), cap)
+        if reached is not None:
+            # The replica's listing stopped before the last compared key: compare only keys it listed entirely
+            # (the key it stopped in may go on in the next page).
+            compared = [v for v in compared if v.key < reached]
+            held = [v for v in held if v.key < reached]
             truncated = True
     evidence = VersionEvidence(primary_bucket, tuple(compared), tuple(held), truncated)
     budget = _Heads(heads)

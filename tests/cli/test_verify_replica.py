@@ -165,3 +165,31 @@ def test_an_unread_copy_is_never_counted_either_way() -> None:
     check = check_versions(VersionEvidence("primary", (oldest,), (unknown,), False), TARGET)
     assert check.status is Status.WARN
     assert "1 replica versions of unknown origin not HEADed" in check.reason
+
+
+def test_a_replica_listing_cut_by_its_cap_compares_only_what_it_listed(deploy: Deploy) -> None:
+    """The replica's listing stops at its cap (2N + 1000 versions; 2 here): a primary key it never reached is not
+    compared (WARN), never reported missing."""
+    from recordings_kms.verify.replica_readers import gather_versions
+    from tests.cli.conftest import s3_backend
+
+    replicated = build_replicated(deploy(bucket_policy=False))
+    replicated.put("z.tar", b"listed after the replica's cap")
+    for n in range(5):  # recordings written to the replica during a failover, sorting before z.tar
+        s3_backend().put_object(replicated.replica_bucket, f"{PREFIX}/failover-{n}.tar", b"x")
+    s3 = harness_client("s3", replicated.endpoint)
+    evidence = gather_versions(
+        s3,
+        s3,
+        primary_bucket=replicated.primary.bucket,
+        replica_bucket=replicated.replica_bucket,
+        prefix=PREFIX,
+        replica_cap=2,
+    )
+    check = check_versions(evidence, TARGET)
+    assert (evidence.primary, evidence.truncated) == ((), True)
+    assert check.status is Status.WARN, check
+    uncut = gather_versions(
+        s3, s3, primary_bucket=replicated.primary.bucket, replica_bucket=replicated.replica_bucket, prefix=PREFIX
+    )
+    assert check_versions(uncut, TARGET).status is Status.FAIL  # listed to the end: z.tar is missing
