@@ -231,15 +231,16 @@ def check_versions(evidence: VersionEvidence, target: ReplicaTarget) -> CheckRes
         else:
             status = "not looked at"
         by_status.setdefault(status, []).append(version)
-    never = by_status.get("none", []) + by_status.get("FAILED", []) + by_status.get("COMPLETED", [])
+    meaning = {
+        "FAILED": "FAILED (S3 never retries them)",
+        "none": "with no replication status (written before the rule or outside it)",
+        "COMPLETED": "COMPLETED but absent from the replica (removed there?)",
+        "REPLICA": "themselves replicas (S3 does not replicate a replica onward)",
+    }
+    final = [status for status in by_status if status not in ("PENDING", "unread", "not looked at")]
+    never = [v for status in final for v in by_status[status]]
     if never:
-        parts = []
-        if by_status.get("FAILED"):
-            parts.append(f"{len(by_status['FAILED'])} FAILED (S3 never retries them)")
-        if by_status.get("none"):
-            parts.append(f"{len(by_status['none'])} with no replication status (written before the rule or outside it)")
-        if by_status.get("COMPLETED"):
-            parts.append(f"{len(by_status['COMPLETED'])} COMPLETED but absent from the replica (removed there?)")
+        parts = [f"{len(by_status[status])} {meaning.get(status, f'with status {status}')}" for status in final]
         return CheckResult(
             VERSIONS,
             Status.FAIL,
