@@ -241,6 +241,10 @@ def check_versions(evidence: VersionEvidence, target: ReplicaTarget) -> CheckRes
     never = [v for status in final for v in by_status[status]]
     if never:
         parts = [f"{len(by_status[status])} {meaning.get(status, f'with status {status}')}" for status in final]
+        if by_status.get("PENDING"):
+            parts.append(f"{len(by_status['PENDING'])} PENDING (on their way)")
+        if unread := len(by_status.get("unread", [])) + len(by_status.get("not looked at", [])):
+            parts.append(f"{unread} whose replication status was not read")
         return CheckResult(
             VERSIONS,
             Status.FAIL,

@@ -73,10 +73,13 @@ def test_pending_is_behind_a_warning_and_failed_fails(deploy: Deploy, capsys: py
         check = replica_checks(replicated, capsys)["replica.versions"]
     assert check["status"] == "WARN", check
     assert "1 missing with x-amz-replication-status PENDING: the replica is behind" in check["reason"]
-    with replication_status({(bucket, f"{PREFIX}/b.tar", pending): "FAILED"}):
+    later = replicated.put("c.tar", b"c")
+    statuses = {(bucket, f"{PREFIX}/b.tar", pending): "FAILED", (bucket, f"{PREFIX}/c.tar", later): "PENDING"}
+    with replication_status(statuses):
         check = replica_checks(replicated, capsys)["replica.versions"]
     assert check["status"] == "FAIL"
-    assert "1 FAILED (S3 never retries them)" in check["reason"]
+    assert "2 of 3 primary versions in 3 recordings are missing" in check["reason"]
+    assert "1 FAILED (S3 never retries them); 1 PENDING (on their way)" in check["reason"]
 
 
 def test_a_replica_missing_the_oldest_version_would_play_another_and_fails(
