@@ -241,7 +241,27 @@ def _replica(
         sample=args.replica_sample,
     )
     results.append(replica_checks.check_versions(evidence, replica))
-    return results
+    return results + _replica_itself(replica_clients, args, name)
+
+
+def _replica_itself(replica_clients: aws.Clients, args: argparse.Namespace, name: str) -> list[CheckResult]:
+    """The replica's own key and bucket, judged as the primary's (its stack's AccessDesign; the prover's P1-P6 and
+    R2), every line's id under ``replica/``. Its alarms are not checked here: verify the replica stack for them."""
+    from dataclasses import replace
+
+    from recordings_kms.verify import readers
+    from recordings_kms.verify.checks import design_for, verify
+    from recordings_kms.verify.facts import LiveFacts
+
+    stack_args = argparse.Namespace(**{**vars(args), "stack_name": name, "deploy_role": None, "alarm_topic_arn": None})
+    target = _target_from_stack(stack_args, replica_clients)
+    key = readers.gather_key(replica_clients, target.key)
+    bucket = readers.gather_bucket(replica_clients, target.bucket)
+    identity = readers.gather_identity(replica_clients, target.parameters.auth_role_arn)
+    facts = LiveFacts(key, bucket, identity, target.storage_uri, target.retention)
+    design = design_for(target.parameters, facts)
+    found = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+    return [replace(result, id=f"replica/{result.id}") for result in found]
 
 
 def _alarms(clients: aws.Clients, design: Design, target: Target, *, stack: bool) -> list[CheckResult]:

@@ -128,7 +128,11 @@ def build_replicated(primary: Deployment, *, rule: bool = True) -> Replicated:
         },
     )
     stack = f"replica-{suffix}"
+    replica_design = primary.access_design(
+        replicationRoleArn=ROLE, replicationKeyActions=list(replication.REPLICA_KMS_ACTIONS)
+    )
     replica_outputs = {
+        outputs.ACCESS_DESIGN: json.dumps(replica_design),
         outputs.BUCKET_NAME: bucket,
         outputs.KEY_ARN: key["Arn"],
         outputs.STORAGE_URI: policies.storage_uri(

@@ -196,3 +196,20 @@ def test_a_replica_listing_cut_by_its_cap_compares_only_what_it_listed(deploy: D
         s3, s3, primary_bucket=replicated.primary.bucket, replica_bucket=replicated.replica_bucket, prefix=PREFIX
     )
     assert check_versions(uncut, TARGET).status is Status.FAIL  # listed to the end: z.tar is missing
+
+
+def test_the_replicas_own_key_and_bucket_are_verified_too(deploy: Deploy, capsys: pytest.CaptureFixture[str]) -> None:
+    """The replica stack's key and bucket, judged like the primary's from its AccessDesign, under ``replica/``."""
+    replicated = build_replicated(deploy(bucket_policy=False))
+    _, out, _ = run(replicated.verify("--json"), capsys)
+    checks = checks_of(out)
+    assert checks["replica/bucket.versioning"]["status"] == "PASS"
+    assert checks["replica/bucket.encryption.key"]["status"] == "PASS"
+    # The stand-in replica key was made with moto's default policy and no rotation: both are found.
+    assert checks["replica/key.rotation"]["status"] == "FAIL"
+    assert checks["replica/access.P1"]["status"] == "FAIL"
+    harness_client("kms", replicated.endpoint, region=REPLICA_REGION).enable_key_rotation(
+        KeyId=replicated.replica_key_arn
+    )
+    _, out, _ = run(replicated.verify("--json"), capsys)
+    assert checks_of(out)["replica/key.rotation"]["status"] == "PASS"
