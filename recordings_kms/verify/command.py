@@ -165,20 +165,13 @@ def _verify(args: argparse.Namespace) -> int:
 
     from recordings_kms import aws
     from recordings_kms.results import exit_ok
-    from recordings_kms.verify import readers
-    from recordings_kms.verify.checks import design_for, verify
-    from recordings_kms.verify.facts import LiveFacts
     from recordings_kms.verify.probe import ProbeTarget, run_probe
 
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
         target = _target_from_stack(args, clients) if args.stack_name else _target_from_options(args)
-        key_facts = readers.gather_key(clients, target.key)
-        bucket_facts = readers.gather_bucket(clients, target.bucket)
-        identity = readers.gather_identity(clients, target.parameters.auth_role_arn)
-        facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri, target.retention)
-        design = design_for(target.parameters, facts)
-        results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+        facts, design, results = _judge(clients, target)
+        key_facts, bucket_facts = facts.key, facts.bucket
         results += _alarms(clients, design, target, stack=bool(args.stack_name))
         if args.replica:
             results += _replica(clients, args, target, facts, design)
@@ -249,19 +242,24 @@ def _replica_itself(replica_clients: aws.Clients, args: argparse.Namespace, name
     R2), every line's id under ``replica/``. Its alarms are not checked here: verify the replica stack for them."""
     from dataclasses import replace
 
+    stack_args = argparse.Namespace(**{**vars(args), "stack_name": name, "deploy_role": None, "alarm_topic_arn": None})
+    _, _, found = _judge(replica_clients, _target_from_stack(stack_args, replica_clients))
+    return [replace(result, id=f"replica/{result.id}") for result in found]
+
+
+def _judge(clients: aws.Clients, target: Target) -> tuple[LiveFacts, Design, list[CheckResult]]:
+    """Read the target's key, bucket and auth principal, and run every read-only check on them."""
     from recordings_kms.verify import readers
     from recordings_kms.verify.checks import design_for, verify
     from recordings_kms.verify.facts import LiveFacts
 
-    stack_args = argparse.Namespace(**{**vars(args), "stack_name": name, "deploy_role": None, "alarm_topic_arn": None})
-    target = _target_from_stack(stack_args, replica_clients)
-    key = readers.gather_key(replica_clients, target.key)
-    bucket = readers.gather_bucket(replica_clients, target.bucket)
-    identity = readers.gather_identity(replica_clients, target.parameters.auth_role_arn)
+    key = readers.gather_key(clients, target.key)
+    bucket = readers.gather_bucket(clients, target.bucket)
+    identity = readers.gather_identity(clients, target.parameters.auth_role_arn)
     facts = LiveFacts(key, bucket, identity, target.storage_uri, target.retention)
     design = design_for(target.parameters, facts)
-    found = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
-    return [replace(result, id=f"replica/{result.id}") for result in found]
+    results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+    return facts, design, results
 
 
 def _alarms(clients: aws.Clients, design: Design, target: Target, *, stack: bool) -> list[CheckResult]:
