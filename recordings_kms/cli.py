@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from recordings_kms.guard import Handler, run_command, stdout_closed
 from recordings_kms.options import PROG, add_prover_budget, add_setting
+from recordings_kms.verify.replica_checks import DEFAULT_SAMPLE as REPLICA_SAMPLE
 
 
 def _command(name: str, function: str = "run") -> Handler:
@@ -105,6 +106,21 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="also ask AWS IAM Access Analyzer (CheckNoPublicAccess on both policies, CheckAccessNotGranted for the "
         "cryptographic actions on the key policy) and report its verdicts beside the prover's",
+    )
+    verify.add_argument(
+        "--replica",
+        action="store_true",
+        help="with --stack-name of a replicated primary: also check, in the replica stack its ReplicaStackName and "
+        "ReplicaRegion outputs name, that the live rule's destination and key alias are that stack's bucket and key, "
+        "and count primary versions under the prefix missing in the replica (read-only)",
+    )
+    verify.add_argument(
+        "--replica-sample",
+        type=int,
+        default=REPLICA_SAMPLE,
+        metavar="N",
+        help=f"with --replica: compare at most N primary versions, whole recordings, the first listed (default "
+        f"{REPLICA_SAMPLE}); fewer than all is a WARN",
     )
     add_prover_budget(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")

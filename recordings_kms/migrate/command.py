@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from constructs_lib.core.outputs import BUCKET_NAME, KEY_ARN, STORAGE_URI
+from constructs_lib.core.outputs import BUCKET_NAME, KEY_ARN, REPLICA_REGION, REPLICA_STACK_NAME, STORAGE_URI
 from constructs_lib.core.settings import AppSettings, prefix_rule, region_rule, specs
 from recordings_kms.options import (
     ANY_BUCKET_NAME,
@@ -68,7 +68,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "version. Every copy is verified by SHA-256. The source is never modified. Exit 0: everything is copied "
         "and verified; 1: some versions were not copied (listed with the reason); 2: the command could not run.",
     )
-    parser.add_argument("--source-bucket", required=True, metavar="SRC", help="the bucket holding the recordings now")
+    parser.add_argument(
+        "--source-bucket", metavar="SRC", help="the bucket holding the recordings now (required, except with a replica)"
+    )
     parser.add_argument(
         "--source-prefix",
         default="",
@@ -78,6 +80,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--stack-name",
         help="read the recordings bucket, key and prefix (BucketName, KeyArn, StorageUri) from the stack",
+    )
+    between = parser.add_mutually_exclusive_group()
+    between.add_argument(
+        "--to-replica",
+        action="store_true",
+        help="with --stack-name of the primary stack: fill its disaster-recovery replica (the stack its "
+        "ReplicaStackName and ReplicaRegion outputs name) with the primary's versions it does not hold, under the "
+        "replica key; versions S3 replicated count as there (same version id)",
+    )
+    between.add_argument(
+        "--from-replica",
+        action="store_true",
+        help="with --stack-name of the primary stack: fail back, copying into the primary what the replica holds "
+        "and the primary does not (recordings written during failover)",
     )
     parser.add_argument("--bucket", metavar="DST", help="the recordings bucket (with --key, instead of --stack-name)")
     parser.add_argument("--key", metavar="KEY_ARN", help="the recordings key (with --bucket)")
@@ -109,6 +125,28 @@ def option_problem(args: argparse.Namespace) -> str | None:
     low, high = CONCURRENCY_RANGE
     if not low <= args.concurrency <= high:
         return f"--concurrency must be {low}..{high}, got {args.concurrency}"
+    direction = "--to-replica" if args.to_replica else "--from-replica" if args.from_replica else None
+    if direction is not None:
+        if not args.stack_name:
+            return f"migrate {direction} needs --stack-name of the primary stack (its outputs name the replica stack)"
+        given = [
+            option
+            for option, value in (
+                ("--source-bucket", args.source_bucket),
+                ("--source-prefix", args.source_prefix),
+                ("--bucket", args.bucket),
+                ("--key", args.key),
+                ("--prefix", args.recordings_prefix),
+            )
+            if value
+        ]
+        if given:
+            return (
+                f"migrate {direction}: the buckets, keys and prefixes are the primary and replica stacks' outputs; "
+                f"leave out {', '.join(given)}"
+            )
+    elif not args.source_bucket:
+        return "migrate: needs --source-bucket (or --to-replica / --from-replica with --stack-name)"
     if args.stack_name and (args.bucket or args.key):
         return "migrate: use --stack-name, or --bucket and --key, not both"
     if not args.stack_name and not (args.bucket and args.key):
@@ -140,27 +178,70 @@ class _Destination:
 def _destination(clients: aws.Clients, args: argparse.Namespace) -> _Destination:
     """The recordings bucket, key and prefix: from the options, or the stack's outputs."""
     from recordings_kms import aws
-    from recordings_kms.teleport import StorageUriError, parse_storage_uri
 
     if not args.stack_name:
         prefix = args.recordings_prefix if args.recordings_prefix is not None else DEFAULT_PREFIX
         return _Destination(args.bucket, args.key, prefix, f"--key {args.key}")
-    outputs = aws.stack_outputs(clients, args.stack_name)
-    bucket, key, uri = aws.require_outputs(outputs, args.stack_name, BUCKET_NAME, KEY_ARN, STORAGE_URI)
+    bucket, key, prefix, _ = _stack_storage(clients, args.stack_name)
+    if args.recordings_prefix is not None and args.recordings_prefix.strip("/") != prefix:
+        raise aws.AwsError(
+            f"--prefix {args.recordings_prefix!r} differs from the prefix of stack {args.stack_name}'s StorageUri "
+            f"({prefix!r}), where Teleport reads recordings; leave --prefix out"
+        )
+    return _Destination(bucket, key, prefix, f"stack {args.stack_name}'s {KEY_ARN} {key}")
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where a run reads and writes: the source, the destination, and the clients of each one's region."""
+
+    source_bucket: str
+    source_prefix: str
+    destination: _Destination
+    #: The destination's region (its key, its bucket's writes).
+    clients: aws.Clients
+    #: The source's region (its listing and reads); the destination's outside a replica.
+    source_clients: aws.Clients
+    replicas: bool = False
+    fail_back: bool = False
+
+
+def _stack_storage(clients: aws.Clients, stack_name: str) -> tuple[str, str, str, dict[str, str]]:
+    """A stack's bucket, key and StorageUri prefix, and all its outputs."""
+    from recordings_kms import aws
+    from recordings_kms.teleport import StorageUriError, parse_storage_uri
+
+    outputs = aws.stack_outputs(clients, stack_name)
+    bucket, key, uri = aws.require_outputs(outputs, stack_name, BUCKET_NAME, KEY_ARN, STORAGE_URI)
     try:
         storage = parse_storage_uri(uri)
     except StorageUriError as error:
-        raise aws.AwsError(f"stack {args.stack_name}: {error}") from error
+        raise aws.AwsError(f"stack {stack_name}: {error}") from error
     if storage.bucket != bucket:
+        raise aws.AwsError(f"stack {stack_name}: {STORAGE_URI} names bucket {storage.bucket}, {BUCKET_NAME} {bucket}")
+    return bucket, key, storage.prefix, outputs
+
+
+def _route(clients: aws.Clients, args: argparse.Namespace) -> _Route:
+    """The options' route, or between the primary stack (``--stack-name``) and the replica stack it names."""
+    from recordings_kms import aws
+
+    if not (args.to_replica or args.from_replica):
+        return _Route(args.source_bucket, args.source_prefix, _destination(clients, args), clients, clients)
+    bucket, key, prefix, outputs = _stack_storage(clients, args.stack_name)
+    name, region = outputs.get(REPLICA_STACK_NAME), outputs.get(REPLICA_REGION)
+    if not name or not region:
         raise aws.AwsError(
-            f"stack {args.stack_name}: {STORAGE_URI} names bucket {storage.bucket}, {BUCKET_NAME} {bucket}"
+            f"stack {args.stack_name} has no replica (no {REPLICA_STACK_NAME} and {REPLICA_REGION} outputs): it was "
+            "deployed without replicaRegion"
         )
-    if args.recordings_prefix is not None and args.recordings_prefix.strip("/") != storage.prefix:
-        raise aws.AwsError(
-            f"--prefix {args.recordings_prefix!r} differs from the prefix of stack {args.stack_name}'s StorageUri "
-            f"({storage.prefix!r}), where Teleport reads recordings; leave --prefix out"
-        )
-    return _Destination(bucket, key, storage.prefix, f"stack {args.stack_name}'s {KEY_ARN} {key}")
+    replica_clients = aws.make_clients(region=region, endpoint_url=args.endpoint_url)
+    replica_bucket, replica_key, replica_prefix, _ = _stack_storage(replica_clients, name)
+    if args.to_replica:
+        destination = _Destination(replica_bucket, replica_key, replica_prefix, f"stack {name}'s {KEY_ARN}")
+        return _Route(bucket, prefix, destination, replica_clients, clients, replicas=True)
+    destination = _Destination(bucket, key, prefix, f"stack {args.stack_name}'s {KEY_ARN}")
+    return _Route(replica_bucket, replica_prefix, destination, clients, replica_clients, replicas=True, fail_back=True)
 
 
 def _overlap(where: Locations) -> str | None:
@@ -233,26 +314,30 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
     from recordings_kms.migrate.schedule import VERSION_GAP_SECONDS, Scheduler
     from recordings_kms.migrate.survey import Locations, resurvey, survey
 
-    destination = _destination(clients, args)
+    route = _route(clients, args)
+    destination, clients = route.destination, route.clients
     key = describe_key(clients, destination.key)
     where = Locations(
-        source_bucket=args.source_bucket,
-        source_prefix=normalize_prefix(args.source_prefix),
+        source_bucket=route.source_bucket,
+        source_prefix=normalize_prefix(route.source_prefix),
         destination_bucket=destination.bucket,
         destination_prefix=normalize_prefix(destination.prefix),
         key_arn=key.arn,
+        replicas=route.replicas,
+        skip_present=route.fail_back,
     )
     overlap = _overlap(where)
     if overlap:
         raise aws.AwsError(overlap)
     s3 = bulk_s3_client(clients, args.concurrency)
+    source_s3 = s3 if route.source_clients is clients else bulk_s3_client(route.source_clients, args.concurrency)
     require_versioning(s3, where.destination_bucket)
     require_default_encryption(s3, clients.kms, where.destination_bucket, key, named_as=destination.key_source)
     progress = Progress.for_terminal(as_json=bool(args.json))
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=args.concurrency, thread_name_prefix="migrate")
     try:
-        found = survey(s3, where, pool=pool, progress=progress, settings=settings)
+        found = survey(s3, where, pool=pool, progress=progress, settings=settings, source_s3=source_s3)
         plan: Plan = found.plan
         report = Report(
             source_bucket=where.source_bucket,
@@ -278,6 +363,7 @@ def _migrate(clients: aws.Clients, args: argparse.Namespace, settings: CopySetti
             key_arn=where.key_arn,
             settings=settings,
             stop=stop,
+            source_s3=source_s3,
         )
         started = time.monotonic()
         with progress.stage("copying", len(plan.pending), unit="version") as stage:

@@ -164,8 +164,11 @@ class Copier:
         key_arn: str,
         settings: CopySettings,
         stop: threading.Event,
+        source_s3: S3Client | None = None,
     ) -> None:
+        #: ``s3`` writes (CopyObject goes to the destination's region); ``source_s3`` reads the source in its own.
         self.s3 = s3
+        self.source_s3 = source_s3 or s3
         self.source_bucket = source_bucket
         self.destination_bucket = destination_bucket
         self.key_arn = key_arn
@@ -201,7 +204,7 @@ class Copier:
     # --- reading the source ----------------------------------------------------------------------
 
     def _read(self, version: SourceVersion, part_size: int | None) -> _SourceRead:
-        response = self.s3.get_object(
+        response = self.source_s3.get_object(
             Bucket=self.source_bucket, Key=version.key, VersionId=version.version_id, ChecksumMode="ENABLED"
         )
         hasher = PartHasher(part_size)
@@ -316,9 +319,9 @@ class Copier:
         )
         extra = self._content_headers(read)
         if read.response.get("TagCount"):
-            tags = self.s3.get_object_tagging(Bucket=self.source_bucket, Key=version.key, VersionId=version.version_id)[
-                "TagSet"
-            ]
+            tags = self.source_s3.get_object_tagging(
+                Bucket=self.source_bucket, Key=version.key, VersionId=version.version_id
+            )["TagSet"]
             extra["Tagging"] = urlencode([(tag["Key"], tag["Value"]) for tag in tags])
         upload_id = self.s3.create_multipart_upload(
             Bucket=self.destination_bucket,

@@ -5,26 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, unquote
+from urllib.parse import quote
+
+# The provenance record's metadata names live beside cli.py: verify --replica reads them too.
+from recordings_kms.provenance import (
+    META_CHECKSUM,
+    META_SHA256,
+    META_SOURCE,
+    META_SOURCE_ETAG,
+    META_SOURCE_LAST_MODIFIED,
+    META_SOURCE_VERSION,
+    source_of,
+)
 
 #: Storage classes whose objects S3 refuses to read or copy until they are restored.
 ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-
-#: User metadata names (``x-amz-meta-...``) of the provenance record on each copy.
-META_SOURCE = "recordings-kms-source"
-META_SOURCE_VERSION = "recordings-kms-source-version-id"
-META_SOURCE_ETAG = "recordings-kms-source-etag"
-META_SOURCE_LAST_MODIFIED = "recordings-kms-source-last-modified"
-META_SHA256 = "recordings-kms-sha256"
-META_CHECKSUM = "recordings-kms-checksum-sha256"
-PROVENANCE_KEYS = (
-    META_SOURCE,
-    META_SOURCE_VERSION,
-    META_SOURCE_ETAG,
-    META_SOURCE_LAST_MODIFIED,
-    META_SHA256,
-    META_CHECKSUM,
-)
 
 
 def strip_etag(etag: str) -> str:
@@ -92,15 +87,13 @@ class Provenance:
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, str]) -> Provenance | None:
         """The provenance on a copy, or ``None`` when the object was not written by migrate."""
-        if any(name not in metadata for name in PROVENANCE_KEYS):
-            return None
-        bucket, separator, key = metadata[META_SOURCE].removeprefix("s3://").partition("/")
-        if not metadata[META_SOURCE].startswith("s3://") or not separator:
+        source = source_of(metadata)
+        if source is None:
             return None
         return cls(
-            source_bucket=bucket,
-            source_key=unquote(key),
-            source_version_id=metadata[META_SOURCE_VERSION],
+            source_bucket=source.bucket,
+            source_key=source.key,
+            source_version_id=source.version_id,
             source_etag=metadata[META_SOURCE_ETAG],
             source_last_modified=metadata[META_SOURCE_LAST_MODIFIED],
             sha256_hex=metadata[META_SHA256],

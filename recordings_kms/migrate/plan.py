@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from recordings_kms.migrate.model import ExistingCopy, NotCopied, SourceVersion
-from recordings_kms.migrate.verify import copy_problems
+from recordings_kms.migrate.verify import copy_problems, replica_problems
 
 #: S3's limit on an object key, in UTF-8 bytes.
 MAX_KEY_BYTES = 1024
@@ -61,6 +61,8 @@ class Plan:
     same_second_keys: tuple[str, ...] = field(default=())
     #: Multipart uploads an interrupted run left open on keys this run writes: (key, upload id).
     open_uploads: tuple[tuple[str, str], ...] = field(default=())
+    #: Source keys left alone because the destination already holds the recording (``--from-replica``).
+    present_keys: tuple[str, ...] = field(default=())
 
     @property
     def versions(self) -> int:
@@ -146,8 +148,13 @@ def reconcile(
     versions: Sequence[SourceVersion],
     existing: Sequence[ExistingCopy],
     key_arn: str,
+    replicas: bool = False,
 ) -> Reconciled:
     """Match the destination's versions of a key (oldest first) against the source's versions (oldest first).
+
+    With ``replicas`` (filling a replica, or failing back from one) a destination version without provenance
+    that has a source version's id is S3's replica of it (replication keeps version ids and LastModified, and no
+    API call can choose a version id), checked for size and encryption under the key and matched like a copy.
 
     Continuing is only safe when the destination holds verified copies of the source's first versions
     in order (a run stopped between two copies leaves exactly that). Consecutive copies of the same
@@ -162,6 +169,30 @@ def reconcile(
     last_time: datetime | None = None
     for copy in existing:
         provenance = copy.facts.provenance
+        if provenance is None and replicas and copy.version_id in index:
+            at = index[copy.version_id]
+            if at not in (last_index, last_index + 1):
+                expected = versions[last_index + 1].version_id
+                return Reconciled(
+                    0,
+                    f"{where} version {copy.version_id} is S3's replica of source version {copy.version_id} where a "
+                    f"copy of {expected} was expected: the destination's versions are out of order (a copy of "
+                    f"{expected} made now would be stamped after that replica, and Teleport would play the newer one); "
+                    "replicate it with S3 Batch Replication, which keeps its LastModified (docs/REPLICATION.md)",
+                )
+            problems = replica_problems(copy.facts, versions[at], key_arn)
+            if problems:
+                return Reconciled(
+                    0,
+                    f"{where} version {copy.version_id} (S3's replica) does not match its source: "
+                    + "; ".join(problems),
+                )
+            # A replica keeps the source's LastModified: a tie there is the source's own, not a copy's.
+            last_index = at
+            second = _second(copy.last_modified)
+            last_group_second = second if last_group_second is None else max(last_group_second, second)
+            last_time = copy.last_modified
+            continue
         if provenance is None:
             return Reconciled(
                 0,
@@ -222,6 +253,7 @@ def plan_key(
     restored: frozenset[str],
     unreadable: str | None = None,
     current_etag: str | None = None,
+    replicas: bool = False,
 ) -> KeyPlan:
     """Decide one key: copied already, to copy now (oldest first), or refused (with the reason).
 
@@ -244,6 +276,7 @@ def plan_key(
         versions=ordered,
         existing=existing,
         key_arn=key_arn,
+        replicas=replicas,
     )
     done, rest = ordered[: state.copied], ordered[state.copied :]
     if state.problem is not None:

@@ -156,6 +156,12 @@ def text(report: Report) -> str:
         f"({size_text(sum(v.size for k in plan.keys for v in k.versions))}); "
         f"{_plural(plan.delete_markers, 'delete marker')} (not reproduced: Teleport ignores them)",
     ]
+    if plan.present_keys:
+        count = len(plan.present_keys)
+        lines.append(
+            f"left alone: {_plural(count, 'recording')} the destination already holds (failing back copies only the "
+            "recordings written to the replica during failover; see docs/REPLICATION.md)"
+        )
     if plan.same_second_keys:
         count = len(plan.same_second_keys)
         lines.append(
@@ -265,6 +271,7 @@ def document(report: Report) -> dict[str, Any]:
             for u in report.uploads
         ],
         "same_second_keys": list(plan.same_second_keys),
+        "present_keys": list(plan.present_keys),
     }
     if report.dry_run:
         counts["would_copy"] = len(plan.pending)

@@ -303,6 +303,12 @@ def head_copy(s3: S3Client, bucket: str, key: str, version_id: str) -> CopyFacts
     )
 
 
+def replication_status(s3: S3Client, bucket: str, version: SourceVersion) -> str | None:
+    """The version's ``x-amz-replication-status`` (``None`` when S3 reports none: no rule covers it)."""
+    head = s3.head_object(Bucket=bucket, Key=version.key, VersionId=version.version_id)
+    return head.get("ReplicationStatus")
+
+
 def is_restored(s3: S3Client, bucket: str, version: SourceVersion) -> bool:
     """Whether an archived version has a finished restore (S3 then copies it like any other)."""
     head = s3.head_object(Bucket=bucket, Key=version.key, VersionId=version.version_id)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import ClientError
 
 from recordings_kms import aws
 from recordings_kms.migrate.copy import UNREACHABLE, CopyError, CopySettings
-from recordings_kms.migrate.model import CopyFacts, ExistingCopy, KeyState, SourceVersion
+from recordings_kms.migrate.model import CopyFacts, ExistingCopy, KeyState, NotCopied, SourceVersion
 from recordings_kms.migrate.plan import (
     KeyMappingError,
     KeyPlan,
@@ -39,6 +39,7 @@ from recordings_kms.migrate.s3 import (
     list_destination,
     list_source,
     open_uploads,
+    replication_status,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,13 @@ class Locations:
     destination_bucket: str
     destination_prefix: str
     key_arn: str
+    #: Between a primary and its replica (``--to-replica``, ``--from-replica``): a destination version with a
+    #: source version's id is S3's replica of it, and a key with a version S3 is still replicating waits.
+    replicas: bool = False
+    #: Failing back (``--from-replica``): a source key the destination already holds is left alone. Recordings
+    #: are never overwritten, so those are the primary's own (the replica holds their replicas or copies); the
+    #: ones to bring back are the recordings written to the replica during failover, under new keys.
+    skip_present: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,11 +103,38 @@ def _fan_out(
     return results
 
 
+def _each_source_version(
+    pool: ThreadPoolExecutor,
+    where: Locations,
+    versions: Iterable[SourceVersion],
+    call: Callable[[SourceVersion], T],
+) -> dict[SourceVersion, T | str]:
+    """One read per source version, in the pool (``_fan_out``'s results and errors)."""
+
+    def task(version: SourceVersion) -> Callable[[], T]:
+        return lambda: call(version)
+
+    return _fan_out(
+        pool,
+        ((v, task(v)) for v in versions),
+        lambda: None,
+        lambda v: f"s3://{where.source_bucket}/{v.key} (version {v.version_id})",
+    )
+
+
 def survey(
-    s3: S3Client, where: Locations, *, pool: ThreadPoolExecutor, progress: Progress, settings: CopySettings
+    s3: S3Client,
+    where: Locations,
+    *,
+    pool: ThreadPoolExecutor,
+    progress: Progress,
+    settings: CopySettings,
+    source_s3: S3Client | None = None,
 ) -> Survey:
+    """``s3`` reads the destination; ``source_s3`` (default ``s3``) the source, in its own region."""
+    source = source_s3 or s3
     with progress.stage("listing source", None, unit="version") as stage:
-        listing = list_source(s3, where.source_bucket, where.source_prefix, stage.advance)
+        listing = list_source(source, where.source_bucket, where.source_prefix, stage.advance)
     grouped = group_versions(listing.versions)
     targets: dict[str, str | KeyMappingError] = {}
     for key in grouped:
@@ -115,6 +150,13 @@ def survey(
     )
     listed, current = destination.versions, destination.current_etags
     listed_at = time.monotonic()
+    present: list[str] = []
+    if where.skip_present:
+        present = [key for key, target in targets.items() if isinstance(target, str) and listed.get(target)]
+        held = {targets[key] for key in present}
+        for key in present:
+            del grouped[key]
+        listed = {key: versions for key, versions in listed.items() if key not in held}
 
     heads = [(key, version) for key, versions in listed.items() for version in versions]
 
@@ -129,16 +171,7 @@ def survey(
             lambda task: f"s3://{where.destination_bucket}/{task[0]} (version {task[1]})",
         )
     archived = [v for versions in grouped.values() for v in versions if v.archived]
-
-    def restore_task(version: SourceVersion) -> Callable[[], bool]:
-        return lambda: is_restored(s3, where.source_bucket, version)
-
-    restore = _fan_out(
-        pool,
-        ((v, restore_task(v)) for v in archived),
-        lambda: None,
-        lambda v: f"s3://{where.source_bucket}/{v.key} (version {v.version_id})",
-    )
+    restore = _each_source_version(pool, where, archived, lambda v: is_restored(source, where.source_bucket, v))
     restored = frozenset(v.version_id for v, answer in restore.items() if answer is True)
 
     plans: list[KeyPlan] = []
@@ -165,8 +198,11 @@ def survey(
                 restored=restored,
                 unreadable=unreadable,
                 current_etag=current.get(target) if isinstance(target, str) else None,
+                replicas=where.replicas,
             )
         )
+    if where.replicas:
+        plans = _wait_for_replication(source, where, plans, pool)
     in_parts = {p.destination_key for p in plans for v in p.pending if settings.needs_multipart(v.size)}
     uploads = (
         open_uploads(s3, where.destination_bucket, where.destination_prefix, {k for k in in_parts if k})
@@ -179,8 +215,46 @@ def survey(
         multipart_threshold=settings.multipart_threshold,
         same_second_keys=tuple(key for key, versions in grouped.items() if same_second_as_oldest(versions)),
         open_uploads=tuple(uploads),
+        present_keys=tuple(present),
     )
     return Survey(plan, listed_at)
+
+
+def _wait_for_replication(
+    source: S3Client, where: Locations, plans: list[KeyPlan], pool: ThreadPoolExecutor
+) -> list[KeyPlan]:
+    """Hold back every key with a version S3 is still replicating (``x-amz-replication-status: PENDING``).
+
+    A copy gets a new LastModified (now); the replica S3 writes later keeps the source's, older one. Copying the
+    oldest version of a key while a newer one is PENDING would let that newer replica land first in time, and
+    Teleport would play it. One HEAD per version to copy ("Getting replication status information",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html).
+    """
+    pending = [v for plan in plans for v in plan.pending]
+    statuses = _each_source_version(pool, where, pending, lambda v: replication_status(source, where.source_bucket, v))
+    held: list[KeyPlan] = []
+    for plan in plans:
+        answers = [(v, statuses.get(v)) for v in plan.pending]
+        waiting = [v for v, status in answers if status == "PENDING"]
+        unread = [(v, status) for v, status in answers if status is not None and status not in _STATUSES]
+        if waiting or unread:
+            if waiting:
+                reason = (
+                    f"S3 is still replicating version {waiting[0].version_id} of this recording "
+                    "(x-amz-replication-status PENDING): a copy now would be newer than the replica S3 writes; run "
+                    "again once replication has caught up (recordings-kms verify --replica)"
+                )
+            else:
+                version, problem = unread[0]
+                reason = f"cannot read the replication status of version {version.version_id}: {problem}"
+            refused = tuple(NotCopied(v, plan.destination_key, reason) for v in plan.pending)
+            plan = replace(plan, pending=(), refused=(*refused, *plan.refused))
+        held.append(plan)
+    return held
+
+
+#: The values of ``x-amz-replication-status`` (S3 User Guide); any other string is a read that failed.
+_STATUSES = frozenset({"PENDING", "COMPLETED", "FAILED", "REPLICA"})
 
 
 def resurvey(s3: S3Client, where: Locations, plan: KeyPlan) -> KeyState:
@@ -214,6 +288,7 @@ def resurvey(s3: S3Client, where: Locations, plan: KeyPlan) -> KeyState:
         versions=plan.versions,
         existing=existing,
         key_arn=where.key_arn,
+        replicas=where.replicas,
     )
     return KeyState(state.copied, state.problem, state.last_copy_time, listing.current_etags.get(key))
 

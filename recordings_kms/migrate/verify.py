@@ -104,3 +104,15 @@ def copy_problems(facts: CopyFacts, source: SourceVersion, key_arn: str) -> list
     if facts.size is not None and facts.size != source.size:
         problems.append(f"it has {facts.size} bytes, the source version {source.size}")
     return problems
+
+
+def replica_problems(facts: CopyFacts, source: SourceVersion, key_arn: str) -> list[str]:
+    """Why a destination version with ``source``'s version id is not its replica under ``key_arn`` (empty: it is).
+
+    S3's replica carries no provenance and may carry no checksum: its size and encryption are what can be checked
+    without reading it.
+    """
+    problems = encryption_problems(facts.encryption, facts.kms_key_id, key_arn)
+    if facts.size is not None and facts.size != source.size:
+        problems.append(f"it has {facts.size} bytes, the source version {source.size}")
+    return problems

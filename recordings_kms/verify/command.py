@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from constructs_lib.core.outputs import (
@@ -48,12 +48,13 @@ from recordings_kms.options import (
     settings_from,
     warn_if_region_unknown,
 )
+from recordings_kms.verify.replica_checks import SAMPLE_RANGE
 
 if TYPE_CHECKING:
     from constructs_lib.core.prover import Design
     from recordings_kms import aws
     from recordings_kms.results import CheckResult
-    from recordings_kms.verify.facts import BucketFacts, KeyFacts
+    from recordings_kms.verify.facts import BucketFacts, KeyFacts, LiveFacts
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Target:
     alarm_topic: str | None = None
     #: The stack's retention settings (its ``RetentionDesign`` output).
     retention: RetentionSettings | None = None
+    #: Every output of the stack (``--stack-name``): ``--replica`` finds the replica stack through them.
+    outputs: Mapping[str, str] = field(default_factory=dict)
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
@@ -82,6 +85,11 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return problem
     if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
         return problem
+    if args.replica and not args.stack_name:
+        return "verify --replica reads the replica stack the primary stack's outputs name: give --stack-name"
+    low, high = SAMPLE_RANGE
+    if not low <= args.replica_sample <= high:
+        return f"--replica-sample must be {low}..{high}, got {args.replica_sample}"
     names = (*DESIGN_SETTINGS, "alarm_topic_arn") if not args.stack_name else ("deploy_role", "alarm_topic_arn")
     problems = problems_of(settings_from(args, names))
     return "; ".join(problems) if problems else None
@@ -121,7 +129,9 @@ def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target
         )
     topic = args.alarm_topic_arn or stack.outputs.get(ALARM_TOPIC_ARN)
     retention = _retention(stack.outputs.get(RETENTION_DESIGN), args.stack_name)
-    return Target(bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI), topic, retention)
+    return Target(
+        bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI), topic, retention, stack.outputs
+    )
 
 
 #: The context names a RetentionDesign output may carry (others, from a newer version, are ignored).
@@ -155,21 +165,16 @@ def _verify(args: argparse.Namespace) -> int:
 
     from recordings_kms import aws
     from recordings_kms.results import exit_ok
-    from recordings_kms.verify import readers
-    from recordings_kms.verify.checks import design_for, verify
-    from recordings_kms.verify.facts import LiveFacts
     from recordings_kms.verify.probe import ProbeTarget, run_probe
 
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
         target = _target_from_stack(args, clients) if args.stack_name else _target_from_options(args)
-        key_facts = readers.gather_key(clients, target.key)
-        bucket_facts = readers.gather_bucket(clients, target.bucket)
-        identity = readers.gather_identity(clients, target.parameters.auth_role_arn)
-        facts = LiveFacts(key_facts, bucket_facts, identity, target.storage_uri, target.retention)
-        design = design_for(target.parameters, facts)
-        results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+        facts, design, results = _judge(clients, target)
+        key_facts, bucket_facts = facts.key, facts.bucket
         results += _alarms(clients, design, target, stack=bool(args.stack_name))
+        if args.replica:
+            results += _replica(clients, args, target, facts, design)
         if args.access_analyzer:
             results += _access_analyzer(clients, design, key_facts, bucket_facts, results)
         if args.probe:
@@ -207,6 +212,54 @@ def _verify(args: argparse.Namespace) -> int:
         header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
         print(render.text(results, header, render.design_line(design)))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _replica(
+    clients: aws.Clients, args: argparse.Namespace, target: Target, facts: LiveFacts, design: Design
+) -> list[CheckResult]:
+    """``--replica``: where the live rule sends recordings and under which key, and which versions are missing."""
+    from recordings_kms import aws
+    from recordings_kms.verify import replica_checks, replica_readers
+
+    name, region = replica_readers.replica_stack(clients, target.outputs, args.stack_name)
+    replica_clients = aws.make_clients(region=region, endpoint_url=args.endpoint_url)
+    replica = replica_readers.gather_target(replica_clients, name, facts.bucket.replication)
+    results = replica_checks.check_target(replica, partition=design.partition, primary_prefix=design.prefix)
+    evidence = replica_readers.gather_versions(
+        clients.s3,
+        replica_clients.s3,
+        primary_bucket=target.bucket,
+        replica_bucket=replica.bucket,
+        prefix=design.prefix,
+        sample=args.replica_sample,
+    )
+    results.append(replica_checks.check_versions(evidence, replica))
+    return results + _replica_itself(replica_clients, args, name)
+
+
+def _replica_itself(replica_clients: aws.Clients, args: argparse.Namespace, name: str) -> list[CheckResult]:
+    """The replica's own key and bucket, judged as the primary's (its stack's AccessDesign; the prover's P1-P6 and
+    R2), every line's id under ``replica/``. Its alarms are not checked here: verify the replica stack for them."""
+    from dataclasses import replace
+
+    stack_args = argparse.Namespace(**{**vars(args), "stack_name": name, "deploy_role": None, "alarm_topic_arn": None})
+    _, _, found = _judge(replica_clients, _target_from_stack(stack_args, replica_clients))
+    return [replace(result, id=f"replica/{result.id}") for result in found]
+
+
+def _judge(clients: aws.Clients, target: Target) -> tuple[LiveFacts, Design, list[CheckResult]]:
+    """Read the target's key, bucket and auth principal, and run every read-only check on them."""
+    from recordings_kms.verify import readers
+    from recordings_kms.verify.checks import design_for, verify
+    from recordings_kms.verify.facts import LiveFacts
+
+    key = readers.gather_key(clients, target.key)
+    bucket = readers.gather_bucket(clients, target.bucket)
+    identity = readers.gather_identity(clients, target.parameters.auth_role_arn)
+    facts = LiveFacts(key, bucket, identity, target.storage_uri, target.retention)
+    design = design_for(target.parameters, facts)
+    results = verify(facts, design, deploy_role=target.deploy_role, deploy_role_source=target.deploy_role_source)
+    return facts, design, results
 
 
 def _alarms(clients: aws.Clients, design: Design, target: Target, *, stack: bool) -> list[CheckResult]:
