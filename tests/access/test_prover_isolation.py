@@ -324,3 +324,34 @@ def test_p6_on_a_shared_key_still_judges_every_prefix() -> None:
     assert not p6.counterexample.resource.startswith(f"{layout.bucket_arn}/records/prod/")
     header = p6.counterexample.context[policies.SSE_KMS_KEY_HEADER]
     assert header in (cluster_key_arn("staging"), CLUSTER_KEY_IDS["staging"])
+
+
+@pytest.mark.parametrize(
+    ("named", "verdict"),
+    [(KEY_ARN, Verdict.PASS), (KEY_ARN.replace("0001", "0099"), Verdict.FAIL)],
+    ids=["this", "other"],
+)
+def test_an_identity_policy_narrowed_by_recordings_key_arn_works_only_for_the_key_it_names(
+    named: str, verdict: Verdict
+) -> None:
+    """``recordingsKeyArn`` narrows the identity policy's ``key/*`` to one key: Teleport's requests (P5) are
+    allowed when that is the design's key, and not when it names another (a mistyped ARN takes access away)."""
+    settings = AppSettings.from_context(
+        {
+            "account": RECORDINGS,
+            "region": REGION,
+            "recordingsKeyArn": named,
+            "clusters": [{"name": "prod", "account": WORKLOAD_A}, {"name": "staging", "account": WORKLOAD_B}],
+        }
+    )
+    layout = clusters.plan(settings)
+    prod = layout.clusters[0]
+    narrowed = {
+        "Version": "2012-10-17",
+        "Statement": policies.auth_s3_policy_statements(bucket_arn=layout.bucket_arn, prefix=prod.prefix)
+        + clusters.identity_kms_statements(layout, prod),
+    }
+    assert {s["Resource"] for s in clusters.identity_kms_statements(layout, prod)} == {named}
+    design, evidence = inputs(layout)
+    (p5,) = prove(design, dataclasses.replace(evidence, identity_policies={prod.role_arn: [narrowed]}), ["P5"])
+    assert p5.verdict is verdict, p5.summary
