@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,7 @@ class RecordingsBucketProps(BucketSettings, RetentionSettings):
     settings: BucketSettings | None = None
     retention: RetentionSettings | None = None
     access_logs_prefix: str = DEFAULT_ACCESS_LOGS_PREFIX
+    also_accepted_keys: Sequence[kms.IKey] = ()
 
 
 class RecordingsBucket(Construct):
@@ -103,6 +104,7 @@ class RecordingsBucket(Construct):
         settings: BucketSettings | None = None,
         retention: RetentionSettings | None = None,
         access_logs_prefix: str = DEFAULT_ACCESS_LOGS_PREFIX,
+        also_accepted_keys: Sequence[kms.IKey] = (),
     ) -> None:
         """
         :param bucket_name: the bucket name; must be known at synth time (plain string or pseudo-parameters),
@@ -114,6 +116,8 @@ class RecordingsBucket(Construct):
             expiry (see ``RetentionSettings``; ``core/retention.py`` has the rules), or each as a keyword. Default:
             all defaults.
         :param access_logs_prefix: key prefix of the access logs. Default: ``recordings-bucket/``.
+        :param also_accepted_keys: further keys the bucket policy lets a put name (``clusterIsolation=key``: each
+            cluster's own, confined to its prefix by ``central_storage.py``). Default: none, only ``encryption_key``.
         """
         super().__init__(scope, id)
         settings = settings_of(settings, BucketSettings)
@@ -197,6 +201,7 @@ class RecordingsBucket(Construct):
             key_arn=encryption_key.key_arn,
             key_id=encryption_key.key_id,
             require_encryption_headers=require_encryption_headers,
+            also_accepted_keys=[(k.key_arn, k.key_id) for k in also_accepted_keys],
         ):
             self.bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
         self.require_encryption_headers = require_encryption_headers

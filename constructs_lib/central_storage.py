@@ -66,17 +66,40 @@ class CentralRecordingsStorage(Construct):
             self, "Key", auth_principal_arn=None, settings=settings, bucket_arn=self.bucket_arn
         )
         self.key: kms.Key = self.recordings_key.key
-        for statement in clusters.key_statements(layout):
-            self.recordings_key.key_policy.add_statements(iam.PolicyStatement.from_json(statement))
-        if any(c.account == layout.account for c in layout.clusters):
-            checkov.skip_in_checkov(self._cfn(self.key), checkov.KMS_WILDCARD_PRINCIPAL)
+        #: With ``clusterIsolation=key``: each cluster's own key (``KEYALIAS/NAME``); the shared key above then
+        #: stays the bucket's default encryption, for the key administrators and ``readerArns`` only.
+        self.cluster_keys: dict[str, RecordingsKey] = {}
+        for cluster in layout.clusters if layout.key_per_cluster else ():
+            self.cluster_keys[cluster.name] = RecordingsKey(
+                self,
+                f"{cluster.construct_id}Key",
+                auth_principal_arn=None,
+                settings=settings.replaced(still_valid=True, key_alias=cluster.key_alias),
+                bucket_arn=self.bucket_arn,
+            )
+        for cluster in layout.clusters:
+            own = self.cluster_keys.get(cluster.name, self.recordings_key)
+            for statement in clusters.key_statements(layout, cluster):
+                own.key_policy.add_statements(iam.PolicyStatement.from_json(statement))
+            if cluster.account == layout.account:
+                checkov.skip_in_checkov(self._cfn(own.key), checkov.KMS_WILDCARD_PRINCIPAL)
         self.recordings_bucket = RecordingsBucket(
-            self, "Bucket", bucket_name=self.bucket_name, encryption_key=self.key, settings=settings, retention=settings
+            self,
+            "Bucket",
+            bucket_name=self.bucket_name,
+            encryption_key=self.key,
+            settings=settings,
+            retention=settings,
+            also_accepted_keys=[k.key for k in self.cluster_keys.values()],
         )
         self.bucket: s3.Bucket = self.recordings_bucket.bucket
         for statement in clusters.bucket_statements(layout):
             self.bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
-        self.storage_uris = {c.name: clusters.storage_uri(layout, c, self.key.key_arn) for c in layout.clusters}
+        if self.cluster_keys:
+            keys = {name: (k.key_arn, k.key_id) for name, k in self.cluster_keys.items()}
+            for statement in clusters.bucket_key_statements(layout, keys):
+                self.bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
+        self.storage_uris = {c.name: clusters.storage_uri(layout, c, self.key_of(c).key_arn) for c in layout.clusters}
         self.alarms: TamperAlarms | None = None
         if settings.alarms:
             self.alarms = TamperAlarms(
@@ -104,16 +127,22 @@ class CentralRecordingsStorage(Construct):
             raise TypeError(f"{construct.node.path} has no CloudFormation resource")
         return child
 
+    def key_of(self, cluster: clusters.ClusterPlan) -> kms.Key:
+        """The key of ``cluster``'s recordings: its own with ``clusterIsolation=key``, else the shared one."""
+        own = self.cluster_keys.get(cluster.name)
+        return own.key if own is not None else self.key
+
     def design_of(self, cluster: clusters.ClusterPlan) -> dict[str, Any]:
         """One cluster's design: the facts ``SessionRecordingsStorage`` records, for this cluster's role and prefix."""
         stack = cdk.Stack.of(self)
         settings = self.settings
         identity = self.identities.get(cluster.name)
+        key = self.key_of(cluster)
         return {
-            "keyLogicalId": stack.resolve(self._cfn(self.key).logical_id),
+            "keyLogicalId": stack.resolve(self._cfn(key).logical_id),
             "bucketLogicalId": stack.resolve(self._cfn(self.bucket).logical_id),
-            "keyArn": self.key.key_arn,
-            "keyId": self.key.key_id,
+            "keyArn": key.key_arn,
+            "keyId": key.key_id,
             "bucketName": self.bucket_name,
             "authPrincipalArn": cluster.role_arn,
             "readers": [*cluster.readers, *self.layout.readers],
@@ -126,6 +155,8 @@ class CentralRecordingsStorage(Construct):
             "region": self.layout.region,
             "partition": self.layout.partition,
             "cluster": cluster.name,
+            "keyPerCluster": True if self.layout.key_per_cluster else None,
+            "identityKeyArn": self.layout.identity_key_arn(cluster) if self.layout.names_key_of(cluster) else None,
             "peers": list(self.layout.peers_of(cluster)),
             "identityAccount": cluster.account,
             "identityStack": identity.stack.artifact_id if identity is not None else None,

@@ -58,13 +58,15 @@ class ClusterAuthRole(Construct):
             self.role = self.auth_node_role.role
             self.access_policy = self.auth_node_role.access_policy
         policy = self.access_policy.policy
-        for statement in clusters.identity_kms_statements(layout):
+        for statement in clusters.identity_kms_statements(layout, cluster):
             policy.add_statements(iam.PolicyStatement.from_json(statement))
-        acknowledgments.acknowledge(
-            policy.node.default_child or policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::{acknowledgments.nag_resource_string(self, layout.keys_arn)}]",
-            REASON_RECORDINGS_KEY_OF_ANOTHER_ACCOUNT,
-        )
+        if not layout.names_key_of(cluster):  # no key ARN in the settings yet: every key of the account
+            every_key = acknowledgments.nag_resource_string(self, layout.keys_arn)
+            acknowledgments.acknowledge(
+                policy.node.default_child or policy,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{every_key}]",
+                REASON_RECORDINGS_KEY_OF_ANOTHER_ACCOUNT,
+            )
 
     @property
     def instance_profile(self) -> iam.InstanceProfile | None:

@@ -48,6 +48,14 @@ class CentralRecordingsStack(cdk.Stack):
                 value=self.storage.storage_uris[cluster.name],
                 description=f"teleport.yaml audit_sessions_uri of cluster {cluster.name} (its prefix, the key's ARN)",
             )
+            own = self.storage.cluster_keys.get(cluster.name)
+            if own is not None:
+                cdk.CfnOutput(
+                    self,
+                    outputs.KEY_ARN + cluster.construct_id.removeprefix("Cluster"),
+                    value=own.key_arn,
+                    description=f"ARN of cluster {cluster.name}'s own recordings key (clusters[N].recordingsKeyArn)",
+                )
         values = {
             outputs.KEY_ARN: (self.storage.key.key_arn, "ARN of the session recordings KMS key"),
             outputs.KEY_ID: (self.storage.key.key_id, "ID of the session recordings KMS key"),

@@ -54,6 +54,22 @@ def identity_documents(
     return documents
 
 
+def _as_this_key(value: Any, named: str, key_arn: str) -> Any:
+    """``value`` with the key ARN the settings name (``recordingsKeyArn``) read as this stack's key.
+
+    The deployed key's ARN cannot be known at synthesis (the template's key is a stand-in); the setting
+    is the ``KeyArn`` output the operator copied. The proofs take it to name this key; a mistyped ARN
+    names another key, which gives the role less (Teleport's writes fail), never more.
+    """
+    if isinstance(value, str):
+        return key_arn if value == named else value
+    if isinstance(value, list):
+        return [_as_this_key(v, named, key_arn) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_this_key(v, named, key_arn) for k, v in value.items()}
+    return value
+
+
 def with_cluster_facts(
     made: Design, evidence: Evidence, design: Mapping[str, Any], template_path: Path
 ) -> tuple[Design, Evidence]:
@@ -74,11 +90,14 @@ def with_cluster_facts(
         region=made.region,
         partition=made.partition,
     )
+    named = design.get("identityKeyArn")
+    if isinstance(named, str):
+        documents = [_as_this_key(d, named, made.key_arn) for d in documents]
     peers = design.get("peers")
     if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
         raise ValueError(f"cluster {design['cluster']} recorded no peers")
     identities = {**evidence.identity_policies, made.auth_role_arn: documents}
     return (
-        dataclasses.replace(made, peer_arns=tuple(peers)),
+        dataclasses.replace(made, peer_arns=tuple(peers), key_per_cluster=design.get("keyPerCluster") is True),
         dataclasses.replace(evidence, identity_policies=identities),
     )

@@ -16,13 +16,13 @@ recordings account itself is matched with the package's same-deployment form
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.core import naming, policies
 from constructs_lib.core.kinds import Environment, principal_arn, principal_arns
-from constructs_lib.core.settings import AppSettings, AuthTrust, Cluster
+from constructs_lib.core.settings import AppSettings, AuthTrust, Cluster, ClusterIsolation
 from constructs_lib.core.settings.clusters import cluster_env, cluster_prefix, default_role_name
 
 PolicyStatement = policies.PolicyStatement
@@ -49,6 +49,9 @@ class ClusterPlan:
     trust: AuthTrust
     readers: tuple[str, ...]
     settings: Cluster
+    #: With ``clusterIsolation=key``: its own key's alias (``KEYALIAS/NAME``) and, once known, its ARN.
+    key_alias: str = ""
+    key_arn: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -77,6 +80,9 @@ class OrganizationPlan:
     clusters: tuple[ClusterPlan, ...]
     #: Readers of every cluster's recordings (``readerArns``).
     readers: tuple[str, ...]
+    isolation: ClusterIsolation = ClusterIsolation.PREFIX
+    #: ``recordingsKeyArn``: the shared key's ARN, once known (``prefix`` isolation).
+    key_arn: str | None = None
 
     @property
     def bucket_arn(self) -> str:
@@ -92,6 +98,20 @@ class OrganizationPlan:
         key's policy names the cluster roles; the statement is limited further to S3 for this bucket.
         """
         return f"arn:{self.partition}:kms:{self.region}:{self.account}:key/*"
+
+    @property
+    def key_per_cluster(self) -> bool:
+        return self.isolation is ClusterIsolation.KEY
+
+    def identity_key_arn(self, cluster: ClusterPlan) -> str:
+        """The KMS resource of ``cluster``'s identity policy: its key's ARN once the settings name it
+        (``recordingsKeyArn``, or the cluster's own with ``key`` isolation), else :attr:`keys_arn`."""
+        named = cluster.key_arn if self.key_per_cluster else self.key_arn
+        return named or self.keys_arn
+
+    def names_key_of(self, cluster: ClusterPlan) -> bool:
+        """Whether ``cluster``'s identity policy names one key (its ARN is in the settings), not ``key/*``."""
+        return self.identity_key_arn(cluster) != self.keys_arn
 
     def accounts(self) -> list[str]:
         """The workload accounts, in the order their first cluster is listed."""
@@ -111,6 +131,8 @@ def plan(settings: AppSettings, env: Environment | None = None) -> OrganizationP
     partition = env.partition or "aws"
     account, region = settings.account or "", settings.region or ""
     clusters = []
+    key_alias = settings.key_alias or naming.KEY_ALIAS
+    isolation = ClusterIsolation(settings.cluster_isolation)
     for cluster in settings.clusters:
         where = cluster_env(cluster, env)
         cluster_account = where.account or account
@@ -130,6 +152,8 @@ def plan(settings: AppSettings, env: Environment | None = None) -> OrganizationP
                 trust=AuthTrust(cluster.auth_trust),
                 readers=tuple(principal_arns(cluster.readers, where)),
                 settings=cluster,
+                key_alias=f"{key_alias}/{cluster.name}" if isolation is ClusterIsolation.KEY else "",
+                key_arn=cluster.key_arn,
             )
         )
     return OrganizationPlan(
@@ -137,10 +161,12 @@ def plan(settings: AppSettings, env: Environment | None = None) -> OrganizationP
         account=account,
         region=region,
         bucket_name=settings.bucket_name or naming.default_bucket_name(account, region),
-        key_alias=settings.key_alias or naming.KEY_ALIAS,
+        key_alias=key_alias,
         recordings_prefix=settings.recordings_prefix,
         clusters=tuple(clusters),
         readers=tuple(principal_arns(settings.readers, env)),
+        isolation=isolation,
+        key_arn=settings.recordings_key_arn,
     )
 
 
@@ -200,13 +226,14 @@ def _ordered(statement: PolicyStatement) -> PolicyStatement:
 # --- the recordings account's side --------------------------------------------------------------------
 
 
-def key_statements(layout: OrganizationPlan) -> list[PolicyStatement]:
+def key_statements(layout: OrganizationPlan, only: ClusterPlan | None = None) -> list[PolicyStatement]:
     """Per cluster: its role's use of the key through S3 for this bucket, its readers' decryption.
 
-    The readers of every cluster (``readerArns``) are named by ``RecordingsKey`` itself, as in one account.
+    ``only``: that cluster's statements alone (its own key's, with ``clusterIsolation=key``). The readers
+    of every cluster (``readerArns``) are named by ``RecordingsKey`` itself, as in one account.
     """
     statements: list[PolicyStatement] = []
-    for cluster in layout.clusters:
+    for cluster in layout.clusters if only is None else (only,):
         uses = [
             (SID_CLUSTER_AUTH, SID_CLUSTER_AUTH_DESCRIBE, (cluster.role_arn,), policies.AUTH_KMS_CRYPTO_ACTIONS),
             (SID_CLUSTER_READERS, SID_CLUSTER_READERS_DESCRIBE, cluster.readers, policies.READER_KMS_CRYPTO_ACTIONS),
@@ -282,6 +309,34 @@ def bucket_statements(layout: OrganizationPlan) -> list[PolicyStatement]:
     return statements
 
 
+def bucket_key_statements(layout: OrganizationPlan, keys: Mapping[str, tuple[str, str]]) -> list[PolicyStatement]:
+    """With ``clusterIsolation=key``: under each cluster's prefix, a write naming any key but its own is denied.
+
+    ``keys`` maps a cluster's name to its key's ARN and id (both spellings S3 may receive in
+    ``x-amz-server-side-encryption-aws-kms-key-id``). For every principal, so that a write under
+    cluster A's prefix with cluster B's key is refused whatever the identity policies say. A write
+    without the header is encrypted by default encryption, under the shared key, which no cluster
+    role may use (S3 asks KMS for a data key as the caller), so it fails too.
+    """
+    statements: list[PolicyStatement] = []
+    for cluster in layout.clusters:
+        arn, key_id = keys[cluster.name]
+        statements.append(
+            {
+                "Sid": f"Cluster{_pascal(cluster.name)}OnlyItsKey",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:PutObject",
+                "Resource": policies.recordings_objects_arn(layout.bucket_arn, cluster.prefix),
+                "Condition": {
+                    "StringNotEquals": {policies.SSE_KMS_KEY_HEADER: [arn, key_id]},
+                    "Null": {policies.SSE_KMS_KEY_HEADER: "false"},
+                },
+            }
+        )
+    return statements
+
+
 def storage_uri(layout: OrganizationPlan, cluster: ClusterPlan, key_arn: str) -> str:
     """The cluster's ``audit_sessions_uri``: its prefix, and the key by its full ARN (a key of another account
     cannot be named by id or alias: S3 User Guide, "Specifying server-side encryption with AWS KMS")."""
@@ -296,17 +351,20 @@ SID_CLUSTER_KMS = "TeleportRecordingsKey"
 SID_CLUSTER_KMS_DESCRIBE = "TeleportRecordingsKeyDescribe"
 
 
-def identity_kms_statements(layout: OrganizationPlan) -> list[PolicyStatement]:
+def identity_kms_statements(layout: OrganizationPlan, cluster: ClusterPlan | None = None) -> list[PolicyStatement]:
     """The KMS half of a cluster role's identity policy: what S3 asks KMS for on Teleport's behalf.
 
     ``kms:GenerateDataKey`` (CreateMultipartUpload, PutObject) and ``kms:Decrypt`` (UploadPart of an
-    SSE-KMS multipart upload, and playback) through S3 for this bucket; ``kms:DescribeKey`` alone.
+    SSE-KMS multipart upload, and playback) through S3 for this bucket; ``kms:DescribeKey`` alone. On
+    ``cluster``'s key once the settings name its ARN (``OrganizationPlan.identity_key_arn``), else on
+    every key of the recordings account and region.
     """
+    resource = layout.identity_key_arn(cluster) if cluster is not None else layout.keys_arn
     crypto: dict[str, Any] = {
         "Sid": SID_CLUSTER_KMS,
         "Effect": "Allow",
         "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-        "Resource": layout.keys_arn,
+        "Resource": resource,
         "Condition": {
             "StringEquals": {"kms:ViaService": policies.s3_via_service(layout.region)},
             "StringLike": {"kms:EncryptionContext:aws:s3:arn": [layout.bucket_arn, f"{layout.bucket_arn}/*"]},
@@ -316,6 +374,6 @@ def identity_kms_statements(layout: OrganizationPlan) -> list[PolicyStatement]:
         "Sid": SID_CLUSTER_KMS_DESCRIBE,
         "Effect": "Allow",
         "Action": ["kms:DescribeKey"],
-        "Resource": layout.keys_arn,
+        "Resource": resource,
     }
     return [crypto, describe]

@@ -225,14 +225,22 @@ def _deny_put(sid: str, objects_arn: str, condition: dict[str, Any]) -> PolicySt
 
 
 def bucket_policy_statements(
-    *, bucket_arn: str, key_arn: str, key_id: str, require_encryption_headers: bool = False
+    *,
+    bucket_arn: str,
+    key_arn: str,
+    key_id: str,
+    require_encryption_headers: bool = False,
+    also_accepted_keys: Sequence[tuple[str, str]] = (),
 ) -> list[PolicyStatement]:
     """Deny every request that would not store recordings under this key, and any plain-text transport.
 
     A PutObject without encryption headers is not denied unless ``require_encryption_headers``:
     default encryption stores it under the key, and Teleport's multipart ``UploadPart`` and
     ``CompleteMultipartUpload`` requests (authorized as ``s3:PutObject``) never carry the headers.
+    ``also_accepted_keys`` (ARN, id): further keys a put may name (``clusterIsolation=key``: each
+    cluster's, which ``core/clusters.py`` confines to the cluster's prefix).
     """
+    accepted = [key_arn, key_id, *(spelling for key in also_accepted_keys for spelling in key)]
     objects = f"{bucket_arn}/*"
     statements: list[PolicyStatement] = [
         _deny(SID_DENY_INSECURE_TRANSPORT, "s3:*", [bucket_arn, objects], {"Bool": {"aws:SecureTransport": "false"}}),
@@ -245,7 +253,7 @@ def bucket_policy_statements(
         _deny_put(
             SID_DENY_WRONG_KEY,
             objects,
-            {"StringNotEquals": {SSE_KMS_KEY_HEADER: [key_arn, key_id]}, "Null": {SSE_KMS_KEY_HEADER: "false"}},
+            {"StringNotEquals": {SSE_KMS_KEY_HEADER: accepted}, "Null": {SSE_KMS_KEY_HEADER: "false"}},
         ),
         _deny_put(
             SID_DENY_KMS_WITHOUT_KEY,

@@ -92,6 +92,8 @@ APP_CONFIGS: dict[str, dict[str, Any]] = {
         ],
     },
 }
+#: The same with a key per cluster (``clusterIsolation=key``): staging's own key names a role of its own account.
+APP_CONFIGS["clusters-key"] = {**APP_CONFIGS["clusters"], "clusterIsolation": "key"}
 
 
 def synth_with_packs(build: Callable[[cdk.App], None], out_dir: Path) -> dict[str, Any]:

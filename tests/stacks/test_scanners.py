@@ -72,9 +72,14 @@ def _without_suppressions(template: dict[str, Any]) -> dict[str, Any]:
     return altered
 
 
-def _wildcard_statements(template: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    policy = template["Resources"][KEY]["Properties"]["KeyPolicy"]
+def _wildcard_statements(template: dict[str, Any], key: str = KEY) -> Iterator[dict[str, Any]]:
+    policy = template["Resources"][key]["Properties"]["KeyPolicy"]
     yield from (s for s in policy["Statement"] if s["Effect"] == "Allow" and s["Principal"] == {"AWS": "*"})
+
+
+def _other_keys(template: dict[str, Any]) -> list[str]:
+    """The KMS keys beside the recordings key (``clusterIsolation=key``: each cluster's own)."""
+    return [k for k, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key" and k != KEY]
 
 
 def _root_form(template: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +153,9 @@ def test_every_skip_is_this_designs_on_its_resource_with_its_reason(
             continue
         if KEY in template["Resources"] and any(_wildcard_statements(template)):
             expected.add((name, scanners.KMS_WILDCARD_PRINCIPAL, KEY))
+        for key in _other_keys(template):
+            if any(_wildcard_statements(template, key)):
+                expected.add((name, scanners.KMS_WILDCARD_PRINCIPAL, key))
         if LOG_BUCKET in template["Resources"]:
             expected.add((name, scanners.S3_ACCESS_LOGGING, LOG_BUCKET))
     assert _findings(scan, "skipped_checks") == expected
@@ -164,7 +172,8 @@ def test_the_wildcard_principal_is_always_confined_to_named_arns(templates: dict
     for name, template in templates.items():
         if name.startswith("altered-") or KEY not in template["Resources"]:
             continue
-        for statement in _wildcard_statements(template):
+        keys = [KEY, *_other_keys(template)]
+        for statement in (s for key in keys for s in _wildcard_statements(template, key)):
             seen += 1
             arns = statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
             for arn in arns if isinstance(arns, list) else [arns]:

@@ -78,7 +78,7 @@ def _reads(parsed: Parsed, key: str) -> bool:
 
 
 def prove_p1(design: Design, parsed: Parsed) -> PropertyResult:
-    may_use = [design.auth_role_arn, *design.reader_arns, *design.peer_arns]
+    may_use = [design.auth_role_arn, *design.reader_arns, *(() if design.key_per_cluster else design.peer_arns)]
     if design.admin_mode == "rfd":
         may_use += design.admin_arns
     may_administer = [*design.admin_arns, *([design.deploy_role_arn] if design.deploy_role_arn else [])]
@@ -137,7 +137,7 @@ def _p1_users(design: Design) -> str:
     users = ["the auth role", "the readers"]
     if design.admin_mode == "rfd":
         users.append("the key administrators")
-    if design.peer_arns:
+    if design.peer_arns and not design.key_per_cluster:
         users.append("the other clusters' auth roles and readers")
     return ", ".join(users[:-1]) + " and " + users[-1]
 
@@ -328,7 +328,12 @@ def prove_p6(design: Design, parsed: Parsed) -> PropertyResult:
     wrong_encryption = z3.Or(
         z3.And(sse.present, sse.value != z3.StringVal("aws:kms")),
         # Another key: none of this key's spellings (``_this_key_spellings``).
-        z3.And(sse_key.present, *(sse_key.value != z3.StringVal(k) for k in _this_key_spellings(design, parsed))),
+        z3.And(
+            sse_key.present,
+            *(sse_key.value != z3.StringVal(k) for k in _this_key_spellings(design, parsed)),
+            # With a key per cluster, the other clusters' prefixes take their own keys.
+            *([z3.PrefixOf(z3.StringVal(design.objects_arn_prefix), r.resource)] if design.key_per_cluster else []),
+        ),
         z3.And(sse.present, sse.value == z3.StringVal("aws:kms"), z3.Not(sse_key.present)),
         sse_c.present,
     )

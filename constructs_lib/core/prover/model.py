@@ -138,6 +138,10 @@ class Design:
     #: the key's users (each is judged as auth role or reader in its own cluster's design), and P7 proves
     #: that none of them reaches this cluster's recordings. Empty: one cluster, as before.
     peer_arns: tuple[str, ...] = ()
+    #: ``clusterIsolation=key``: this key is the cluster's own. P1 then counts no peer among its users, P6
+    #: judges the key header under this cluster's prefix (other prefixes have keys of their own), and P7
+    #: also proves that no peer can call any ``kms:`` action on it. False: one key shared by every cluster.
+    key_per_cluster: bool = False
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):

@@ -55,7 +55,7 @@ from constructs_lib.core.settings.alarms import AlarmSettings
 from constructs_lib.core.settings.app import AppSettings
 from constructs_lib.core.settings.auth import AuthSettings, AuthTrust
 from constructs_lib.core.settings.bucket import BucketSettings
-from constructs_lib.core.settings.clusters import Cluster, ClusterSettings
+from constructs_lib.core.settings.clusters import Cluster, ClusterIsolation, ClusterSettings
 from constructs_lib.core.settings.guardrails import GuardrailSettings
 from constructs_lib.core.settings.key import KeyAdminMode, KeySettings
 from constructs_lib.core.settings.model import (
@@ -115,6 +115,7 @@ __all__ = [
     "AuthTrust",
     "BucketSettings",
     "Cluster",
+    "ClusterIsolation",
     "ClusterSettings",
     "Declared",
     "Environment",

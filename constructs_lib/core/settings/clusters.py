@@ -15,10 +15,12 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from constructs_lib.core import arns
 from constructs_lib.core.kinds import (
+    Choice,
     Environment,
     Kind,
     KindError,
@@ -36,6 +38,22 @@ from constructs_lib.core.settings.values import account_rule, prefix_rule
 
 _CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,31}", re.ASCII)
 CLUSTER_NAME_LIMIT = 32
+
+
+class ClusterIsolation(StrEnum):
+    """What keeps one cluster's recordings from another's."""
+
+    #: One shared key: the bucket policy and the roles' identity policies (KMS cannot tell clusters apart).
+    PREFIX = "prefix"
+    #: One key per cluster as well: a wrong S3 policy still cannot let one cluster decrypt another's recordings.
+    KEY = "key"
+
+
+def key_arn_rule(value: str) -> str | None:
+    """A KMS key ARN (``key/ID``, not an alias): what the recordings stack's ``KeyArn`` outputs name."""
+    if arns.parse_key_arn(value) is None:
+        return "a KMS key ARN like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    return None
 
 
 def cluster_name_rule(value: str) -> str | None:
@@ -88,6 +106,17 @@ class Cluster(AuthSettings):
             PrincipalList(),
             "Decrypt-only readers of this cluster's recordings only.",
             default_doc="none",
+        ),
+    )
+    key_arn: str | None = setting(
+        None,
+        Spec(
+            "recordingsKeyArn",
+            Text("KMS key ARN", key_arn_rule, optional=True),
+            "With `clusterIsolation=key`: the ARN of this cluster's key (the recordings stack's "
+            "`KeyArnNAME` output, after its first deploy); the role's identity policy then names that key "
+            "instead of every key of the recordings account.",
+            default_doc="none: `key/*` of the recordings account and region, through S3 for the bucket",
         ),
     )
 
@@ -198,6 +227,29 @@ class ClusterSettings(_Settings):
             "its own (`TeleportSessionRecordingsAuth-ACCOUNT`, one per workload account). Refused together with the "
             "one-account auth settings.",
             default_doc="none: the one-account layout (one auth role, in this stack)",
+        ),
+    )
+    cluster_isolation: ClusterIsolation | str = setting(
+        ClusterIsolation.PREFIX,
+        Spec(
+            "clusterIsolation",
+            Choice(ClusterIsolation),
+            "`prefix`: the clusters share the recordings key; the bucket policy keeps each on its prefix. `key`: "
+            "each cluster also gets its own key (alias `KEYALIAS/NAME`), which only its role and readers (and "
+            "`readerArns`) may use, and the bucket policy accepts under its prefix no other key: a wrong S3 "
+            "policy still cannot let one cluster decrypt another's recordings, for one key (and key policy) per "
+            "cluster to administer. Only with `clusters`.",
+        ),
+    )
+    recordings_key_arn: str | None = setting(
+        None,
+        Spec(
+            "recordingsKeyArn",
+            Text("KMS key ARN", key_arn_rule, optional=True),
+            "With `clusters` (`clusterIsolation=prefix`): the recordings key's ARN (the recordings stack's "
+            "`KeyArn` output, after its first deploy); the clusters' identity policies then name that key "
+            "instead of every key of the recordings account. With `key`: `clusters[N].recordingsKeyArn`.",
+            default_doc="none: `key/*` of the recordings account and region, through S3 for the bucket",
         ),
     )
 

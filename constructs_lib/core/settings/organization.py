@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from constructs_lib.core import arns
 from constructs_lib.core.kinds import Environment
 from constructs_lib.core.problems import Problem
 from constructs_lib.core.settings.app import AppSettings
 from constructs_lib.core.settings.auth import TRUST_SETTINGS
-from constructs_lib.core.settings.clusters import cluster_prefix, prefixes_overlap
+from constructs_lib.core.settings.clusters import ClusterIsolation, cluster_prefix, prefixes_overlap
 from constructs_lib.core.settings.guardrails import GuardrailSettings
 from constructs_lib.core.settings.model import rule, specs
 
@@ -108,3 +109,78 @@ def _clusters_not_yet_with_a_replica_or_an_adopted_bucket(s: AppSettings, env: E
             s.existing_bucket,
             "unset with {clusters}: adopting an existing bucket is built for the single-cluster stack only",
         )
+
+
+# --- clusterIsolation and the key ARNs that narrow the identity policies -----------------------------
+
+
+@rule(AppSettings, "clusters", "cluster_isolation", "recordings_key_arn")
+def _isolation_and_key_arn_only_with_clusters(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    """Both shape the organization layout's stacks; the one-account stack names its key by reference."""
+    if s.clusters:
+        return
+    if ClusterIsolation(s.cluster_isolation) is ClusterIsolation.KEY:
+        yield Problem("cluster_isolation", s.cluster_isolation, "prefix (the default) without {clusters}")
+    if s.recordings_key_arn is not None:
+        yield Problem(
+            "recordings_key_arn",
+            s.recordings_key_arn,
+            "unset without {clusters}: the one-account stack's auth policy names its key by reference already",
+        )
+
+
+def _key_arn_problem(arn: str, s: AppSettings, env: Environment) -> str | None:
+    """Why ``arn`` is not a key of the recordings account and region (where the recordings stack makes it)."""
+    parsed = arns.parse_key_arn(arn)
+    if parsed is None or s.account is None or s.region is None:
+        return None  # the kind's rule names a malformed ARN; the account rule a missing account
+    found, _ = parsed
+    partition = env.partition or arns.partition_of_region(s.region)
+    if (found.partition, found.account, found.region) != (partition, s.account, s.region):
+        return (
+            f"a key of the recordings account {s.account} in {s.region} (arn:{partition}:kms:{s.region}:"
+            f"{s.account}:key/ID, the recordings stack's key), not one of account {found.account} in {found.region}"
+        )
+    return None
+
+
+@rule(AppSettings, "clusters", "cluster_isolation", "recordings_key_arn", "account", "region")
+def _key_arns_name_recordings_keys(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    if not s.clusters:
+        return
+    isolated = ClusterIsolation(s.cluster_isolation) is ClusterIsolation.KEY
+    if s.recordings_key_arn is not None:
+        if isolated:
+            yield Problem(
+                "recordings_key_arn",
+                s.recordings_key_arn,
+                "unset with {cluster_isolation}=key: each cluster has its own key (clusters[N].recordingsKeyArn)",
+            )
+        else:
+            why = _key_arn_problem(s.recordings_key_arn, s, env)
+            if why:
+                yield Problem("recordings_key_arn", s.recordings_key_arn, why)
+    seen: dict[str, int] = {}
+    for index, cluster in enumerate(s.clusters):
+        if cluster.key_arn is None:
+            continue
+        label = f"clusters[{index}].{cluster.label()('key_arn')}"
+        if not isolated:
+            yield Problem(
+                label,
+                cluster.key_arn,
+                "unset with {cluster_isolation}=prefix: the clusters share one key ({recordings_key_arn})",
+                verbatim=True,
+            )
+            continue
+        why = _key_arn_problem(cluster.key_arn, s, env)
+        if why:
+            yield Problem(label, cluster.key_arn, why, verbatim=True)
+        first = seen.setdefault(cluster.key_arn.lower(), index)
+        if first != index:
+            yield Problem(
+                label,
+                cluster.key_arn,
+                f"a key of its own, not clusters[{first}]'s (with key isolation each cluster has its own key)",
+                verbatim=True,
+            )
