@@ -284,17 +284,22 @@ def _prove_guardrails(template_path: Path, run: _Run) -> None:
         resource_logical_id=next(iter(policies), "Guardrails"), template_path=str(template_path), locations=["Content"]
     )
     for facts in guarded:
-        record: dict[str, Any] = {
-            "template": template_path.name,
-            "stack": _stack_name(artifact),
-            "guardrails": facts.get("bucketName", "?"),
-        }
-        run.attempt(
-            record,
-            f"the guardrail proofs in {template_path.name} raised",
-            where,
-            partial(_prove_guarded, facts, policies, record, where, run),
-        )
+        # The organization layout: G1-G4 for each cluster's design (its role in its workload account).
+        entries = facts["clusters"] if isinstance(facts.get("clusters"), list) else [None]
+        for cluster in entries:
+            record: dict[str, Any] = {
+                "template": template_path.name,
+                "stack": _stack_name(artifact),
+                "guardrails": facts.get("bucketName", "?"),
+            }
+            if cluster is not None:
+                record["cluster"] = cluster.get("name", "?") if isinstance(cluster, dict) else "?"
+            run.attempt(
+                record,
+                f"the guardrail proofs in {template_path.name} raised",
+                where,
+                partial(_prove_guarded, facts, policies, record, where, run, cluster=cluster),
+            )
 
 
 def _prove_guarded(
@@ -303,14 +308,20 @@ def _prove_guarded(
     record: dict[str, Any],
     where: cdk.PolicyViolatingResource,
     run: _Run,
+    *,
+    cluster: Any = None,
 ) -> None:
     from dataclasses import replace
 
     from constructs_lib.core.prover import GUARDRAIL_PROPERTIES, Budget, Verdict, prove
 
     missing = _missing(facts, GUARDRAIL_FACTS)
-    service = facts.get("authRoleService")
+    role = cluster if isinstance(cluster, dict) else facts
+    service = role.get("authRoleService")
     exempt = facts.get("exemptPrincipalArns")
+    role_exempt = role.get("exemptPrincipalArns")
+    if cluster is not None and not (isinstance(role.get("authRoleArn"), str) and isinstance(role_exempt, list)):
+        missing.append("clusters[].authRoleArn and exemptPrincipalArns")
     if missing or not isinstance(service, (str, type(None))) or not isinstance(exempt, list):
         what = f"the guardrails recorded in {record['template']} lack {', '.join(missing) or 'well-typed facts'}"
         run.fatal(record, what, f"G1-G4 were not proven (recorded: {sorted(facts)})", where)
@@ -318,12 +329,15 @@ def _prove_guarded(
     matching = [
         (made, evidence)
         for made, evidence in run.storages
-        if made.account == facts["account"] and made.bucket_name == facts["bucketName"]
+        if made.account == facts["account"]
+        and made.bucket_name == facts["bucketName"]
+        and (cluster is None or made.auth_role_arn == role["authRoleArn"])
     ]
     if not matching:
+        role_named = f" and auth role {role['authRoleArn']}" if cluster is not None else ""
         record["error"] = (
             f"CANNOT-PROVE: no storage of this app has account {facts['account']} and bucket "
-            f"{facts['bucketName']}: the guardrails name something this app does not create"
+            f"{facts['bucketName']}{role_named}: the guardrails name something this app does not create"
         )
         run.violations.append(_violation("G1", record["error"], where))
         return
@@ -331,19 +345,24 @@ def _prove_guarded(
     for resource in policies.values():
         by_kind.setdefault(resource["Properties"]["Type"], []).append(resource["Properties"]["Content"])
     made, evidence = matching[0]
+    # The organization layout records where the SCP applies and who is in the organization (every account of
+    # the layout); one account: the recordings account and the management account.
+    scp_accounts = tuple(facts.get("scpAccounts") or (made.account,))
+    organization_accounts = tuple(facts.get("organizationAccounts") or (made.account, facts["managementAccount"]))
     design = replace(
         made,
         auth_role_service=service,
         break_glass_arns=tuple(a for a in exempt if a != made.deploy_role_arn),
         key_aliases=(facts["keyAlias"],),
         organization_id=facts["organizationId"],
-        organization_accounts=(made.account, facts["managementAccount"]),
+        organization_accounts=organization_accounts,
+        auth_role_exempt_arns=tuple(role_exempt) if cluster is not None and isinstance(role_exempt, list) else None,
     )
     guarded_evidence = replace(
         evidence,
         scps=by_kind["SERVICE_CONTROL_POLICY"],
         rcps=by_kind["RESOURCE_CONTROL_POLICY"],
-        scp_accounts=(made.account,),
+        scp_accounts=scp_accounts,
         rcp_accounts=(made.account,),
         management_account=facts["managementAccount"],
     )

@@ -138,6 +138,10 @@ class Design:
     #: the key's users (each is judged as auth role or reader in its own cluster's design), and P7 proves
     #: that none of them reaches this cluster's recordings. Empty: one cluster, as before.
     peer_arns: tuple[str, ...] = ()
+    #: The principals the guardrails leave free on the auth role when they are not those of the key and the
+    #: bucket: a cluster role of a workload account has that account's break-glass principals and the role its
+    #: stack deploys with. None: ``guardrail_exempt_arns``, as in one account.
+    auth_role_exempt_arns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -155,6 +159,8 @@ class Design:
         if self.replication_key_actions and self.replication_role_arn is None:
             raise ValueError("replication_key_actions without replication_role_arn: name the replication role too")
         object.__setattr__(self, "peer_arns", tuple(self.peer_arns))
+        if self.auth_role_exempt_arns is not None:
+            object.__setattr__(self, "auth_role_exempt_arns", tuple(self.auth_role_exempt_arns))
         if self.key_aliases is not None:
             object.__setattr__(self, "key_aliases", tuple(self.key_aliases))
             bad = [a for a in self.key_aliases if not a.startswith("alias/")]
@@ -171,6 +177,11 @@ class Design:
         """The principals the guardrails leave free: the break-glass principals and the deploy role."""
         deploy = (self.deploy_role_arn,) if self.deploy_role_arn else ()
         return tuple(dict.fromkeys((*self.break_glass_arns, *deploy)))
+
+    @property
+    def auth_role_guardrail_exempt_arns(self) -> tuple[str, ...]:
+        """The principals the guardrails leave free on the auth role (``auth_role_exempt_arns``)."""
+        return self.guardrail_exempt_arns if self.auth_role_exempt_arns is None else self.auth_role_exempt_arns
 
     @property
     def bucket_arn(self) -> str:
