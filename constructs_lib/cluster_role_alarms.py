@@ -28,7 +28,8 @@ class ClusterRoleAlarms(Construct):
         self.rules: dict[str, events.Rule] = {}
         for account in layout.accounts():
             # Each account from its forwarding rule only (EventBus.add_to_resource_policy would prefix the Sid
-            # with "cdk-" and go through CfnEventBusPolicy's deprecated principal property).
+            # with "cdk-"). The statement form: CfnEventBusPolicy's principal/action/condition are deprecated
+            # (a compliance pack reading them prints jsii's deprecation warning at synthesis; harmless).
             events.CfnEventBusPolicy(
                 self,
                 f"From{account}",
