@@ -284,22 +284,16 @@ def _prove_guardrails(template_path: Path, run: _Run) -> None:
         resource_logical_id=next(iter(policies), "Guardrails"), template_path=str(template_path), locations=["Content"]
     )
     for facts in guarded:
-        # The organization layout: G1-G4 for each cluster's design (its role in its workload account).
-        entries = facts["clusters"] if isinstance(facts.get("clusters"), list) else [None]
-        for cluster in entries:
+        for cluster in cluster_proofs.guarded_clusters(facts):  # [None] in one account
             record: dict[str, Any] = {
                 "template": template_path.name,
                 "stack": _stack_name(artifact),
                 "guardrails": facts.get("bucketName", "?"),
+                **({} if cluster is None else {"cluster": cluster.get("name", "?")}),
             }
-            if cluster is not None:
-                record["cluster"] = cluster.get("name", "?") if isinstance(cluster, dict) else "?"
-            run.attempt(
-                record,
-                f"the guardrail proofs in {template_path.name} raised",
-                where,
-                partial(_prove_guarded, facts, policies, record, where, run, cluster=cluster),
-            )
+            prove = partial(_prove_guarded, facts, policies, record, where, run)
+            prove = prove if cluster is None else partial(prove, cluster=cluster)
+            run.attempt(record, f"the guardrail proofs in {template_path.name} raised", where, prove)
 
 
 def _prove_guarded(
@@ -315,13 +309,10 @@ def _prove_guarded(
 
     from constructs_lib.core.prover import GUARDRAIL_PROPERTIES, Budget, Verdict, prove
 
-    missing = _missing(facts, GUARDRAIL_FACTS)
-    role = cluster if isinstance(cluster, dict) else facts
+    role, lacking = cluster_proofs.guarded_role(facts, cluster)
+    missing = _missing(facts, GUARDRAIL_FACTS) + lacking
     service = role.get("authRoleService")
     exempt = facts.get("exemptPrincipalArns")
-    role_exempt = role.get("exemptPrincipalArns")
-    if cluster is not None and not (isinstance(role.get("authRoleArn"), str) and isinstance(role_exempt, list)):
-        missing.append("clusters[].authRoleArn and exemptPrincipalArns")
     if missing or not isinstance(service, (str, type(None))) or not isinstance(exempt, list):
         what = f"the guardrails recorded in {record['template']} lack {', '.join(missing) or 'well-typed facts'}"
         run.fatal(record, what, f"G1-G4 were not proven (recorded: {sorted(facts)})", where)
@@ -345,10 +336,7 @@ def _prove_guarded(
     for resource in policies.values():
         by_kind.setdefault(resource["Properties"]["Type"], []).append(resource["Properties"]["Content"])
     made, evidence = matching[0]
-    # The organization layout records where the SCP applies and who is in the organization (every account of
-    # the layout); one account: the recordings account and the management account.
-    scp_accounts = tuple(facts.get("scpAccounts") or (made.account,))
-    organization_accounts = tuple(facts.get("organizationAccounts") or (made.account, facts["managementAccount"]))
+    scp_accounts, organization_accounts = cluster_proofs.guardrail_accounts(facts, made.account)
     design = replace(
         made,
         auth_role_service=service,
@@ -356,7 +344,7 @@ def _prove_guarded(
         key_aliases=(facts["keyAlias"],),
         organization_id=facts["organizationId"],
         organization_accounts=organization_accounts,
-        auth_role_exempt_arns=tuple(role_exempt) if cluster is not None and isinstance(role_exempt, list) else None,
+        auth_role_exempt_arns=None if cluster is None else tuple(role["exemptPrincipalArns"]),
     )
     guarded_evidence = replace(
         evidence,
