@@ -62,7 +62,10 @@ def build(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]:
     if settings.bucket_import_phase:  # `make import`: the existing bucket alone (README: The bucket a team already has)
         return [BucketImportStack(app, DEFAULT_STACK_NAME, settings=settings)]
     if settings.clusters:
-        return build_organization(app, settings)
+        organization = build_organization(app, settings)
+        if settings.guardrail_target_ids:  # one SCP over the recordings and the workload accounts
+            organization.append(GuardrailsStack(app, GUARDRAILS_STACK_NAME, settings=settings))
+        return organization
     stacks: list[cdk.Stack] = []
     forwarder = None
     auth_is_a_role = not (isinstance(settings.auth_role, str) and ":user/" in settings.auth_role)

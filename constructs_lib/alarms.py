@@ -112,6 +112,12 @@ class TamperAlarms(Construct):
         """A rule for changes to another role of the design (trust, policies, boundary), like the auth role's."""
         return self._rule(id, alarms.role_pattern(role_name), what, "$.detail.requestParameters.roleName")
 
+    def add_forwarded_rule(
+        self, id: str, pattern: alarms.Pattern, what: str, event_bus: events.IEventBus
+    ) -> events.Rule:
+        """A rule on another bus than the default (the cluster roles' IAM events, sent from their accounts)."""
+        return self._rule(id, pattern, what, "$.detail.requestParameters.roleName", event_bus=event_bus)
+
     def publish_alarm(self, alarm: cloudwatch.Alarm) -> None:
         """Send a CloudWatch alarm to the topic: the created topic and its key let CloudWatch publish for it alone.
 
@@ -176,12 +182,21 @@ class TamperAlarms(Construct):
             topic.add_subscription(subscriptions.EmailSubscription(email))
         return topic
 
-    def _rule(self, id: str, pattern: alarms.Pattern, what: str, resource_path: str) -> events.Rule:
+    def _rule(
+        self,
+        id: str,
+        pattern: alarms.Pattern,
+        what: str,
+        resource_path: str,
+        *,
+        event_bus: events.IEventBus | None = None,
+    ) -> events.Rule:
         rule = events.Rule(
             self,
             id,
             description=f"Teleport session recordings tamper alarm: {what}",
             event_pattern=event_pattern(pattern),
+            event_bus=event_bus,
         )
         field = events.EventField.from_path
         message = (
@@ -203,7 +218,12 @@ class TamperAlarms(Construct):
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in self.rules.values()]}},
+                # Read at synthesis: rules added after construction (add_role_rule, add_forwarded_rule) publish too.
+                conditions={
+                    "ArnEquals": {
+                        "aws:SourceArn": cdk.Lazy.list(_Produced(lambda: [r.rule_arn for r in self.rules.values()]))
+                    }
+                },
             )
         )
 

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from constructs_lib.alarms import TamperAlarms
 from constructs_lib.bucket import RecordingsBucket, bucket_arn_for
+from constructs_lib.cluster_role_alarms import ClusterRoleAlarms
 from constructs_lib.compliance import checkov
 from constructs_lib.core import clusters
 from constructs_lib.core.kinds import principal_arns
@@ -111,6 +112,8 @@ class CentralRecordingsStorage(Construct):
                 decrypt_allowed=self._decrypt_allowed,
                 settings=settings,
             )
+            # The cluster roles' IAM changes, sent from their accounts (stacks/cluster_role_events_stack.py).
+            self.cluster_role_alarms = ClusterRoleAlarms(self, "ClusterRoleEvents", layout=layout, alarms=self.alarms)
         #: Set by the app once each workload stack exists: what the proofs read the role's policies from.
         self.identities: dict[str, ClusterIdentity] = {}
         for cluster in layout.clusters:

@@ -22,7 +22,22 @@ class IamEventForwarder(Construct):
     tamper-alarm rule for the auth role in any other region never fires unless the events come over.
     """
 
-    def __init__(self, scope: Construct, id: str, *, target_regions: Sequence[str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        target_regions: Sequence[str],
+        bus_arns: Sequence[str] = (),
+        pattern: alarms.Pattern | None = None,
+        rule_name: str | None = None,
+    ) -> None:
+        """
+        :param target_regions: the regions whose default bus (this account's) gets every role change.
+        :param bus_arns: other buses to send to (another account's: ``core/cluster_role_events.py``).
+        :param pattern: the events forwarded. Default: every role change (``alarms.role_pattern()``).
+        :param rule_name: the rule's physical name, when a receiving bus names its ARN. Default: generated.
+        """
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
         if stack.region != alarms.IAM_EVENT_REGION:
@@ -33,7 +48,7 @@ class IamEventForwarder(Construct):
             f"arn:{stack.partition}:events:{region}:{stack.account}:event-bus/default"
             for region in target_regions
             if region != alarms.IAM_EVENT_REGION
-        ]
+        ] + list(bus_arns)
         self.role = iam.Role(
             self,
             "Role",
@@ -50,12 +65,14 @@ class IamEventForwarder(Construct):
             self,
             "RoleChanges",
             description="IAM role changes, forwarded to the Teleport session recordings region",
-            event_pattern=event_pattern(alarms.role_pattern()),
+            event_pattern=event_pattern(pattern or alarms.role_pattern()),
+            rule_name=rule_name,
         )
         for bus in buses:
+            where = bus.split(":")[3] if bus.split(":")[4] == stack.account else bus.split(":")[4]
             self.rule.add_target(
                 targets.EventBus(
-                    events.EventBus.from_event_bus_arn(self, f"Bus{bus.split(':')[3]}", bus),
+                    events.EventBus.from_event_bus_arn(self, f"Bus{where}", bus),
                     role=self.role.without_policy_updates(),
                 )
             )

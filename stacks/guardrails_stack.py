@@ -13,9 +13,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
-from constructs_lib.core import guardrails, naming, replication
+from constructs_lib.core import arns, cluster_guardrails, clusters, guardrails, naming, replication
 from constructs_lib.core.kinds import principal_arn, principal_arns
 from constructs_lib.core.settings import AppSettings, AuthTrust, InvalidSettingsError, Problem
+from constructs_lib.core.settings.clusters import cluster_env
 from constructs_lib.core.template import GUARDRAILS_METADATA
 
 GUARDRAILS_STACK_NAME = "TeleportSessionRecordingsGuardrails"
@@ -58,6 +59,49 @@ def guarded_design(settings: AppSettings, qualifier: str) -> guardrails.GuardedD
     )
 
 
+def cluster_guarded_design(settings: AppSettings, qualifier: str) -> cluster_guardrails.ClusterGuardedDesign:
+    """With ``clusters``: the recordings account's key and bucket, and each cluster's role in its workload account,
+    every name from the settings (``clusters.plan``, as the organization stacks name them)."""
+    env = settings.environment()
+    layout = clusters.plan(settings, env)
+    given_deploy_role = principal_arn(settings.deploy_role, env)
+    deploy_role = given_deploy_role or _bootstrap_deploy_role(
+        qualifier, layout.partition, layout.account, layout.region
+    )
+    storage = guardrails.GuardedDesign(
+        partition=layout.partition,
+        account=layout.account,
+        auth_role_arn="",
+        auth_role_service=None,
+        key_alias=layout.key_alias,
+        bucket_name=layout.bucket_name,
+        prefix=layout.recordings_prefix,
+        exempt_principal_arns=(*principal_arns(settings.break_glass_principals, env), deploy_role),
+        organization_id=settings.organization_id or "",
+    )
+    roles = []
+    for cluster in layout.clusters:
+        # The workload stack deploys with its account's bootstrap execution role (organization_stacks.WorkloadStack).
+        workload_deployer = _bootstrap_deploy_role(qualifier, layout.partition, cluster.account, layout.region)
+        trust = cluster.trust
+        service = "ec2.amazonaws.com" if cluster.existing and trust == AuthTrust.EC2 else None
+        if not cluster.existing:
+            service = _TRUSTED_SERVICE.get(trust)
+        break_glass = principal_arns(cluster.settings.break_glass_principals, cluster_env(cluster.settings, env))
+        roles.append(
+            cluster_guardrails.GuardedRole(
+                cluster=cluster.name,
+                arn=cluster.role_arn,
+                account=cluster.account,
+                service=service,
+                exempt_principal_arns=tuple(dict.fromkeys((*break_glass, workload_deployer))),
+            )
+        )
+    return cluster_guardrails.ClusterGuardedDesign(
+        storage=storage, roles=tuple(roles), accounts=(layout.account, *layout.accounts())
+    )
+
+
 def _bootstrap_deploy_role(qualifier: str, partition: str, account: str, region: str) -> str:
     """The CloudFormation execution role ``cdk bootstrap`` creates in ``region``."""
     return (
@@ -75,13 +119,19 @@ class GuardrailsStack(cdk.Stack):
         kwargs.setdefault("env", cdk.Environment(account=settings.management_account, region=settings.region))
         kwargs.setdefault("termination_protection", True)
         kwargs.setdefault(
-            "description", "Teleport session recordings: organization guardrails for the recordings account (SCP, RCP)"
+            "description",
+            "Teleport session recordings: organization guardrails for the recordings account"
+            + (" and the clusters' workload accounts" if settings.clusters else "")
+            + " (SCP, RCP)",
         )
         super().__init__(scope, id, **kwargs)
         qualifier = self.node.try_get_context("@aws-cdk/core:bootstrapQualifier")
-        self.design = guarded_design(
-            settings, qualifier if isinstance(qualifier, str) else cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
-        )
+        qualifier = qualifier if isinstance(qualifier, str) else cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
+        targets = list(settings.guardrail_target_ids)
+        if settings.clusters:
+            self._organization_layout(settings, qualifier, targets)
+            return
+        self.design = guarded_design(settings, qualifier)
         self.node.add_metadata(
             GUARDRAILS_METADATA,
             {
@@ -95,13 +145,57 @@ class GuardrailsStack(cdk.Stack):
                 "managementAccount": self.account,
             },
         )
-        targets = list(settings.guardrail_target_ids)
         try:
             scps = guardrails.documents(guardrails.scp_statements(self.design))
             rcps = guardrails.documents(guardrails.rcp_statements(self.design))
         except ValueError as error:
             raise InvalidSettingsError(
                 [Problem("break_glass_principals", list(settings.break_glass_principals), str(error))],
+                settings.label(),
+                settings.spelling,
+            ) from None
+        self.policies = [
+            *self._policies("ProtectRecordings", "SERVICE_CONTROL_POLICY", scps, targets),
+            *self._policies("RecordingsPerimeter", "RESOURCE_CONTROL_POLICY", rcps, targets),
+        ]
+
+    def _organization_layout(self, settings: AppSettings, qualifier: str, targets: list[str]) -> None:
+        """The SCP over the recordings account and every workload account, and the RCP over the key and bucket."""
+        self.cluster_design = cluster_guarded_design(settings, qualifier)
+        self.design = storage = self.cluster_design.storage
+        # Where the SCP applies, as the proofs take it: the target accounts when the targets are accounts (the
+        # settings require every account of the layout among them), else the layout's accounts (under an OU or the
+        # root: not checkable offline, README).
+        accounts = self.cluster_design.accounts
+        scp_accounts = [t for t in targets if t in accounts] if all(arns.is_account(t) for t in targets) else accounts
+        self.node.add_metadata(
+            GUARDRAILS_METADATA,
+            {
+                "account": storage.account,
+                "bucketName": storage.bucket_name,
+                "keyAlias": storage.key_alias,
+                "exemptPrincipalArns": list(storage.exempt_principal_arns),
+                "organizationId": storage.organization_id,
+                "managementAccount": self.account,
+                "scpAccounts": list(scp_accounts),
+                "organizationAccounts": [*accounts, self.account],
+                "clusters": [
+                    {
+                        "name": role.cluster,
+                        "authRoleArn": role.arn,
+                        "authRoleService": role.service,
+                        "exemptPrincipalArns": list(role.exempt_principal_arns),
+                    }
+                    for role in self.cluster_design.roles
+                ],
+            },
+        )
+        try:
+            scps = cluster_guardrails.scp_documents(self.cluster_design)
+            rcps = guardrails.documents(guardrails.rcp_statements(storage))
+        except ValueError as error:
+            raise InvalidSettingsError(
+                [Problem("clusters", [c.name for c in settings.clusters], str(error))],
                 settings.label(),
                 settings.spelling,
             ) from None

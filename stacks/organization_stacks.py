@@ -15,8 +15,9 @@ from constructs import Construct
 
 from constructs_lib.central_storage import CentralRecordingsStorage, ClusterIdentity
 from constructs_lib.cluster_role import ClusterAuthRole
-from constructs_lib.core import clusters, outputs
+from constructs_lib.core import cluster_role_events, clusters, outputs
 from constructs_lib.core.settings import AppSettings
+from stacks.cluster_role_events_stack import ClusterRoleEventsStack
 from stacks.recordings_stack import DEFAULT_STACK_NAME, alarm_topic_output, retention_output, stack_defaults
 
 
@@ -112,4 +113,9 @@ def build_organization(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]
         for name, role in workload.roles.items():
             recordings.storage.identities[name] = ClusterIdentity(workload, [role.access_policy.policy])
         stacks.append(workload)
+        if settings.alarms:  # the tamper alarms on its cluster roles: their IAM events arrive in us-east-1
+            events_stack = ClusterRoleEventsStack(
+                app, cluster_role_events.STACK_PREFIX + account, layout=layout, account=account
+            )
+            stacks.append(events_stack)
     return stacks

@@ -101,3 +101,29 @@ def with_cluster_facts(
         dataclasses.replace(made, peer_arns=tuple(peers), key_per_cluster=design.get("keyPerCluster") is True),
         dataclasses.replace(evidence, identity_policies=identities),
     )
+
+
+# --- the guardrails over both sides (G1-G4 per cluster: stacks/guardrails_stack.py records the facts) ---------
+
+
+def guarded_clusters(facts: Mapping[str, Any]) -> list[Mapping[str, Any] | None]:
+    """The cluster roles a guardrails stack recorded, each proven on its own; ``[None]`` in one account."""
+    entries = facts.get("clusters")
+    if not isinstance(entries, list):
+        return [None]
+    return [entry if isinstance(entry, Mapping) else {} for entry in entries]
+
+
+def guarded_role(facts: Mapping[str, Any], cluster: Mapping[str, Any] | None) -> tuple[Mapping[str, Any], list[str]]:
+    """Where the protected role's facts are (the cluster's entry, or the one-account facts), and what they lack."""
+    if cluster is None:
+        return facts, []
+    whole = isinstance(cluster.get("authRoleArn"), str) and isinstance(cluster.get("exemptPrincipalArns"), list)
+    return cluster, [] if whole else ["clusters[].authRoleArn and exemptPrincipalArns"]
+
+
+def guardrail_accounts(facts: Mapping[str, Any], account: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Where the SCP applies and who is in the organization: what the organization layout recorded (every
+    account of the layout), else the recordings account (and, in the organization, the management account)."""
+    scp_accounts = tuple(facts.get("scpAccounts") or (account,))
+    return scp_accounts, tuple(facts.get("organizationAccounts") or (account, facts["managementAccount"]))

@@ -284,17 +284,16 @@ def _prove_guardrails(template_path: Path, run: _Run) -> None:
         resource_logical_id=next(iter(policies), "Guardrails"), template_path=str(template_path), locations=["Content"]
     )
     for facts in guarded:
-        record: dict[str, Any] = {
-            "template": template_path.name,
-            "stack": _stack_name(artifact),
-            "guardrails": facts.get("bucketName", "?"),
-        }
-        run.attempt(
-            record,
-            f"the guardrail proofs in {template_path.name} raised",
-            where,
-            partial(_prove_guarded, facts, policies, record, where, run),
-        )
+        for cluster in cluster_proofs.guarded_clusters(facts):  # [None] in one account
+            record: dict[str, Any] = {
+                "template": template_path.name,
+                "stack": _stack_name(artifact),
+                "guardrails": facts.get("bucketName", "?"),
+                **({} if cluster is None else {"cluster": cluster.get("name", "?")}),
+            }
+            prove = partial(_prove_guarded, facts, policies, record, where, run)
+            prove = prove if cluster is None else partial(prove, cluster=cluster)
+            run.attempt(record, f"the guardrail proofs in {template_path.name} raised", where, prove)
 
 
 def _prove_guarded(
@@ -303,13 +302,16 @@ def _prove_guarded(
     record: dict[str, Any],
     where: cdk.PolicyViolatingResource,
     run: _Run,
+    *,
+    cluster: Any = None,
 ) -> None:
     from dataclasses import replace
 
     from constructs_lib.core.prover import GUARDRAIL_PROPERTIES, Budget, Verdict, prove
 
-    missing = _missing(facts, GUARDRAIL_FACTS)
-    service = facts.get("authRoleService")
+    role, lacking = cluster_proofs.guarded_role(facts, cluster)
+    missing = _missing(facts, GUARDRAIL_FACTS) + lacking
+    service = role.get("authRoleService")
     exempt = facts.get("exemptPrincipalArns")
     if missing or not isinstance(service, (str, type(None))) or not isinstance(exempt, list):
         what = f"the guardrails recorded in {record['template']} lack {', '.join(missing) or 'well-typed facts'}"
@@ -318,12 +320,15 @@ def _prove_guarded(
     matching = [
         (made, evidence)
         for made, evidence in run.storages
-        if made.account == facts["account"] and made.bucket_name == facts["bucketName"]
+        if made.account == facts["account"]
+        and made.bucket_name == facts["bucketName"]
+        and (cluster is None or made.auth_role_arn == role["authRoleArn"])
     ]
     if not matching:
+        role_named = f" and auth role {role['authRoleArn']}" if cluster is not None else ""
         record["error"] = (
             f"CANNOT-PROVE: no storage of this app has account {facts['account']} and bucket "
-            f"{facts['bucketName']}: the guardrails name something this app does not create"
+            f"{facts['bucketName']}{role_named}: the guardrails name something this app does not create"
         )
         run.violations.append(_violation("G1", record["error"], where))
         return
@@ -331,19 +336,21 @@ def _prove_guarded(
     for resource in policies.values():
         by_kind.setdefault(resource["Properties"]["Type"], []).append(resource["Properties"]["Content"])
     made, evidence = matching[0]
+    scp_accounts, organization_accounts = cluster_proofs.guardrail_accounts(facts, made.account)
     design = replace(
         made,
         auth_role_service=service,
         break_glass_arns=tuple(a for a in exempt if a != made.deploy_role_arn),
         key_aliases=(facts["keyAlias"],),
         organization_id=facts["organizationId"],
-        organization_accounts=(made.account, facts["managementAccount"]),
+        organization_accounts=organization_accounts,
+        auth_role_exempt_arns=None if cluster is None else tuple(role["exemptPrincipalArns"]),
     )
     guarded_evidence = replace(
         evidence,
         scps=by_kind["SERVICE_CONTROL_POLICY"],
         rcps=by_kind["RESOURCE_CONTROL_POLICY"],
-        scp_accounts=(made.account,),
+        scp_accounts=scp_accounts,
         rcp_accounts=(made.account,),
         management_account=facts["managementAccount"],
     )

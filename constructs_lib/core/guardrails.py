@@ -131,7 +131,12 @@ class GuardedDesign:
 
 
 def _exempt(design: GuardedDesign) -> dict[str, Any]:
-    return {"ArnNotLike": {"aws:PrincipalArn": list(design.exempt_principal_arns)}}
+    return exempting(design.exempt_principal_arns)
+
+
+def exempting(arns: Sequence[str]) -> dict[str, Any]:
+    """The condition that leaves ``arns`` (break-glass principals, deploy roles) out of a deny."""
+    return {"ArnNotLike": {"aws:PrincipalArn": list(arns)}}
 
 
 def _deny(sid: str, actions: Sequence[str], resources: Sequence[str] | str, condition: dict[str, Any]) -> Statement:
@@ -146,25 +151,59 @@ def _deny(sid: str, actions: Sequence[str], resources: Sequence[str] | str, cond
 
 def scp_statements(design: GuardedDesign) -> list[Statement]:
     """The SCP: every protected change denied to all principals of the account but the exempt ones."""
+    replication_role = [design.replication_role_arn] if design.replication_role_arn is not None else []
+    statements = [
+        *role_statements(
+            design.auth_role_arn,
+            design.auth_role_service,
+            _exempt(design),
+            design.added_to_instance_profile,
+            also_protected=replication_role,
+        ),
+        *resource_statements(design),
+    ]
+    if replication_role:
+        passed_elsewhere = {**_exempt(design), "StringNotEquals": {"iam:PassedToService": REPLICATION_SERVICE}}
+        statements.insert(2, _deny(SID_PASS_REPLICATION_ROLE, ["iam:PassRole"], replication_role, passed_elsewhere))
+    return statements
+
+
+def role_statements(
+    role_arn: str,
+    service: str | None,
+    exempt: dict[str, Any],
+    instance_profile_resource: str,
+    *,
+    sid_suffix: str = "",
+    also_protected: Sequence[str] = (),
+) -> list[Statement]:
+    """An auth role's protection: no change to it, no ``iam:PassRole`` of it but to its trust's service, and
+    into no other instance profile (``instance_profile_resource``: ``GuardedDesign.added_to_instance_profile``
+    of the role's account). ``also_protected`` roles get the first statement too (the replication role)."""
+    pass_role_condition: dict[str, Any] = dict(exempt)
+    if service is not None:
+        pass_role_condition["StringNotEquals"] = {"iam:PassedToService": service}
+    return [
+        _deny(SID_AUTH_ROLE + sid_suffix, AUTH_ROLE_CHANGES, [role_arn, *also_protected], exempt),
+        _deny(SID_PASS_ROLE + sid_suffix, ["iam:PassRole"], [role_arn], pass_role_condition),
+        _deny(
+            SID_INSTANCE_PROFILES + sid_suffix,
+            ["iam:PassRole"],
+            [role_arn],
+            {**exempt, "StringEquals": {"iam:AssociatedResourceArn": instance_profile_resource}},
+        ),
+    ]
+
+
+def resource_statements(design: GuardedDesign) -> list[Statement]:
+    """The key's, the alias's, the bucket's and the recordings' protection (everything but the roles')."""
     exempt = _exempt(design)
     aliases = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [design.key_alias]}}
-    pass_role_condition: dict[str, Any] = dict(exempt)
-    if design.auth_role_service is not None:
-        pass_role_condition["StringNotEquals"] = {"iam:PassedToService": design.auth_role_service}
     buckets = [design.bucket_arn]
     if design.replica_bucket_name is not None:
         buckets.append(f"arn:{design.partition}:s3:::{design.replica_bucket_name}")
     objects = [f"{bucket}/{design.prefix.strip('/')}/*" for bucket in buckets]
-    replication_role = [design.replication_role_arn] if design.replication_role_arn is not None else []
-    statements = [
-        _deny(SID_AUTH_ROLE, AUTH_ROLE_CHANGES, [design.auth_role_arn, *replication_role], exempt),
-        _deny(SID_PASS_ROLE, ["iam:PassRole"], [design.auth_role_arn], pass_role_condition),
-        _deny(
-            SID_INSTANCE_PROFILES,
-            ["iam:PassRole"],
-            [design.auth_role_arn],
-            {**exempt, "StringEquals": {"iam:AssociatedResourceArn": design.added_to_instance_profile}},
-        ),
+    return [
         _deny(SID_KEY, KEY_CHANGES, "*", {**exempt, **aliases}),
         _deny(
             SID_GRANTS,
@@ -176,10 +215,6 @@ def scp_statements(design: GuardedDesign) -> list[Statement]:
         _deny(SID_BUCKET, BUCKET_CHANGES, buckets, exempt),
         _deny(SID_DELETES, RECORDING_DELETES, objects, exempt),
     ]
-    if replication_role:
-        passed_elsewhere = {**exempt, "StringNotEquals": {"iam:PassedToService": REPLICATION_SERVICE}}
-        statements.insert(2, _deny(SID_PASS_REPLICATION_ROLE, ["iam:PassRole"], replication_role, passed_elsewhere))
-    return statements
 
 
 def rcp_statements(design: GuardedDesign) -> list[Statement]:

@@ -221,15 +221,6 @@ def test_cluster_names_are_refused_unless_they_fit_every_name_they_make(name: st
     assert any(e.startswith("'clusters[1].name' must be") for e in errors(context)), name
 
 
-def test_guardrails_are_refused_with_clusters_until_they_protect_every_account() -> None:
-    found = errors(
-        three_accounts(
-            guardrailTargetIds=["ou-abcd-12345678"], managementAccount="444444444444", organizationId="o-abcdefghij"
-        )
-    )
-    assert any(e.startswith("'guardrailTargetIds' must be unset with clusters") for e in found), found
-
-
 @pytest.mark.parametrize(
     ("extra", "setting"),
     [

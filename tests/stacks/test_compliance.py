@@ -94,6 +94,14 @@ APP_CONFIGS: dict[str, dict[str, Any]] = {
 }
 #: The same with a key per cluster (``clusterIsolation=key``): staging's own key names a role of its own account.
 APP_CONFIGS["clusters-key"] = {**APP_CONFIGS["clusters"], "clusterIsolation": "key"}
+# The same with the guardrails over both sides (one SCP; the workload accounts under the OU): issue 16.
+APP_CONFIGS["clusters-guardrails"] = {
+    **APP_CONFIGS["clusters"],
+    "guardrailTargetIds": "ou-ab12-cdef3456",
+    "managementAccount": "999988887777",
+    "organizationId": "o-a1b2c3d4e5",
+    "alarmEmails": "security@example.com",
+}
 
 
 def synth_with_packs(build: Callable[[cdk.App], None], out_dir: Path) -> dict[str, Any]:

@@ -74,6 +74,9 @@ def test_each_stack_deploys_to_its_account(assembly: Path) -> None:
         "TeleportSessionRecordings": f"aws://{RECORDINGS}/{REGION}",
         f"TeleportSessionRecordingsAuth-{WORKLOAD_A}": f"aws://{WORKLOAD_A}/{REGION}",
         f"TeleportSessionRecordingsAuth-{WORKLOAD_B}": f"aws://{WORKLOAD_B}/{REGION}",
+        # The tamper alarms on each account's cluster roles (IAM's events arrive in us-east-1).
+        f"TeleportSessionRecordingsIamEvents-{WORKLOAD_A}": f"aws://{WORKLOAD_A}/us-east-1",
+        f"TeleportSessionRecordingsIamEvents-{WORKLOAD_B}": f"aws://{WORKLOAD_B}/us-east-1",
     }
 
 

@@ -68,8 +68,10 @@ class Protected:
 
     query: Query
     requests: Bool
-    #: The account owning the resource (the role, the key, the bucket).
+    #: The account owning the resource (the role, the key, the bucket): G1's attackers are its principals.
     resource_account: str
+    #: The principals the guardrails leave free on this resource.
+    exempt: tuple[str, ...]
 
 
 def _auth_role(design: Design, parsed: Parsed) -> Protected:
@@ -95,7 +97,7 @@ def _auth_role(design: Design, parsed: Parsed) -> Protected:
         action_in(r, AUTH_ROLE_CHANGES),
         z3.And(r.action == z3.StringVal(PASS_ROLE.lower()), z3.Not(to_its_service)),
     )
-    return Protected(q, requests, iam_account(design.auth_role_arn))
+    return Protected(q, requests, iam_account(design.auth_role_arn), design.auth_role_guardrail_exempt_arns)
 
 
 def _replication_role(design: Design, parsed: Parsed) -> Protected:
@@ -105,14 +107,15 @@ def _replication_role(design: Design, parsed: Parsed) -> Protected:
         design, [parsed], service="iam", actions=(*AUTH_ROLE_CHANGES, PASS_ROLE), environment_known=False, resource=role
     )
     if design.replication_role_arn is None:
-        return Protected(q, z3.BoolVal(False), iam_account(role))  # nothing to protect: the search is unsat
+        # nothing to protect: the search is unsat
+        return Protected(q, z3.BoolVal(False), iam_account(role), design.guardrail_exempt_arns)
     r = q.request
     passed = r.modelled("iam:passedtoservice")
     to_s3 = z3.And(passed.present, passed.value == z3.StringVal(REPLICATION_SERVICE))
     requests = z3.Or(
         action_in(r, AUTH_ROLE_CHANGES), z3.And(r.action == z3.StringVal(PASS_ROLE.lower()), z3.Not(to_s3))
     )
-    return Protected(q, requests, iam_account(role))
+    return Protected(q, requests, iam_account(role), design.guardrail_exempt_arns)
 
 
 def _key(design: Design, parsed: Parsed) -> Protected:
@@ -131,19 +134,19 @@ def _key(design: Design, parsed: Parsed) -> Protected:
         action_in(r, KEY_CHANGES),
         z3.And(r.action == z3.StringVal(CREATE_GRANT.lower()), z3.Not(for_aws_resource)),
     )
-    return Protected(q, requests, key_account(design.key_arn))
+    return Protected(q, requests, key_account(design.key_arn), design.guardrail_exempt_arns)
 
 
 def _bucket(design: Design, parsed: Parsed) -> Protected:
     q = build_query(
         design, [parsed], service="s3", actions=BUCKET_CHANGES, environment_known=False, resource=design.bucket_arn
     )
-    return Protected(q, z3.BoolVal(True), design.account)
+    return Protected(q, z3.BoolVal(True), design.account, design.guardrail_exempt_arns)
 
 
 def _recordings(design: Design, parsed: Parsed) -> Protected:
     q = build_query(design, [parsed], service="s3", actions=RECORDING_DELETES, environment_known=False)
-    return Protected(q, _object_under(q, design.objects_arn_prefix), design.account)
+    return Protected(q, _object_under(q, design.objects_arn_prefix), design.account, design.guardrail_exempt_arns)
 
 
 def _object_under(q: Query, prefix: str) -> Bool:
@@ -238,8 +241,8 @@ def prove_g1(design: Design, parsed: Parsed) -> PropertyResult:
             r, encoder = p.query.request, p.query.encoders[0]
             violation = z3.And(
                 p.requests,
-                r.in_account(design.account),
-                z3.Not(among(r, exempt)) if exempt else z3.BoolVal(True),
+                r.in_account(p.resource_account),
+                z3.Not(among(r, p.exempt)) if p.exempt else z3.BoolVal(True),
                 z3.Not(r.is_service_linked()),
                 z3.Not(encoder.guardrails(p.resource_account)),
             )
@@ -252,6 +255,11 @@ def prove_g1(design: Design, parsed: Parsed) -> PropertyResult:
             f"launch what runs it) gets the auth role's credentials"
         )
     others = f"but {', '.join(exempt)}" if exempt else "(none is exempt)"
+    role_account = iam_account(design.auth_role_arn)
+    if role_account != design.account:  # a cluster role of a workload account (docs/ORGANIZATION.md)
+        role_exempt = design.auth_role_guardrail_exempt_arns
+        role_others = f"but {', '.join(role_exempt)}" if role_exempt else "(none is exempt)"
+        others += f" (on the auth role: every principal of {role_account} {role_others})"
     return _first(
         G1,
         parsed,
@@ -269,8 +277,8 @@ def prove_g1(design: Design, parsed: Parsed) -> PropertyResult:
 def prove_g2(design: Design, parsed: Parsed) -> PropertyResult:
     """The guardrails deny none of the protected changes to the exempt principals (whether their own
     policies allow them is not the guardrails' business)."""
-    exempt = design.guardrail_exempt_arns
-    if not exempt:
+    exempt = tuple(dict.fromkeys((*design.guardrail_exempt_arns, *design.auth_role_guardrail_exempt_arns)))
+    if not design.guardrail_exempt_arns or not design.auth_role_guardrail_exempt_arns:
         return PropertyResult(
             G2,
             TITLES[G2],
@@ -283,7 +291,7 @@ def prove_g2(design: Design, parsed: Parsed) -> PropertyResult:
         for build in PROTECTED:
             p = build(design, parsed)
             r, encoder = p.query.request, p.query.encoders[0]
-            violation = z3.And(p.requests, among(r, exempt), encoder.guardrails(p.resource_account))
+            violation = z3.And(p.requests, among(r, p.exempt), encoder.guardrails(p.resource_account))
             yield search(r, violation, [Side(encoder, False)]), p.query
 
     return _first(

@@ -142,6 +142,10 @@ class Design:
     #: judges the key header under this cluster's prefix (other prefixes have keys of their own), and P7
     #: also proves that no peer can call any ``kms:`` action on it. False: one key shared by every cluster.
     key_per_cluster: bool = False
+    #: The principals the guardrails leave free on the auth role when they are not those of the key and the
+    #: bucket: a cluster role of a workload account has that account's break-glass principals and the role its
+    #: stack deploys with. None: ``guardrail_exempt_arns``, as in one account.
+    auth_role_exempt_arns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -159,6 +163,8 @@ class Design:
         if self.replication_key_actions and self.replication_role_arn is None:
             raise ValueError("replication_key_actions without replication_role_arn: name the replication role too")
         object.__setattr__(self, "peer_arns", tuple(self.peer_arns))
+        if self.auth_role_exempt_arns is not None:
+            object.__setattr__(self, "auth_role_exempt_arns", tuple(self.auth_role_exempt_arns))
         if self.key_aliases is not None:
             object.__setattr__(self, "key_aliases", tuple(self.key_aliases))
             bad = [a for a in self.key_aliases if not a.startswith("alias/")]
@@ -175,6 +181,11 @@ class Design:
         """The principals the guardrails leave free: the break-glass principals and the deploy role."""
         deploy = (self.deploy_role_arn,) if self.deploy_role_arn else ()
         return tuple(dict.fromkeys((*self.break_glass_arns, *deploy)))
+
+    @property
+    def auth_role_guardrail_exempt_arns(self) -> tuple[str, ...]:
+        """The principals the guardrails leave free on the auth role (``auth_role_exempt_arns``)."""
+        return self.guardrail_exempt_arns if self.auth_role_exempt_arns is None else self.auth_role_exempt_arns
 
     @property
     def bucket_arn(self) -> str:

@@ -80,6 +80,7 @@ NAMED_PRINCIPAL_KINDS = (":role/", ":user/", ":federated-user/")
 
 def _design_principals(design: Design) -> list[str]:
     names = [design.auth_role_arn, *design.reader_arns, *design.peer_arns, *design.admin_arns, *design.break_glass_arns]
+    names += design.auth_role_exempt_arns or ()
     if design.deploy_role_arn:
         names.append(design.deploy_role_arn)
     return names

@@ -36,7 +36,15 @@ class AppSettings(StorageSettings, ExistingBucketSettings, StackSettings, Guardr
         return Environment(partition=partition, account=account, region=region, **facts)
 
 
-@rule(AppSettings, *[d.name for d in specs(GuardrailSettings)], "account", "region", "auth_role", "auth_role_name")
+@rule(
+    AppSettings,
+    *[d.name for d in specs(GuardrailSettings)],
+    "account",
+    "region",
+    "auth_role",
+    "auth_role_name",
+    "clusters",
+)
 def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) -> Iterator[Problem]:
     if not s.guardrail_target_ids:
         # A replica in another account names the organization too (replica_rules.py).
@@ -49,7 +57,7 @@ def _guardrails_need_names_both_accounts_know(s: AppSettings, env: Environment) 
     for name in ("management_account", "organization_id", "account", "region"):
         if getattr(s, name) is None:
             yield Problem(name, None, needs)
-    if s.auth_role is None and s.auth_role_name is None:
+    if s.auth_role is None and s.auth_role_name is None and not s.clusters:  # clusters name their roles
         yield Problem(
             "auth_role_name",
             None,

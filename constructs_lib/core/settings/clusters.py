@@ -119,6 +119,16 @@ class Cluster(AuthSettings):
             default_doc="none: `key/*` of the recordings account and region, through S3 for the bucket",
         ),
     )
+    break_glass_principals: Sequence[PrincipalInput] = setting(
+        (),
+        Spec(
+            "breakGlassPrincipalArns",
+            PrincipalList(),
+            "With `guardrailTargetIds`: roles or users of the cluster's account that the SCP leaves able to change "
+            "this cluster's auth role (with the role CloudFormation deploys its workload stack with).",
+            default_doc="none",
+        ),
+    )
 
 
 @rule(Cluster, "name")
@@ -143,6 +153,25 @@ def _existing_role_in_the_clusters_account(s: Cluster, env: Environment) -> Iter
             f"a role in the cluster's account {env.account} (its stack attaches the recordings policy to it by "
             "name; set {account} to the role's account instead)",
         )
+
+
+@rule(Cluster, "break_glass_principals")
+def _break_glass_in_the_clusters_account(s: Cluster, env: Environment) -> Iterator[Problem]:
+    """The SCP exempts a principal by ``aws:PrincipalArn`` on this cluster's role, which only principals of the
+    role's account can change (IAM is per account): a principal of another account would be a break-glass in name
+    only, and the account's own would be locked out."""
+    if env.account is None:
+        return
+    for arn in principal_arns(s.break_glass_principals, env):
+        principal = None if env.is_unresolved(arn) else arns.parse_iam_principal(arn)
+        if principal is not None and principal.account != env.account:
+            yield Problem(
+                "break_glass_principals",
+                arn,
+                f"a role or user of the cluster's account {env.account} (only its principals can change the "
+                "cluster's auth role; the recordings account's break-glass goes in the top-level "
+                "breakGlassPrincipalArns)",
+            )
 
 
 # An existing role's trust is its owner's: the same rule as the one-account settings'.

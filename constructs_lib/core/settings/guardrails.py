@@ -23,7 +23,8 @@ class GuardrailSettings(_Settings):
             "guardrailTargetIds",
             TextList("list of root/OU/account ids", target_id_rule),
             "Creates the `TeleportSessionRecordingsGuardrails` stack: an SCP and an RCP attached to these targets "
-            "(the recordings account, its OU or the organization root).",
+            "(the recordings account, its OU or the organization root; with `clusters`, covering every cluster's "
+            "account too).",
             default_doc="none (no guardrails stack)",
         ),
     )
@@ -51,7 +52,8 @@ class GuardrailSettings(_Settings):
             "breakGlassPrincipalArns",
             PrincipalList(),
             "Roles or users the guardrails leave able to change the auth role, the key and the bucket (with the role "
-            "CloudFormation deploys with). Keep them few, and alarm on their use.",
+            "CloudFormation deploys with). Keep them few, and alarm on their use. With `clusters`: principals of "
+            "the recordings account, for the key and the bucket (each cluster has its own).",
             default_doc="none",
         ),
     )

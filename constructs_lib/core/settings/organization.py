@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from constructs_lib.core import arns
-from constructs_lib.core.kinds import Environment
+from constructs_lib.core.kinds import Environment, principal_arns
 from constructs_lib.core.problems import Problem
 from constructs_lib.core.settings.app import AppSettings
 from constructs_lib.core.settings.auth import TRUST_SETTINGS
-from constructs_lib.core.settings.clusters import ClusterIsolation, cluster_prefix, prefixes_overlap
+from constructs_lib.core.settings.clusters import ClusterIsolation, cluster_env, cluster_prefix, prefixes_overlap
 from constructs_lib.core.settings.guardrails import GuardrailSettings
 from constructs_lib.core.settings.model import rule, specs
 
@@ -80,15 +80,44 @@ def _cluster_prefixes_are_apart(s: AppSettings, env: Environment) -> Iterator[Pr
         )
 
 
-@rule(AppSettings, "clusters", *[d.name for d in specs(GuardrailSettings)])
-def _guardrails_not_yet_for_clusters(s: AppSettings, env: Environment) -> Iterator[Problem]:
-    if s.clusters and s.guardrail_target_ids:
-        yield Problem(
-            "guardrail_target_ids",
-            list(s.guardrail_target_ids),
-            "unset with {clusters}: the guardrails protect one auth role in the recordings account; for clusters "
-            "they are not built yet (docs/ORGANIZATION.md)",
-        )
+@rule(AppSettings, "clusters", "account", *[d.name for d in specs(GuardrailSettings)])
+def _guardrails_reach_every_account_of_the_clusters(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    """An SCP restricts the principals of the accounts under its targets only: the recordings account (key and
+    bucket) and every workload account (its cluster roles) must be under one. Targets that are all account ids
+    are checked here; under an OU or the root, which accounts are below cannot be known offline (README)."""
+    if not s.clusters:
+        return
+    if not s.guardrail_target_ids:
+        for index, cluster in enumerate(s.clusters):
+            if cluster.break_glass_principals:
+                yield Problem(
+                    f"clusters[{index}].{cluster.label()('break_glass_principals')}",
+                    list(cluster.break_glass_principals),
+                    "unset unless {guardrail_target_ids} is set (it exempts principals from the guardrails' SCP)",
+                    verbatim=True,
+                )
+        return
+    targets = list(s.guardrail_target_ids)
+    if all(arns.is_account(t) for t in targets):
+        accounts = [s.account, *(cluster_env(c, env).account for c in s.clusters)]
+        missing = [a for a in dict.fromkeys(accounts) if a is not None and a not in targets]
+        if missing:
+            yield Problem(
+                "guardrail_target_ids",
+                targets,
+                f"targets that cover the recordings account and every cluster's account (missing {', '.join(missing)}; "
+                "an SCP restricts only the principals of the accounts under its targets: list them, or name their "
+                "OU or the root)",
+            )
+    for arn in principal_arns(s.break_glass_principals, env):
+        principal = None if env.is_unresolved(arn) else arns.parse_iam_principal(arn)
+        if principal is not None and s.account is not None and principal.account != s.account:
+            yield Problem(
+                "break_glass_principals",
+                arn,
+                f"a role or user of the recordings account {s.account} when {{clusters}} is set (the key and the "
+                "bucket are there; a cluster's account has its own: clusters[N].breakGlassPrincipalArns)",
+            )
 
 
 @rule(AppSettings, "clusters", "replica_region", "existing_bucket")
