@@ -93,3 +93,13 @@ def test_a_clusters_break_glass_without_guardrails_is_refused() -> None:
 def test_the_guardrails_ask_no_auth_role_name_with_clusters() -> None:
     """The one-account rule wants authRoleName with guardrails; with clusters each cluster names its role."""
     assert not any("authRoleName" in e for e in errors(guarded([RECORDINGS, WORKLOAD_A, WORKLOAD_B])))
+
+
+def test_a_key_per_cluster_with_guardrails_is_refused_until_the_guardrails_name_every_cluster_key() -> None:
+    """The SCP and RCP find the key by the shared key's alias: the clusters' own keys would be unguarded
+    while G1-G4 pass (both branches of issue 16 landed together; the combination is not built)."""
+    found = errors(guarded(["ou-abcd-12345678"], clusterIsolation="key"))
+    assert any(
+        e.startswith("'clusterIsolation' must be prefix with guardrailTargetIds") and "unguarded" in e for e in found
+    ), found
+    assert errors(three_accounts(clusterIsolation="key")) == []

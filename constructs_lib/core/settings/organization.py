@@ -158,6 +158,20 @@ def _isolation_and_key_arn_only_with_clusters(s: AppSettings, env: Environment) 
         )
 
 
+@rule(AppSettings, "clusters", "cluster_isolation", "guardrail_target_ids")
+def _guardrails_not_yet_for_cluster_keys(s: AppSettings, env: Environment) -> Iterator[Problem]:
+    """The SCP and the RCP find the key by its alias (``kms:ResourceAliases``) and protect the shared key's
+    only: with a key per cluster the cluster keys, which hold the recordings, would go unguarded while the
+    guardrail proofs pass. Refused until the guardrails name every cluster key."""
+    if s.clusters and s.guardrail_target_ids and ClusterIsolation(s.cluster_isolation) is ClusterIsolation.KEY:
+        yield Problem(
+            "cluster_isolation",
+            s.cluster_isolation,
+            "prefix with {guardrail_target_ids}: the SCP and RCP protect the shared key's alias only, so the "
+            "clusters' own keys would be unguarded (not built yet: docs/ORGANIZATION.md)",
+        )
+
+
 def _key_arn_problem(arn: str, s: AppSettings, env: Environment) -> str | None:
     """Why ``arn`` is not a key of the recordings account and region (where the recordings stack makes it)."""
     parsed = arns.parse_key_arn(arn)
