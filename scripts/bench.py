@@ -13,7 +13,7 @@
   decisions per second (``scripts/bench_prover.py``);
 - ``recordings-kms migrate`` against ``aws s3 cp --recursive`` on the same objects of a moto server
   (``scripts/bench_migrate.py``; ``BENCH_MIGRATE_OBJECTS``, default 1000);
-- the test suite's wall time on this checkout.
+- the test suite's wall time on this checkout, and its test durations summed (the work, whatever the workers).
 
 Set ``BENCH_SKIP_FRESH_CLONE=1`` to skip the clone (it takes a few minutes), or ``BENCH_ONLY`` to a
 comma-separated list of sections to run only those (fresh-clone, synth, prover, migrate, tests).
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -132,15 +133,42 @@ def synthesis(runs: int) -> list[str]:
     ]
 
 
+#: A line of pytest's ``--durations=0`` report: seconds, phase, test id.
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)s (setup|call|teardown) +(.+)$")
+
+
+def summed_durations(report: str, slowest: int = 5) -> tuple[float, list[str]]:
+    """The sum of every test's setup, call and teardown seconds in a ``--durations=0`` report, and its slowest calls.
+
+    The sum is the suite's work whatever the number of workers (wall time divides it among them); both
+    grow with the machine's load, so compare them between runs under the same load.
+    """
+    total = 0.0
+    calls: list[tuple[float, str]] = []
+    for line in report.splitlines():
+        if match := DURATION.match(line.strip()):
+            seconds = float(match.group(1))
+            total += seconds
+            if match.group(2) == "call":
+                calls.append((seconds, match.group(3)))
+    return total, [f"  {seconds:6.2f} s {test}" for seconds, test in sorted(calls, reverse=True)[:slowest]]
+
+
 def test_suite() -> tuple[list[str], bool]:
     start = time.perf_counter()
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-q"], cwd=REPO, capture_output=True, text=True)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "-q", "--durations=0"], cwd=REPO, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - start
     summary = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else "no output"
     verdict = "ok" if elapsed <= SUITE_TARGET else "OVER TARGET"
     cores = os.cpu_count()
-    line = f"test suite: {elapsed:.1f} s wall on {cores} cores (target <= {SUITE_TARGET:.0f} s: {verdict}): {summary}"
-    return [line], tests.returncode == 0
+    summed, slowest = summed_durations(tests.stdout)
+    return [
+        f"test suite: {elapsed:.1f} s wall on {cores} cores (target <= {SUITE_TARGET:.0f} s: {verdict}): {summary}",
+        f"test suite: {summed:.1f} s of test durations summed (setup, call, teardown); the slowest calls:",
+        *slowest,
+    ], tests.returncode == 0
 
 
 def script(name: str, *args: str) -> list[str]:

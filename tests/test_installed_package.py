@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -103,60 +104,98 @@ keywords = SessionRecordingsStorage(
 """
 
 
-def mypy(fresh_python: Path, tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    """mypy --strict on ``source`` as a caller's module, against the fresh install.
-
-    Every run against one install shares an incremental cache beside it (never the checkout's
-    .mypy_cache): after the first, a run re-checks only the changed caller, not aws_cdk's stubs again.
-    """
-    caller = tmp_path / "caller.py"
-    caller.write_text(source)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            str(fresh_python.parents[2] / "mypy-cache"),  # venv/bin/python -> the install's root
-            "--python-executable",
-            str(fresh_python),
-            "--config-file",
-            str(REPO / "pyproject.toml"),
-            str(caller),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def test_callers_type_check_against_the_installed_package(fresh_python: Path, tmp_path: Path) -> None:
-    """py.typed ships; storage.bucket is an s3.Bucket and storage.key a kms.Key for the caller's mypy."""
-    result = mypy(fresh_python, tmp_path, CALLER)
-    assert result.returncode == 0, result.stdout + result.stderr
-    misuse = mypy(fresh_python, tmp_path, CALLER + "storage.bucket.add_lifecycle_rule(expiration=7)\n")
-    assert misuse.returncode == 1, misuse.stdout
-    assert 'Argument "expiration" to "add_lifecycle_rule" of "Bucket"' in misuse.stdout
-
-
-def test_the_constructs_keywords_type_check_for_the_caller(fresh_python: Path, tmp_path: Path) -> None:
-    """The settings as keywords are typed from their declarations: a misspelt keyword or a wrong type is a
-    caller's type error, and every part takes them as the storage does."""
-    parts = CALLER + (
+#: Every caller module the tests below type-check, by module name: one mypy process checks them all.
+CALLERS = {
+    "caller_ok": CALLER,
+    "caller_misuse": CALLER + "storage.bucket.add_lifecycle_rule(expiration=7)\n",
+    "caller_keywords": CALLER
+    + (
         "from aws_cdk import aws_kms as kms\n"
         "from constructs_lib import AuthNodeRole, RecordingsBucket, RecordingsKey\n"
         'RecordingsKey(stack, "Key", auth_principal_arn="arn:aws:iam::111122223333:role/a", key_admins=[auditor])\n'
         'RecordingsBucket(stack, "Bucket", bucket_name="b-recordings", encryption_key=kms.Key(stack, "K"), '
         "retention_days=400, require_encryption_headers=True)\n"
         'AuthNodeRole(stack, "Role", bucket_arn="arn:aws:s3:::b", recordings_prefix="r", auth_trust="irsa")\n'
+    ),
+    "caller_misspelt": CALLER + 'SessionRecordingsStorage(stack, "Typo", key_admin=[auditor])\n',
+    "caller_mistyped": CALLER + 'SessionRecordingsStorage(stack, "Type", key_rotation_days="1")\n',
+}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """mypy's verdict on one caller module: ``errors`` are its lines of the report (errors and their notes)."""
+
+    errors: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return not any(": error: " in line for line in self.errors)
+
+
+@pytest.fixture(scope="module")
+def mypy(fresh_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Checked]:
+    """mypy --strict on every caller of ``CALLERS``, each a module of its own, in one process against the fresh install.
+
+    The modules import nothing of each other, so each one's errors are those a run on it alone reports
+    (mypy checks a file's body against the modules it imports only); one process reads aws_cdk's stubs
+    once instead of once per caller (five runs took about 5 s more). A run that crashed or reported
+    errors in no caller's file fails here, never passes a test.
+    """
+    directory = tmp_path_factory.mktemp("callers")
+    for module, source in CALLERS.items():
+        (directory / f"{module}.py").write_text(source)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(directory / "mypy-cache"),  # never the checkout's .mypy_cache
+            "--python-executable",
+            str(fresh_python),
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            *(f"{module}.py" for module in CALLERS),
+        ],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    result = mypy(fresh_python, tmp_path, parts)
-    assert result.returncode == 0, result.stdout + result.stderr
-    misspelt = mypy(fresh_python, tmp_path, CALLER + 'SessionRecordingsStorage(stack, "Typo", key_admin=[auditor])\n')
-    assert misspelt.returncode == 1, misspelt.stdout
-    assert 'Unexpected keyword argument "key_admin" for "SessionRecordingsStorage"' in misspelt.stdout
-    mistyped = mypy(fresh_python, tmp_path, CALLER + 'SessionRecordingsStorage(stack, "Type", key_rotation_days="1")\n')
-    assert mistyped.returncode == 1, mistyped.stdout
-    assert 'Argument "key_rotation_days" to "SessionRecordingsStorage" has incompatible type "str"' in mistyped.stdout
+    report = result.stdout.splitlines()
+    summary = report[-1] if report else ""
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert summary.endswith(f" {len(CALLERS)} source files)") or summary.endswith(f" {len(CALLERS)} source files"), (
+        summary
+    )
+    checked = {module: Checked([line for line in report if line.startswith(f"{module}.py:")]) for module in CALLERS}
+    assert len(report) - 1 == sum(len(c.errors) for c in checked.values()), "a line of no caller's: " + result.stdout
+    assert (result.returncode == 0) == all(c.clean for c in checked.values()), result.stdout
+    return checked
+
+
+def test_callers_type_check_against_the_installed_package(mypy: dict[str, Checked]) -> None:
+    """py.typed ships; storage.bucket is an s3.Bucket and storage.key a kms.Key for the caller's mypy."""
+    assert mypy["caller_ok"].clean, mypy["caller_ok"].errors
+    misuse = mypy["caller_misuse"]
+    assert not misuse.clean, misuse.errors
+    assert any('Argument "expiration" to "add_lifecycle_rule" of "Bucket"' in line for line in misuse.errors)
+
+
+def test_the_constructs_keywords_type_check_for_the_caller(mypy: dict[str, Checked]) -> None:
+    """The settings as keywords are typed from their declarations: a misspelt keyword or a wrong type is a
+    caller's type error, and every part takes them as the storage does."""
+    assert mypy["caller_keywords"].clean, mypy["caller_keywords"].errors
+    misspelt = mypy["caller_misspelt"]
+    assert not misspelt.clean, misspelt.errors
+    assert any(
+        'Unexpected keyword argument "key_admin" for "SessionRecordingsStorage"' in line for line in misspelt.errors
+    )
+    mistyped = mypy["caller_mistyped"]
+    assert not mistyped.clean, mistyped.errors
+    assert any(
+        'Argument "key_rotation_days" to "SessionRecordingsStorage" has incompatible type "str"' in line
+        for line in mistyped.errors
+    )

@@ -42,8 +42,8 @@ REGION = "eu-west-1"
 MIGRATE_FIXTURES = ("migrate_aws_env", "botocore_models_parsed_once")
 #: What every module running verify against moto uses.
 VERIFY_FIXTURES = ("aws_env", "botocore_models_parsed_once")
-#: The one long test (thousands of versions, three runs): it goes first, followed by the tests without moto.
-LONG_TEST = "test_thousands_of_versions_killed_half_way_resume_then_nothing_left"
+#: The one long test (versions over two listing pages, three runs): it goes first, followed by the tests without moto.
+LONG_TEST = "test_versions_over_several_listing_pages_killed_half_way_resume_then_nothing_left"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

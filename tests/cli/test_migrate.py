@@ -137,39 +137,61 @@ def in_process(argv: list[str]) -> list[str]:
     return argv[:at] + argv[at + 2 :]
 
 
-def test_thousands_of_versions_killed_half_way_resume_then_nothing_left(
-    world: World, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """SIGKILL after 300 copies; the next run finishes from the copies' metadata; the third copies nothing.
+#: ListObjectVersions' page size for the resume test (moto's MOTO_S3_DEFAULT_MAX_KEYS; S3's is 1,000).
+LISTING_PAGE = 100
 
-    1,055 versions of 930 recordings: more than one 1,000-version listing page on both sides. Each
-    version costs a GET and a CopyObject, and a HEAD in each later run: about 3,500 requests, which
-    are nearly all of this test's cost. The run that is killed runs as a user runs it, in its own
-    process over HTTP; the two after it run in this process against the same moto backends through
-    moto's in-process mock (``moto_in_process``), which took the test from about 30 to about 22
-    CPU-s here (medians of three).
+
+def listing_pages(world: World, bucket: str, prefix: str) -> list[list[tuple[str, str]]]:
+    """ListObjectVersions over HTTP, page by page: (key, version id) of each version and delete marker."""
+    return [
+        [(v["Key"], v["VersionId"]) for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for page in world.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+    ]
+
+
+def test_versions_over_several_listing_pages_killed_half_way_resume_then_nothing_left(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL after 30 copies; the next run finishes from the copies' metadata; the third copies nothing.
+
+    113 versions of 95 recordings, 2 of them deleted, listed 100 to a page (moto's
+    MOTO_S3_DEFAULT_MAX_KEYS, read by the server in this process on every request; migrate sends no
+    MaxKeys and follows the markers S3 returns): more than one listing page on both sides, and one
+    recording's two versions on two pages. This was the same test at S3's 1,000-version page with
+    1,055 versions of 930 recordings and the kill after 300 copies: the same shapes (one, two and
+    three versions, deleted recordings, keys outside the prefix), the same second page on each side
+    and the kill at the same point (after about 28% of the copies, with 8 in flight), at a tenth of
+    the requests (about 350 instead of 3,500: a GET and a CopyObject per version, a HEAD in each
+    later run), from about 30 CPU-s to about 3. The run that is killed runs as a user runs it, in
+    its own process over HTTP; the two after it run in this process against the same moto backends
+    through moto's in-process mock (``moto_in_process``).
     """
-    for i in range(820):
+    monkeypatch.setenv("MOTO_S3_DEFAULT_MAX_KEYS", str(LISTING_PAGE))
+    for i in range(81):
         world.seed(f"teleport/{i:05d}.tar", f"session {i}\n".encode() * (i % 7 + 1))
-    for i in range(820, 915):
+    for i in range(81, 91):
         world.seed(f"teleport/{i:05d}.tar", f"session {i}, first\n".encode(), f"session {i}, rewritten\n".encode())
-    for i in range(915, 930):
+    for i in range(91, 95):
         world.seed(f"teleport/{i:05d}.tar", *(f"session {i}, version {n}\n".encode() for n in range(3)))
-    for i in range(920, 930):  # deleted recordings: Teleport still plays their oldest version
+    for i in range(93, 95):  # deleted recordings: Teleport still plays their oldest version
         world.s3.delete_object(Bucket=world.source, Key=f"teleport/{i:05d}.tar")
     outside = ["other/00001.tar", "teleport2/00001.tar", "teleport.tar"]
     for key in outside:
         world.s3.put_object(Bucket=world.source, Key=key, Body=b"not under the source prefix")
-    total = 820 + 2 * 95 + 3 * 15
+    total = 81 + 2 * 10 + 3 * 4
+    source_pages = listing_pages(world, world.source, "teleport/")
+    assert [len(page) for page in source_pages] == [LISTING_PAGE, total + 2 - LISTING_PAGE]
+    split = {key for key, _ in source_pages[0]} & {key for key, _ in source_pages[1]}
+    assert split == {"teleport/00090.tar"}, "one recording's versions on both pages"
     before = source_snapshot(world)
 
     first = cli(world.argv("--concurrency", "8"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_copies(world, 300, first)
+    wait_for_copies(world, 30, first)
     first.kill()
     first.wait()
     time.sleep(0.2)  # a request the server had already read still completes
     killed_at = world.destination_version_count()
-    assert 300 <= killed_at < total
+    assert 30 <= killed_at < total
 
     with moto_in_process():
         code, out, err = run(in_process(world.argv("--json")), capsys)
@@ -177,14 +199,15 @@ def test_thousands_of_versions_killed_half_way_resume_then_nothing_left(
         counts = json.loads(out)["counts"]
         assert counts["already_copied"] == killed_at
         assert counts["copied"] == total - killed_at
-        assert (counts["recordings"], counts["versions"], counts["delete_markers"]) == (930, total, 10)
+        assert (counts["recordings"], counts["versions"], counts["delete_markers"]) == (95, total, 2)
         assert counts["not_copied"] == counts["remaining"] == 0
 
         code, out, err = run(in_process(world.argv()), capsys)
     assert code == 0, err
     assert err == ""  # not a terminal: no progress bar
-    assert f"nothing to copy: {total} of {total} versions in 930 recordings are already copied and verified" in out
+    assert f"nothing to copy: {total} of {total} versions in 95 recordings are already copied and verified" in out
     assert world.destination_version_count() == total
+    assert len(listing_pages(world, world.destination, "records/")) == 2
 
     assert_migrated(world)
     assert world.delete_markers(world.destination) == []  # not reproduced

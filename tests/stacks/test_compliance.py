@@ -12,12 +12,11 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from app import build as build_app
 from constructs_lib import SessionRecordingsStorage, compliance
-from constructs_lib.core.settings import AppSettings, StorageSettings
+from constructs_lib.core.settings import StorageSettings
 from stacks.guardrails_stack import GUARDRAILS_STACK_NAME
 from stacks.iam_events_stack import IAM_EVENTS_STACK_NAME
-from stacks.recordings_stack import DEFAULT_STACK_NAME, SessionRecordingsStack
+from stacks.recordings_stack import DEFAULT_STACK_NAME
 from tests.conftest import ACCOUNT, FULL_CONTEXT, TEST_ENV, cdk_json_context
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -159,24 +158,9 @@ def test_cfn_lint_still_finds_a_broken_template(cfn_lint: Callable[[str], list[s
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, Any], list[Path]]]:
-    results = {}
-    for name, (context, env) in CONFIGS.items():
-        out = tmp_path_factory.mktemp(name)
-        settings = AppSettings.from_context(context)
-        report = synth_with_packs(
-            lambda app, settings=settings, env=env: SessionRecordingsStack(
-                app, "Recordings", settings=settings, env=env
-            ),
-            out,
-        )
-        results[name] = (report, sorted(out.glob("*.template.json")))
-    for name, context in APP_CONFIGS.items():
-        out = tmp_path_factory.mktemp(name)
-        settings = AppSettings.from_context(context)
-        report = synth_with_packs(lambda app, settings=settings: build_app(app, settings), out)
-        results[name] = (report, sorted(out.glob("*.template.json")))
-    return results
+def reports(gated_assemblies: dict[str, tuple[dict[str, Any], Path]]) -> dict[str, tuple[dict[str, Any], list[Path]]]:
+    """Each configuration's validation report and templates (synthesized once per process: tests/stacks/conftest.py)."""
+    return {name: (report, sorted(out.glob("*.template.json"))) for name, (report, out) in gated_assemblies.items()}
 
 
 def test_the_organization_app_has_its_three_stacks(reports: dict[str, tuple[dict[str, Any], list[Path]]]) -> None:

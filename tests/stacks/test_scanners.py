@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,15 +24,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
-from app import build as build_app
 from constructs_lib import SessionRecordingsStorage, StorageSettings, scanners
 from constructs_lib.core import policies
 from constructs_lib.core.prover import Evidence, Verdict, new_access, prove
-from constructs_lib.core.settings import AppSettings
-from stacks.recordings_stack import SessionRecordingsStack
 from tests.access.conftest import AUTH, ROOT, auth_identity, bucket_policy, design
-from tests.conftest import ACCOUNT, REPO, TEST_ENV, cdk_json_context, make_app, template_of
-from tests.stacks.test_compliance import APP_CONFIGS, CONFIGS
+from tests.conftest import ACCOUNT, REPO, TEST_ENV, make_app, template_of
 
 CHECKOV = REPO / ".venv" / "checkov" / "bin" / "checkov"
 KEY = "StorageKey7CE16CA6"
@@ -41,26 +38,12 @@ UNSUPPRESSED = "altered-unsuppressed"
 ROOT_FORM = "altered-root-form"
 
 
-def _synthesize(out: Path) -> dict[str, dict[str, Any]]:
-    """Every configuration's templates as ``cdk synth`` writes them, by ``CONFIG__STACK`` name."""
+def _synthesized(assemblies: dict[str, tuple[dict[str, Any], Path]]) -> dict[str, dict[str, Any]]:
+    """Every configuration's templates as ``cdk synth`` writes them (gated, as app.py synthesizes), by
+    ``CONFIG__STACK`` name."""
     templates: dict[str, dict[str, Any]] = {}
-    builds = [
-        (
-            name,
-            lambda app, context=context, env=env: SessionRecordingsStack(
-                app, "Recordings", settings=AppSettings.from_context(context), env=env
-            ),
-        )
-        for name, (context, env) in CONFIGS.items()
-    ] + [
-        (name, lambda app, context=context: build_app(app, AppSettings.from_context(context)))
-        for name, context in APP_CONFIGS.items()
-    ]
-    for name, build in builds:
-        app = cdk.App(context=cdk_json_context(), outdir=str(out / name))
-        build(app)
-        app.synth()
-        for path in sorted((out / name).glob("*.template.json")):
+    for name, (_, out) in assemblies.items():
+        for path in sorted(out.glob("*.template.json")):
             templates[f"{name}__{path.name.removesuffix('.template.json')}"] = json.loads(path.read_text())
     return templates
 
@@ -90,8 +73,8 @@ def _root_form(template: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    synthesized = _synthesize(tmp_path_factory.mktemp("synth"))
+def templates(gated_assemblies: dict[str, tuple[dict[str, Any], Path]]) -> dict[str, dict[str, Any]]:
+    synthesized = _synthesized(gated_assemblies)
     default = synthesized["default__Recordings"]
     return {**synthesized, UNSUPPRESSED: _without_suppressions(default), ROOT_FORM: _root_form(default)}
 
@@ -109,6 +92,9 @@ def scan(templates: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPath
         capture_output=True,
         text=True,
         cwd=directory,  # no .checkov.yaml of the repository or the user applies
+        # `make` does not compile checkov's virtualenv: the first scan writes the bytecode of the modules it
+        # imports (PYTHONDONTWRITEBYTECODE, set on CI machines, would make every scan compile them again).
+        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         check=False,
     )
     assert run.returncode in (0, 1), run.stderr  # 1: findings (the altered copies have some)
