@@ -106,12 +106,43 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="also ask AWS IAM Access Analyzer (CheckNoPublicAccess on both policies, CheckAccessNotGranted for the "
         "cryptographic actions on the key policy) and report its verdicts beside the prover's",
     )
+    _central_options(verify)
     add_prover_budget(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     verify.add_argument(
         "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
     )
     verify.set_defaults(handler=_command("verify"))
+
+
+def _central_options(verify: argparse.ArgumentParser) -> None:
+    """The organization layout's options (docs/CLI.md, "verify on the organization layout")."""
+    verify.add_argument(
+        "--cluster",
+        dest="clusters",
+        action="append",
+        default=[],
+        metavar="NAME=ROLE_ARN[:PREFIX]",
+        help="a cluster of the organization layout: its name, its auth role's ARN and its prefix (default: "
+        "PREFIX/NAME, PREFIX from --prefix); repeat for every cluster; instead of --auth",
+    )
+    verify.add_argument(
+        "--workload-profile",
+        dest="workload_profiles",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=PROFILE",
+        help="read the cluster roles of workload account ACCOUNT with this AWS config profile (repeatable)",
+    )
+    verify.add_argument(
+        "--workload-role-arn",
+        dest="workload_roles",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="read the cluster roles of the role's account after assuming it (sts:AssumeRole with the caller's "
+        "credentials; repeatable, one per workload account)",
+    )
 
 
 def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -238,6 +269,8 @@ def _check_verify_mode(parser: argparse.ArgumentParser, args: argparse.Namespace
         )
         if getattr(args, dest) not in (None, [])
     ]
+    if args.clusters:
+        return  # the organization layout: verify.central judges --cluster and the design options
     if args.stack_name and given:
         parser.error(
             f"verify: the design options ({', '.join(given)}) go with --bucket/--key; with --stack-name the design "
