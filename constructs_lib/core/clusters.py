@@ -319,3 +319,22 @@ def identity_kms_statements(layout: OrganizationPlan) -> list[PolicyStatement]:
         "Resource": layout.keys_arn,
     }
     return [crypto, describe]
+
+
+def trusted_principal_json(cluster: ClusterPlan, env: Environment) -> dict[str, Any] | None:
+    """Who the cluster's created role trusts (T1, ``prover.trust``), as recorded for the proofs; None for an
+    existing role (its trust is its owner's)."""
+    from constructs_lib.core.prover.trust import trusted_principal
+
+    if cluster.existing:
+        return None
+    settings = cluster.settings
+    trusted = trusted_principal(
+        cluster.trust.value,
+        auth_principal=principal_arn(settings.auth_principal, cluster_env(settings, env)),
+        oidc_provider_arn=settings.oidc_provider_arn,
+        pod_identity_role_arn=settings.pod_identity_role_arn,
+    )
+    if trusted is None:
+        return None
+    return {"kind": trusted.kind, "value": trusted.value, "sessionTags": trusted.session_tags}
