@@ -127,6 +127,15 @@ def _central_options(verify: argparse.ArgumentParser) -> None:
         "PREFIX/NAME, PREFIX from --prefix); repeat for every cluster; instead of --auth",
     )
     verify.add_argument(
+        "--cluster-trust",
+        dest="cluster_trusts",
+        action="append",
+        default=[],
+        metavar="NAME=TRUST[,ARN]",
+        help="whom cluster NAME's role must trust, proven on its live trust policy (T1): ec2, pod-identity, "
+        "pod-identity,POD_IDENTITY_ROLE_ARN (role chaining), irsa,OIDC_PROVIDER_ARN or principal,ARN",
+    )
+    verify.add_argument(
         "--workload-profile",
         dest="workload_profiles",
         action="append",

@@ -32,12 +32,13 @@ from constructs_lib.core.settings.clusters import cluster_name_rule, overlapping
 from constructs_lib.core.settings.values import prefix_rule
 from recordings_kms.access import DesignParameters
 from recordings_kms.options import problems_of, settings_from
-from recordings_kms.results import CheckResult, Status
+from recordings_kms.results import CheckResult, Status, property_results
 
 if TYPE_CHECKING:
     import boto3
 
     from constructs_lib.core.prover import Design, Evidence
+    from constructs_lib.core.prover.model import TrustedPrincipal
     from recordings_kms import aws
     from recordings_kms.verify.facts import BucketFacts, IdentityFacts, KeyFacts
 
@@ -53,6 +54,8 @@ class ClusterOption:
     name: str
     role_arn: str
     prefix: str | None = None
+    #: Who its trust must admit (``--cluster-trust``, T1); None: the trust is not judged.
+    trusted: TrustedPrincipal | None = None
 
     @property
     def account(self) -> str:
@@ -109,6 +112,44 @@ def parse_cluster(value: str) -> ClusterOption | str:
     return ClusterOption(name, principal.arn, prefix)
 
 
+_TRUST_SHAPE = "NAME=ec2, NAME=pod-identity[,POD_IDENTITY_ROLE_ARN], NAME=irsa,OIDC_PROVIDER_ARN or NAME=principal,ARN"
+
+
+def _principal_rule(value: str) -> str | None:
+    return None if arns.parse_iam_principal(value) is not None else "an IAM role, user or account root ARN"
+
+
+def parse_cluster_trust(value: str) -> tuple[str, TrustedPrincipal] | str:
+    """``--cluster-trust NAME=TRUST[,ARN]``: who the cluster role's trust must admit, or why not (one line)."""
+    from constructs_lib.core.prover.trust import trusted_principal
+    from constructs_lib.core.settings.values import oidc_provider_rule, role_arn_rule
+
+    name, equals, rest = value.partition("=")
+    trust, _, arn = rest.partition(",")
+    rules = {
+        "ec2": None,
+        "pod-identity": role_arn_rule if arn else None,
+        "irsa": oidc_provider_rule,
+        "principal": _principal_rule,
+    }
+    if not equals or trust not in rules:
+        return f"'--cluster-trust' must be {_TRUST_SHAPE}, got {_json(value)}"
+    rule = rules[trust]
+    if rule is None and arn and trust == "ec2":
+        return f"'--cluster-trust' {_json(value)}: ec2 takes no ARN"
+    if rule is not None and (problem := rule(arn)):
+        return f"'--cluster-trust' {_json(value)}: {_json(arn)} must be {problem}"
+    found = trusted_principal(
+        trust,
+        auth_principal=arn or None,
+        oidc_provider_arn=arn or None,
+        pod_identity_role_arn=arn or None,
+    )
+    if found is None:  # pragma: no cover - every accepted shape names its principal
+        return f"'--cluster-trust' must be {_TRUST_SHAPE}, got {_json(value)}"
+    return name, found
+
+
 def parse_workload_profile(value: str) -> WorkloadCredentials | str:
     account, equals, profile = value.partition("=")
     if not equals or not arns.is_account(account) or not profile.strip():
@@ -154,6 +195,17 @@ def central_options(args: argparse.Namespace) -> CentralOptions | str:
                     f"'--cluster' {_json(cluster.name)}: its prefix {_json(mine)} overlaps cluster {earlier.name}'s "
                     f"{_json(theirs)} (one is a string prefix of the other)"
                 )
+    for value in args.cluster_trusts:
+        named = parse_cluster_trust(value)
+        if isinstance(named, str):
+            return named
+        name, trusted = named
+        at = next((i for i, c in enumerate(clusters) if c.name == name), None)
+        if at is None:
+            return f"'--cluster-trust' {_json(value)}: no --cluster is named {_json(name)}"
+        if clusters[at].trusted is not None:
+            return f"'--cluster-trust' {_json(value)}: cluster {name} has a --cluster-trust already"
+        clusters[at] = dataclasses.replace(clusters[at], trusted=trusted)
     credentials: dict[str, WorkloadCredentials] = {}
     given = [(parse_workload_profile, v) for v in args.workload_profiles] + [
         (parse_workload_role, v) for v in args.workload_roles
@@ -176,8 +228,11 @@ def central_options(args: argparse.Namespace) -> CentralOptions | str:
 def option_problem(args: argparse.Namespace) -> str | None:
     """The central layout's option problems (``None`` without ``--cluster`` and workload credentials)."""
     if not args.clusters:
-        if args.workload_profiles or args.workload_roles:
-            return "'--workload-profile' and '--workload-role-arn' go with --cluster (the organization layout)"
+        if args.workload_profiles or args.workload_roles or args.cluster_trusts:
+            return (
+                "'--workload-profile', '--workload-role-arn' and '--cluster-trust' go with --cluster (the organization "
+                "layout)"
+            )
         return None
     if args.auth_role is not None:
         return "'--auth' is refused with --cluster: each cluster names its own auth role (NAME=ROLE_ARN)"
@@ -293,7 +348,7 @@ def cluster_design(
     mine = dataclasses.replace(parameters, auth_role_arn=facts.cluster.role_arn, prefix=facts.prefix)
     design = mine.design(key_arn=key_arn, bucket=bucket)
     peers = tuple(c.cluster.role_arn for c in everyone if c.cluster.name != facts.cluster.name)
-    return dataclasses.replace(design, peer_arns=peers)
+    return dataclasses.replace(design, peer_arns=peers, auth_trusted=facts.cluster.trusted)
 
 
 def check_cluster_evidence(facts: ClusterFacts) -> list[CheckResult]:
@@ -332,7 +387,6 @@ def check_cluster_access(
     from constructs_lib.core.prover import ALL_PROPERTIES, PolicyFormatError
     from constructs_lib.core.prover import prove as prove_all
     from constructs_lib.core.prover.queries import P7
-    from recordings_kms.results import property_results
 
     wanted = (*ALL_PROPERTIES, P7)
     name = facts.cluster.name
@@ -375,7 +429,30 @@ def check_cluster_access(
                 not_modelled=(*line.not_modelled, missing) if line.status is Status.PASS else line.not_modelled,
             )
         results.append(_named(line, name))
-    return results
+    return [*results, check_cluster_trust(design, facts)]
+
+
+def check_cluster_trust(design: Design, facts: ClusterFacts) -> CheckResult:
+    """T1 on the role's live trust policy, when ``--cluster-trust`` says whom it must admit."""
+    from constructs_lib.core.prover import Evidence as ProverEvidence
+    from constructs_lib.core.prover.trust import prove_t1
+
+    name, identity = facts.cluster.name, facts.identity
+    check_id = f"access.T1[{name}]"
+    if design.auth_trusted is None:
+        return CheckResult(
+            check_id, Status.INFO, f"the trust of {identity.principal} is not judged: pass --cluster-trust {name}=..."
+        )
+    if identity.trust_policy is None:
+        missing = (
+            f"the trust policy of {identity.principal} (account {facts.cluster.account}) was not read "
+            f"({identity.problem or 'iam:GetRole returned none'})"
+        )
+        return CheckResult(check_id, Status.CANNOT_PROVE, f"cannot prove: {missing}", not_modelled=(missing,))
+    (line,) = property_results(
+        [prove_t1(design, ProverEvidence(key_policy={}, auth_trust_policy=identity.trust_policy))]
+    )
+    return dataclasses.replace(line, id=check_id)
 
 
 def check_storage_uris(

@@ -42,6 +42,8 @@ from tests.cli.deployment import (
 )
 
 pytestmark = pytest.mark.usefixtures(*VERIFY_FIXTURES)
+#: One cluster, for the option tests.
+A = ["--cluster", "a=arn:aws:iam::111122223333:role/a"]
 WORKLOAD = "222233334444"
 PROPERTIES = [*(f"P{n}" for n in range(1, 8))]
 EC2_TRUST = {
@@ -220,6 +222,63 @@ def test_a_good_layout_read_with_an_assumed_workload_role_passes_p1_to_p7_per_cl
     document = json.loads(out)
     assert [c["name"] for c in document["clusters"]] == ["prod", "staging"]
     assert document["clusters"][0]["roleAccount"] == WORKLOAD
+
+
+def test_cluster_trust_proves_t1_on_the_live_trust_policies(
+    central: Central, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both roles trust EC2: T1 PASS when --cluster-trust says ec2, FAIL naming the admitted principal when it
+    says pod-identity role chaining; without --cluster-trust the trust is an INFO line (not judged)."""
+    pod_role = f"arn:aws:iam::{WORKLOAD}:role/eks-pod-identity"
+    argv = central.argv("--workload-role-arn", central.reader_role, "--cluster-trust", "staging=ec2")
+    code, checks, out = verify_checks([*argv, "--cluster-trust", "prod=ec2"], capsys)
+    assert code == 0, out
+    assert checks["access.T1[prod]"]["status"] == "PASS"
+    assert checks["access.T1[staging]"]["status"] == "PASS"
+    code, checks, out = verify_checks([*argv, "--cluster-trust", f"prod=pod-identity,{pod_role}"], capsys)
+    assert code == 1
+    t1 = checks["access.T1[prod]"]
+    assert t1["status"] == "FAIL"
+    assert t1["counterexample"]["principal"] == "ec2.amazonaws.com"
+    assert pod_role in t1["reason"]
+    code, checks, out = verify_checks(argv, capsys)
+    assert code == 0, out
+    assert checks["access.T1[prod]"]["status"] == "INFO"
+
+
+def test_a_chained_pod_identity_trust_passes_t1_and_an_unread_one_is_cannot_prove(
+    central: Central, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = central.layout.clusters[0]
+    pod_role = f"arn:aws:iam::{WORKLOAD}:role/eks-pod-identity"
+    chained = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{WORKLOAD}:root"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:RequestTag/kubernetes-namespace": "teleport",
+                        "aws:RequestTag/kubernetes-service-account": "teleport",
+                    },
+                    "ArnEquals": {"aws:PrincipalArn": pod_role},
+                },
+            }
+        ],
+    }
+    central.workload_iam.update_assume_role_policy(RoleName=prod.role_name, PolicyDocument=json.dumps(chained))
+    trust = f"prod=pod-identity,{pod_role}"
+    code, checks, out = verify_checks(
+        central.argv("--workload-role-arn", central.reader_role, "--cluster-trust", trust), capsys
+    )
+    assert code == 0, out
+    assert checks["access.T1[prod]"]["status"] == "PASS"
+    code, checks, out = verify_checks(central.argv("--cluster-trust", trust), capsys)
+    assert code == 1
+    assert checks["access.T1[prod]"]["status"] == "CANNOT-PROVE"
+    assert f"no credentials for account {WORKLOAD}" in checks["access.T1[prod]"]["reason"]
 
 
 def test_a_workload_profile_reads_the_second_account(
@@ -457,6 +516,12 @@ def test_stack_name_reads_the_bucket_key_and_each_clusters_storage_uri(
             "'--auth' is refused with --cluster",
         ),
         (["--cluster", "a=arn:aws:iam::111122223333:role/a", "--admin", "nope"], "'--admin'"),
+        ([*A, "--cluster-trust", "a=kerberos"], "'--cluster-trust' must be NAME=ec2"),
+        ([*A, "--cluster-trust", "a=irsa,arn:aws:iam::111122223333:role/x"], "must be an IAM OIDC provider ARN"),
+        ([*A, "--cluster-trust", "a=pod-identity,arn:aws:iam::111122223333:user/u"], "must be an IAM role ARN"),
+        ([*A, "--cluster-trust", "b=ec2"], 'no --cluster is named "b"'),
+        ([*A, "--cluster-trust", "a=ec2", "--cluster-trust", "a=ec2"], "has a --cluster-trust already"),
+        (["--auth", "arn:aws:iam::111122223333:role/x", "--cluster-trust", "a=ec2"], "go with --cluster"),
     ],
 )
 def test_bad_central_options_exit_2_with_one_line_naming_the_option(
