@@ -324,6 +324,39 @@ def test_no_credentials_for_the_workload_account_is_cannot_prove_by_name_and_fai
     assert statuses(checks, "staging") == dict.fromkeys(PROPERTIES, "PASS")
 
 
+def test_an_assume_role_the_caller_is_refused_is_cannot_prove_naming_the_role(
+    central: Central, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With moto's IAM checks on, a caller allowed every read verify makes but not sts:AssumeRole."""
+    from tests.cli.deployment import _set_moto_auth
+
+    iam = harness_client("iam", central.endpoint)
+    user = f"auditor-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    allowed = ["kms:*", "s3:*", "iam:*", "cloudformation:*"]
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="verify",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}
+        ),
+    )
+    access_key = iam.create_access_key(UserName=user)["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access_key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", access_key["SecretAccessKey"])
+    _set_moto_auth(central.endpoint, "0")
+    try:
+        code, checks, out = verify_checks(central.argv("--workload-role-arn", central.reader_role), capsys)
+    finally:
+        _set_moto_auth(central.endpoint, "inf")
+    assert code == 1, out
+    evidence = checks["evidence.identity-policies[prod]"]
+    assert evidence["status"] == "WARN"
+    assert f"sts:AssumeRole on {central.reader_role} failed (access denied)" in evidence["reason"]
+    assert checks["access.P5[prod]"]["status"] == "CANNOT-PROVE"
+    assert checks["evidence.identity-policies[staging]"]["status"] == "PASS"
+
+
 def test_a_cluster_role_missing_from_its_account_is_cannot_prove_naming_it(
     central: Central, capsys: pytest.CaptureFixture[str]
 ) -> None:
