@@ -84,7 +84,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
         return problem
     if args.clusters:
-        return None  # the central layout's options: verify.central.option_problem
+        return None  # the central layout's options: verify.cluster_options.option_problem
     names = (*DESIGN_SETTINGS, "alarm_topic_arn") if not args.stack_name else ("deploy_role", "alarm_topic_arn")
     problems = problems_of(settings_from(args, names))
     return "; ".join(problems) if problems else None
@@ -148,9 +148,9 @@ def _retention(text: str | None, stack_name: str) -> RetentionSettings | None:
 
 def run(args: argparse.Namespace) -> int:
     from constructs_lib.core.prover.budget import Budget, spending
-    from recordings_kms.verify import central
+    from recordings_kms.verify.cluster_options import option_problem
 
-    if problem := _option_problem(args) or central.option_problem(args):
+    if problem := _option_problem(args) or option_problem(args):
         return render.error(problem, as_json=args.json)
     warn_if_region_unknown(args.region)
     with spending(Budget(total=int(args.prover_budget))):  # one total for every proof of this run
@@ -262,13 +262,13 @@ def _verify_central(args: argparse.Namespace) -> int:
 
     from recordings_kms import aws
     from recordings_kms.results import exit_ok
-    from recordings_kms.verify import central, readers
+    from recordings_kms.verify import central, cluster_options, readers
     from recordings_kms.verify.checks import check_configuration
     from recordings_kms.verify.facts import IdentityFacts, LiveFacts
     from recordings_kms.verify.monitoring import not_checked
 
-    options = central.central_options(args)
-    if isinstance(options, str):  # refused by central.option_problem already
+    options = cluster_options.central_options(args)
+    if isinstance(options, str):  # refused by cluster_options.option_problem already
         return render.error(options, as_json=args.json)
     try:
         clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
@@ -284,7 +284,7 @@ def _verify_central(args: argparse.Namespace) -> int:
             bucket_name, key_name = args.bucket, args.key
             deploy_role = args.deploy_role
             source = "--deploy-role" if deploy_role else "no --deploy-role: name the role CloudFormation deploys with"
-        parameters = central.parameters_of(args, deploy_role)
+        parameters = cluster_options.parameters_of(args, deploy_role)
         key_facts = readers.gather_key(clients, key_name)
         bucket_facts = readers.gather_bucket(clients, bucket_name)
         clusters = central.gather_clusters(clients, options, key_facts.account)
