@@ -35,6 +35,11 @@ SID_CLUSTER_READERS = "Teleport CMK Readers cluster {name}"
 SID_CLUSTER_READERS_DESCRIBE = "Teleport CMK Readers DescribeKey cluster {name}"
 
 
+def storage_uri_output_id(name: str) -> str:
+    """``StorageUriProdEu`` for cluster ``prod-eu`` (CloudFormation output ids are alphanumeric)."""
+    return "StorageUri" + "".join(part.capitalize() for part in name.split("-"))
+
+
 @dataclass(frozen=True)
 class ClusterPlan:
     """One cluster, every name resolved."""
@@ -56,8 +61,7 @@ class ClusterPlan:
 
     @property
     def output_id(self) -> str:
-        """``StorageUriProdEu`` for ``prod-eu`` (CloudFormation output ids are alphanumeric)."""
-        return "StorageUri" + "".join(part.capitalize() for part in self.name.split("-"))
+        return storage_uri_output_id(self.name)
 
     @property
     def construct_id(self) -> str:

@@ -48,8 +48,10 @@ class ClusterOption:
 
     @property
     def output_id(self) -> str:
-        """The recordings stack's output for this cluster (``core.clusters.ClusterPlan.output_id``)."""
-        return "StorageUri" + "".join(part.capitalize() for part in self.name.split("-"))
+        """The recordings stack's output for this cluster."""
+        from constructs_lib.core.clusters import storage_uri_output_id
+
+        return storage_uri_output_id(self.name)
 
 
 @dataclass(frozen=True)

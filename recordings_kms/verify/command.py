@@ -161,7 +161,6 @@ def _verify(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from recordings_kms import aws
-    from recordings_kms.results import exit_ok
     from recordings_kms.verify import readers
     from recordings_kms.verify.checks import design_for, verify
     from recordings_kms.verify.facts import LiveFacts
@@ -195,24 +194,46 @@ def _verify(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError
         return render.error(f"AWS call failed: {failure}", as_json=args.json)
 
+    about = {
+        "probe": args.probe,
+        "access_analyzer": args.access_analyzer,
+        "design": render.design_json(design),
+        "deploy_role": target.deploy_role,
+    }
+    where = _Where(target.bucket, key_facts.arn, clients.region)
+    return _report(args, results, where, about, render.design_line(design))
+
+
+@dataclass(frozen=True)
+class _Where:
+    bucket: str
+    key_arn: str
+    region: str
+    #: After the header's ``(REGION via URL)``: what else was verified.
+    more: str = ""
+
+
+def _report(
+    args: argparse.Namespace, results: list[CheckResult], where: _Where, about: dict[str, object], design_line: str
+) -> int:
+    """Print the run (text or ``--json``) and pick the exit code."""
+    from recordings_kms.results import exit_ok
+
     ok = exit_ok(results, warnings_ok=args.warnings_ok)
     if args.json:
-        about = {
-            "bucket": target.bucket,
-            "key": key_facts.arn,
-            "region": clients.region,
+        document = {
+            "bucket": where.bucket,
+            "key": where.key_arn,
+            "region": where.region,
             "stack_name": args.stack_name,
             "endpoint_url": args.endpoint_url,
-            "probe": args.probe,
-            "access_analyzer": args.access_analyzer,
-            "design": render.design_json(design),
-            "deploy_role": target.deploy_role,
+            **about,
         }
-        print(render.document(results, ok=ok, about=about))
+        print(render.document(results, ok=ok, about=document))
     else:
-        where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
-        header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
-        print(render.text(results, header, render.design_line(design)))
+        region = where.region + (f" via {args.endpoint_url}" if args.endpoint_url else "")
+        header = f"{PROG} verify: bucket {where.bucket}, key {where.key_arn} ({region}){where.more}"
+        print(render.text(results, header, design_line))
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -261,7 +282,6 @@ def _verify_central(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from recordings_kms import aws
-    from recordings_kms.results import exit_ok
     from recordings_kms.verify import central, cluster_options, readers
     from recordings_kms.verify.checks import check_configuration
     from recordings_kms.verify.facts import IdentityFacts, LiveFacts
@@ -303,28 +323,12 @@ def _verify_central(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError
         return render.error(f"AWS call failed: {failure}", as_json=args.json)
 
-    ok = exit_ok(results, warnings_ok=args.warnings_ok)
-    if args.json:
-        about = {
-            "bucket": bucket_name,
-            "key": key_facts.arn,
-            "region": clients.region,
-            "stack_name": args.stack_name,
-            "endpoint_url": args.endpoint_url,
-            "clusters": [
-                {
-                    "name": c.cluster.name,
-                    "roleAccount": c.cluster.account,
-                    "credentials": c.source,
-                    **render.design_json(d),
-                }
-                for c, d in zip(clusters, designs, strict=True)
-            ],
-            "deploy_role": deploy_role,
-        }
-        print(render.document(results, ok=ok, about=about))
-    else:
-        where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
-        header = f"{PROG} verify: bucket {bucket_name}, key {key_facts.arn} ({where}), {len(clusters)} clusters"
-        print(render.text(results, header, central.design_line(designs)))
-    return EXIT_OK if ok else EXIT_FAILED
+    about: dict[str, object] = {
+        "clusters": [
+            {"name": c.cluster.name, "roleAccount": c.cluster.account, "credentials": c.source, **render.design_json(d)}
+            for c, d in zip(clusters, designs, strict=True)
+        ],
+        "deploy_role": deploy_role,
+    }
+    where = _Where(bucket_name, key_facts.arn, clients.region, f", {len(clusters)} clusters")
+    return _report(args, results, where, about, central.design_line(designs))

@@ -37,6 +37,7 @@ from tests.cli.deployment import (
     Checks,
     assert_error,
     checks_of,
+    create_stack_with_outputs,
     harness_client,
     run,
 )
@@ -453,16 +454,7 @@ def _central_stack(central: Central, **changes: Any) -> str:
         **{c.output_id: clusters.storage_uri(central.layout, c, central.key_arn) for c in central.layout.clusters},
     }
     values.update(changes)
-    template = {
-        "Resources": {
-            "Marker": {
-                "Type": "AWS::SSM::Parameter",
-                "Properties": {"Name": f"/{name}/m", "Type": "String", "Value": "x"},
-            }
-        },
-        "Outputs": {k: {"Value": v} for k, v in values.items() if v is not None},
-    }
-    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template), RoleARN=DEPLOY_ROLE)
+    create_stack_with_outputs(cloudformation, name, values, role_arn=DEPLOY_ROLE)
     return name
 
 

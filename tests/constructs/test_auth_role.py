@@ -148,48 +148,40 @@ def test_pod_identity_role_chaining_trusts_the_pod_identity_role_with_its_sessio
     assert "pods.eks.amazonaws.com" not in str(statement)
 
 
-def test_the_synthesized_trusts_pass_t1_and_chaining_admits_exactly_the_pod_identity_role(synth: Any) -> None:
-    from constructs_lib.core.prover.model import Design, Evidence, Verdict
-    from constructs_lib.core.prover.trust import prove_t1, trusted_principal
+def _t1(template: dict[str, Any], expected: Any) -> Any:
+    """T1 on the template's auth role trust, resolved for the test account."""
+    from constructs_lib.core.prover.model import Design, Evidence
+    from constructs_lib.core.prover.trust import prove_t1
     from constructs_lib.core.template import IntrinsicResolver
 
     key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    role = only_resource(template, "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
+    trust = IntrinsicResolver(template, account=ACCOUNT, region="eu-west-1").resolve(role)
+    design = Design(
+        account=ACCOUNT,
+        region="eu-west-1",
+        key_arn=key,
+        key_id=key.rsplit("/", 1)[1],
+        bucket_name="b",
+        auth_role_arn=f"arn:aws:iam::{ACCOUNT}:role/auth",
+        auth_trusted=expected,
+    )
+    return prove_t1(design, Evidence(key_policy={}, auth_trust_policy=trust))
+
+
+def test_the_synthesized_trusts_pass_t1_and_chaining_admits_exactly_the_pod_identity_role(synth: Any) -> None:
+    from constructs_lib.core.prover.model import Verdict
+    from constructs_lib.core.prover.trust import trusted_principal
+
     cases = [
         (_chained(synth), trusted_principal("pod-identity", pod_identity_role_arn=POD_IDENTITY_ROLE)),
         (synth(AppSettings(auth_trust=AuthTrust.POD_IDENTITY)), trusted_principal("pod-identity")),
         (synth(), trusted_principal("ec2")),
     ]
     for template, expected in cases:
-        role = only_resource(template, "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
-        trust = IntrinsicResolver(template, account=ACCOUNT, region="eu-west-1").resolve(role)
-        design = Design(
-            account=ACCOUNT,
-            region="eu-west-1",
-            key_arn=key,
-            key_id=key.rsplit("/", 1)[1],
-            bucket_name="b",
-            auth_role_arn=f"arn:aws:iam::{ACCOUNT}:role/auth",
-            auth_trusted=expected,
-        )
-        result = prove_t1(design, Evidence(key_policy={}, auth_trust_policy=trust))
+        result = _t1(template, expected)
         assert result.verdict is Verdict.PASS, result
-    plain = trusted_principal("pod-identity")
-    chained_trust = IntrinsicResolver(_chained(synth), account=ACCOUNT, region="eu-west-1").resolve(
-        only_resource(_chained(synth), "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
-    )
-    refused = prove_t1(
-        Design(
-            account=ACCOUNT,
-            region="eu-west-1",
-            key_arn=key,
-            key_id=key.rsplit("/", 1)[1],
-            bucket_name="b",
-            auth_role_arn=f"arn:aws:iam::{ACCOUNT}:role/auth",
-            auth_trusted=plain,
-        ),
-        Evidence(key_policy={}, auth_trust_policy=chained_trust),
-    )
-    assert refused.verdict is Verdict.FAIL
+    assert _t1(_chained(synth), trusted_principal("pod-identity")).verdict is Verdict.FAIL
 
 
 def test_principal_trust(synth: Any) -> None:
