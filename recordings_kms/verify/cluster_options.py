@@ -220,6 +220,17 @@ def option_problem(args: argparse.Namespace) -> str | None:
         return None
     if args.auth_role is not None:
         return "'--auth' is refused with --cluster: each cluster names its own auth role (NAME=ROLE_ARN)"
+    unbuilt = [
+        option
+        for option, given in (
+            ("--probe", args.probe),
+            ("--access-analyzer", args.access_analyzer),
+            ("--alarm-topic", args.alarm_topic_arn is not None),
+        )
+        if given
+    ]
+    if unbuilt:
+        return f"'{unbuilt[0]}' is not built with --cluster yet (the organization layout): run it without it"
     found = central_options(args)
     if isinstance(found, str):
         return found

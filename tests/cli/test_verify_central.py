@@ -542,6 +542,8 @@ def test_stack_name_reads_the_bucket_key_and_each_clusters_storage_uri(
         ),
         (["--cluster", "a=arn:aws:iam::111122223333:role/a", "--admin", "nope"], "'--admin'"),
         ([*A, "--cluster-trust", "a=kerberos"], "'--cluster-trust' must be NAME=ec2"),
+        ([*A, "--probe"], "'--probe' is not built with --cluster yet"),
+        ([*A, "--access-analyzer"], "'--access-analyzer' is not built with --cluster yet"),
         ([*A, "--cluster-trust", "a=irsa,arn:aws:iam::111122223333:role/x"], "must be an IAM OIDC provider ARN"),
         ([*A, "--cluster-trust", "a=pod-identity,arn:aws:iam::111122223333:user/u"], "must be an IAM role ARN"),
         ([*A, "--cluster-trust", "b=ec2"], 'no --cluster is named "b"'),
