@@ -16,24 +16,44 @@ from constructs_lib.private.construction import check_settings, removed_on_failu
 from constructs_lib.private.environment import environment_of
 
 
+def _pod_identity_principal(service_account: str, pod_identity_role_arn: str | None) -> iam.IPrincipal:
+    """EKS Pod Identity, or its role chaining into this role (the association's ``targetRoleArn``).
+
+    Pod Identity assumes the role with session tags naming the pod's namespace and service account:
+    require them, so other pods' associations cannot use this role. With role chaining, Pod Identity
+    first assumes ``pod_identity_role_arn`` (in the EKS cluster's account), then this role with those
+    credentials and the same tags; the trust names that role as its account root with
+    ``aws:PrincipalArn``, as AWS's example does, so it deploys before the role exists (EKS User Guide,
+    "Access AWS Resources using EKS Pod Identity Target IAM Roles",
+    https://docs.aws.amazon.com/eks/latest/userguide/pod-id-assign-target-role.html).
+    """
+    namespace, name = service_account.split(":", 1)
+    tags = {
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": name,
+    }
+    if pod_identity_role_arn is None:
+        return iam.SessionTagsPrincipal(
+            iam.ServicePrincipal("pods.eks.amazonaws.com").with_conditions({"StringEquals": tags})
+        )
+    _, partition, _, _, account, _ = pod_identity_role_arn.split(":", 5)
+    chained = iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root").with_conditions(
+        {"StringEquals": tags, "ArnEquals": {"aws:PrincipalArn": pod_identity_role_arn}}
+    )
+    return iam.SessionTagsPrincipal(chained)
+
+
 def _assumed_by(
-    trust: AuthTrust, trusted_arn: str | None, oidc_provider_arn: str | None, service_account: str
+    trust: AuthTrust,
+    trusted_arn: str | None,
+    oidc_provider_arn: str | None,
+    service_account: str,
+    pod_identity_role_arn: str | None = None,
 ) -> iam.IPrincipal:
     if trust == AuthTrust.EC2:
         return iam.ServicePrincipal("ec2.amazonaws.com")
     if trust == AuthTrust.POD_IDENTITY:
-        # EKS Pod Identity assumes the role with session tags naming the pod's namespace and
-        # service account: require them, so other pods' associations cannot use this role.
-        namespace, name = service_account.split(":", 1)
-        pods = iam.ServicePrincipal("pods.eks.amazonaws.com").with_conditions(
-            {
-                "StringEquals": {
-                    "aws:RequestTag/kubernetes-namespace": namespace,
-                    "aws:RequestTag/kubernetes-service-account": name,
-                }
-            }
-        )
-        return iam.SessionTagsPrincipal(pods)
+        return _pod_identity_principal(service_account, pod_identity_role_arn)
     if trust == AuthTrust.IRSA:
         parsed = arns.parse_oidc_provider(oidc_provider_arn or "")
         if parsed is None:  # the rules have refused this already
@@ -96,6 +116,7 @@ class AuthNodeRole(Construct):
                 principal_arn(settings.auth_principal, env),
                 settings.oidc_provider_arn,
                 settings.service_account,
+                settings.pod_identity_role_arn,
             ),
             role_name=settings.auth_role_name,
             description="Teleport auth service: writes and plays back session recordings (RFD 42)",

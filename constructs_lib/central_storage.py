@@ -36,6 +36,8 @@ class ClusterIdentity:
 
     stack: cdk.Stack
     policies: list[Construct]
+    #: The created role, whose trust policy T1 judges (None: an existing role, whose trust is its owner's).
+    role: Construct | None = None
 
 
 class CentralRecordingsStorage(Construct):
@@ -166,6 +168,10 @@ class CentralRecordingsStorage(Construct):
             "identityPolicyLogicalIds": [identity.stack.resolve(self._cfn(p).logical_id) for p in identity.policies]
             if identity is not None
             else None,
+            "identityRoleLogicalId": identity.stack.resolve(self._cfn(identity.role).logical_id)
+            if identity is not None and identity.role is not None
+            else None,
+            "trustedPrincipal": clusters.trusted_principal_json(cluster, self._env),
         }
 
 

@@ -122,12 +122,52 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help=f"with --replica: compare at most N primary versions, whole recordings, the first listed (default "
         f"{REPLICA_SAMPLE}); fewer than all is a WARN",
     )
+    _central_options(verify)
     add_prover_budget(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     verify.add_argument(
         "--warnings-ok", action="store_true", help="exit 0 despite warnings (checks that could not be settled)"
     )
     verify.set_defaults(handler=_command("verify"))
+
+
+def _central_options(verify: argparse.ArgumentParser) -> None:
+    """The organization layout's options (docs/CLI.md, "verify on the organization layout")."""
+    verify.add_argument(
+        "--cluster",
+        dest="clusters",
+        action="append",
+        default=[],
+        metavar="NAME=ROLE_ARN[:PREFIX]",
+        help="a cluster of the organization layout: its name, its auth role's ARN and its prefix (default: "
+        "PREFIX/NAME, PREFIX from --prefix); repeat for every cluster; instead of --auth",
+    )
+    verify.add_argument(
+        "--cluster-trust",
+        dest="cluster_trusts",
+        action="append",
+        default=[],
+        metavar="NAME=TRUST[,ARN]",
+        help="whom cluster NAME's role must trust, proven on its live trust policy (T1): ec2, pod-identity, "
+        "pod-identity,POD_IDENTITY_ROLE_ARN (role chaining), irsa,OIDC_PROVIDER_ARN or principal,ARN",
+    )
+    verify.add_argument(
+        "--workload-profile",
+        dest="workload_profiles",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=PROFILE",
+        help="read the cluster roles of workload account ACCOUNT with this AWS config profile (repeatable)",
+    )
+    verify.add_argument(
+        "--workload-role-arn",
+        dest="workload_roles",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="read the cluster roles of the role's account after assuming it (sts:AssumeRole with the caller's "
+        "credentials; repeatable, one per workload account)",
+    )
 
 
 def _add_prove(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -257,6 +297,8 @@ def _check_verify_mode(parser: argparse.ArgumentParser, args: argparse.Namespace
         )
         if getattr(args, dest) not in (None, [])
     ]
+    if args.clusters:
+        return  # the organization layout: verify.central judges --cluster and the design options
     if args.stack_name and given:
         parser.error(
             f"verify: the design options ({', '.join(given)}) go with --bucket/--key; with --stack-name the design "

@@ -111,7 +111,8 @@ def build_organization(app: cdk.Stage, settings: AppSettings) -> list[cdk.Stack]
     for account in layout.accounts():
         workload = WorkloadStack(app, clusters.WORKLOAD_STACK_PREFIX + account, layout=layout, account=account)
         for name, role in workload.roles.items():
-            recordings.storage.identities[name] = ClusterIdentity(workload, [role.access_policy.policy])
+            created = role.auth_node_role.role if role.auth_node_role is not None else None
+            recordings.storage.identities[name] = ClusterIdentity(workload, [role.access_policy.policy], created)
         stacks.append(workload)
         if settings.alarms:  # the tamper alarms on its cluster roles: their IAM events arrive in us-east-1
             events_stack = ClusterRoleEventsStack(

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.core.prover import ALL_PROPERTIES, Design, Evidence
+from constructs_lib.core.prover import ALL_PROPERTIES, Design, Evidence, PropertyResult
+from constructs_lib.core.prover.model import TrustedPrincipal
 from constructs_lib.core.prover.queries import P7
+from constructs_lib.core.prover.trust import T1, prove_t1
 from constructs_lib.core.template import IntrinsicResolver
 
 
@@ -26,8 +28,27 @@ def is_cluster_design(design: Mapping[str, Any]) -> bool:
 
 
 def properties_of(design: Mapping[str, Any]) -> tuple[str, ...]:
-    """P1-P6 for every storage, and P7 for a cluster of the organization layout."""
-    return (*ALL_PROPERTIES, P7) if is_cluster_design(design) else ALL_PROPERTIES
+    """P1-P6 for every storage, P7 for a cluster of the organization layout, and T1 for a cluster whose role
+    the workload stack creates (its trust)."""
+    if not is_cluster_design(design):
+        return ALL_PROPERTIES
+    return (*ALL_PROPERTIES, P7, *((T1,) if design.get("trustedPrincipal") is not None else ()))
+
+
+def prove_with_trust(
+    prove: Callable[..., list[PropertyResult]],
+    design: Design,
+    evidence: Evidence,
+    wanted: Sequence[str],
+    *,
+    budget: Any = None,
+) -> list[PropertyResult]:
+    """``prove`` for every property but T1, which ``prover.trust`` answers from the trust policy; in order."""
+    rest = [p for p in wanted if p != T1]
+    answered = {r.id: r for r in prove(design, evidence, rest, budget=budget)} if rest else {}
+    if T1 in wanted:
+        answered[T1] = prove_t1(design, evidence)
+    return [answered[p] for p in wanted if p in answered]
 
 
 def _workload_template(template_path: Path, stack: str) -> Mapping[str, Any]:
@@ -97,10 +118,37 @@ def with_cluster_facts(
     if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
         raise ValueError(f"cluster {design['cluster']} recorded no peers")
     identities = {**evidence.identity_policies, made.auth_role_arn: documents}
+    trusted, trust = _trust(design, template_path, stack, made)
     return (
-        dataclasses.replace(made, peer_arns=tuple(peers), key_per_cluster=design.get("keyPerCluster") is True),
-        dataclasses.replace(evidence, identity_policies=identities),
+        dataclasses.replace(
+            made,
+            peer_arns=tuple(peers),
+            key_per_cluster=design.get("keyPerCluster") is True,
+            auth_trusted=trusted,
+        ),
+        dataclasses.replace(evidence, identity_policies=identities, auth_trust_policy=trust),
     )
+
+
+def _trust(
+    design: Mapping[str, Any], template_path: Path, stack: str, made: Design
+) -> tuple[TrustedPrincipal | None, Mapping[str, Any] | None]:
+    """Who the created role should trust, and its trust policy from the workload template (T1)."""
+    expected = design.get("trustedPrincipal")
+    if expected is None:
+        return None, None
+    logical_id = design.get("identityRoleLogicalId")
+    template = _workload_template(template_path, stack)
+    role = template.get("Resources", {}).get(logical_id) if isinstance(logical_id, str) else None
+    if role is None or role.get("Type") != "AWS::IAM::Role":
+        raise ValueError(
+            f"cluster {design['cluster']}'s workload template has no role {logical_id}: its trust was not seen"
+        )
+    resolver = IntrinsicResolver(
+        template, account=str(design["identityAccount"]), region=made.region, partition=made.partition
+    )
+    trusted = TrustedPrincipal(str(expected["kind"]), str(expected["value"]), bool(expected.get("sessionTags")))
+    return trusted, resolver.resolve(role["Properties"]["AssumeRolePolicyDocument"])
 
 
 # --- the guardrails over both sides (G1-G4 per cluster: stacks/guardrails_stack.py records the facts) ---------

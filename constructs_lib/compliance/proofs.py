@@ -230,7 +230,7 @@ def _prove_storage(
     wanted = (*cluster_proofs.properties_of(design), *default_replication_properties(made, evidence))
     if cluster_proofs.is_cluster_design(design):
         record["cluster"] = design["cluster"]
-    results = prove(made, evidence, wanted, budget=budget)
+    results = cluster_proofs.prove_with_trust(prove, made, evidence, wanted, budget=budget)
     record["rlimitUnits"] = budget.used
     record["results"] = [_as_json(result) for result in results]
     if not _proved_all(results, wanted, record, resource, run):

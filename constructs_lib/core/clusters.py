@@ -35,6 +35,11 @@ SID_CLUSTER_READERS = "Teleport CMK Readers cluster {name}"
 SID_CLUSTER_READERS_DESCRIBE = "Teleport CMK Readers DescribeKey cluster {name}"
 
 
+def storage_uri_output_id(name: str) -> str:
+    """``StorageUriProdEu`` for cluster ``prod-eu`` (CloudFormation output ids are alphanumeric)."""
+    return "StorageUri" + "".join(part.capitalize() for part in name.split("-"))
+
+
 @dataclass(frozen=True)
 class ClusterPlan:
     """One cluster, every name resolved."""
@@ -59,8 +64,7 @@ class ClusterPlan:
 
     @property
     def output_id(self) -> str:
-        """``StorageUriProdEu`` for ``prod-eu`` (CloudFormation output ids are alphanumeric)."""
-        return "StorageUri" + "".join(part.capitalize() for part in self.name.split("-"))
+        return storage_uri_output_id(self.name)
 
     @property
     def construct_id(self) -> str:
@@ -377,3 +381,22 @@ def identity_kms_statements(layout: OrganizationPlan, cluster: ClusterPlan | Non
         "Resource": resource,
     }
     return [crypto, describe]
+
+
+def trusted_principal_json(cluster: ClusterPlan, env: Environment) -> dict[str, Any] | None:
+    """Who the cluster's created role trusts (T1, ``prover.trust``), as recorded for the proofs; None for an
+    existing role (its trust is its owner's)."""
+    from constructs_lib.core.prover.trust import trusted_principal
+
+    if cluster.existing:
+        return None
+    settings = cluster.settings
+    trusted = trusted_principal(
+        cluster.trust.value,
+        auth_principal=principal_arn(settings.auth_principal, cluster_env(settings, env)),
+        oidc_provider_arn=settings.oidc_provider_arn,
+        pod_identity_role_arn=settings.pod_identity_role_arn,
+    )
+    if trusted is None:
+        return None
+    return {"kind": trusted.kind, "value": trusted.value, "sessionTags": trusted.session_tags}

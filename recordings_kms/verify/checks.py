@@ -341,14 +341,21 @@ def design_for(parameters: DesignParameters, facts: LiveFacts) -> Design:
     return parameters.design(key_arn=facts.key.arn, bucket=facts.bucket.name, sse_kms_key=sse_kms_key)
 
 
-def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_role_source: str) -> list[CheckResult]:
-    """Every read-only check, in the order they are reported."""
+def check_configuration(facts: LiveFacts, design: Design) -> list[CheckResult]:
+    """The key's and the bucket's configuration (no access question), in the order they are reported."""
     key, bucket = facts.key, facts.bucket
     results = [*check_key_state(key), *check_key_spec(key), check_key_rotation(key)]
     results += check_default_encryption(bucket, key)
     results += [check_public_access_block(bucket), check_versioning(bucket), check_object_ownership(bucket)]
     results += check_retention(bucket, design.prefix, facts.retention)
     results += check_replication(bucket, design)
+    return results
+
+
+def verify(facts: LiveFacts, design: Design, *, deploy_role: str | None, deploy_role_source: str) -> list[CheckResult]:
+    """Every read-only check, in the order they are reported."""
+    key, bucket = facts.key, facts.bucket
+    results = check_configuration(facts, design)
     if facts.storage_uri is not None:
         results.append(check_storage_uri(facts.storage_uri, bucket, key, design.prefix))
     results += check_identity_evidence(facts.identity)

@@ -11,6 +11,7 @@ and the wording in ``recordings_kms.render``; this module runs them in order and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,11 +86,15 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return problem
     if args.bucket is not None and (problem := existing_bucket_problem(args.bucket)):
         return problem
+    if args.replica and args.clusters:
+        return "verify --replica with --cluster: a replica of the central layout is not built (docs/REPLICATION.md)"
     if args.replica and not args.stack_name:
         return "verify --replica reads the replica stack the primary stack's outputs name: give --stack-name"
     low, high = SAMPLE_RANGE
     if not low <= args.replica_sample <= high:
         return f"--replica-sample must be {low}..{high}, got {args.replica_sample}"
+    if args.clusters:
+        return None  # the central layout's options: verify.cluster_options.option_problem
     names = (*DESIGN_SETTINGS, "alarm_topic_arn") if not args.stack_name else ("deploy_role", "alarm_topic_arn")
     problems = problems_of(settings_from(args, names))
     return "; ".join(problems) if problems else None
@@ -117,20 +122,23 @@ def _target_from_stack(args: argparse.Namespace, clients: aws.Clients) -> Target
             f"stack {args.stack_name} outputs disagree: {AUTH_ROLE_ARN} is {auth}, {ACCESS_DESIGN} names "
             f"{parameters.auth_role_arn}"
         )
-    if args.deploy_role is not None:
-        deploy_role, source = args.deploy_role, "--deploy-role"
-    elif stack.role_arn is not None:
-        deploy_role, source = stack.role_arn, "the stack's RoleARN, the role CloudFormation last deployed with"
-    else:
-        deploy_role = None
-        source = (
-            "the stack has no RoleARN (CloudFormation deployed it with the caller's credentials): pass --deploy-role "
-            "with the role the next deploy uses"
-        )
+    deploy_role, source = _next_deploy_role(args, stack)
     topic = args.alarm_topic_arn or stack.outputs.get(ALARM_TOPIC_ARN)
     retention = _retention(stack.outputs.get(RETENTION_DESIGN), args.stack_name)
     return Target(
         bucket, key, parameters, deploy_role, source, stack.outputs.get(STORAGE_URI), topic, retention, stack.outputs
+    )
+
+
+def _next_deploy_role(args: argparse.Namespace, stack: aws.StackFacts) -> tuple[str | None, str]:
+    """The role the next deploy uses and where that came from (``--deploy-role``, else the stack's RoleARN)."""
+    if args.deploy_role is not None:
+        return args.deploy_role, "--deploy-role"
+    if stack.role_arn is not None:
+        return stack.role_arn, "the stack's RoleARN, the role CloudFormation last deployed with"
+    return None, (
+        "the stack has no RoleARN (CloudFormation deployed it with the caller's credentials): pass --deploy-role "
+        "with the role the next deploy uses"
     )
 
 
@@ -152,19 +160,19 @@ def _retention(text: str | None, stack_name: str) -> RetentionSettings | None:
 
 def run(args: argparse.Namespace) -> int:
     from constructs_lib.core.prover.budget import Budget, spending
+    from recordings_kms.verify.cluster_options import option_problem
 
-    if problem := _option_problem(args):
+    if problem := _option_problem(args) or option_problem(args):
         return render.error(problem, as_json=args.json)
     warn_if_region_unknown(args.region)
     with spending(Budget(total=int(args.prover_budget))):  # one total for every proof of this run
-        return _verify(args)
+        return _verify_central(args) if args.clusters else _verify(args)
 
 
 def _verify(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from recordings_kms import aws
-    from recordings_kms.results import exit_ok
     from recordings_kms.verify.probe import ProbeTarget, run_probe
 
     try:
@@ -193,24 +201,46 @@ def _verify(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError
         return render.error(f"AWS call failed: {failure}", as_json=args.json)
 
+    about = {
+        "probe": args.probe,
+        "access_analyzer": args.access_analyzer,
+        "design": render.design_json(design),
+        "deploy_role": target.deploy_role,
+    }
+    where = _Where(target.bucket, key_facts.arn, clients.region)
+    return _report(args, results, where, about, render.design_line(design))
+
+
+@dataclass(frozen=True)
+class _Where:
+    bucket: str
+    key_arn: str
+    region: str
+    #: After the header's ``(REGION via URL)``: what else was verified.
+    more: str = ""
+
+
+def _report(
+    args: argparse.Namespace, results: list[CheckResult], where: _Where, about: dict[str, object], design_line: str
+) -> int:
+    """Print the run (text or ``--json``) and pick the exit code."""
+    from recordings_kms.results import exit_ok
+
     ok = exit_ok(results, warnings_ok=args.warnings_ok)
     if args.json:
-        about = {
-            "bucket": target.bucket,
-            "key": key_facts.arn,
-            "region": clients.region,
+        document = {
+            "bucket": where.bucket,
+            "key": where.key_arn,
+            "region": where.region,
             "stack_name": args.stack_name,
             "endpoint_url": args.endpoint_url,
-            "probe": args.probe,
-            "access_analyzer": args.access_analyzer,
-            "design": render.design_json(design),
-            "deploy_role": target.deploy_role,
+            **about,
         }
-        print(render.document(results, ok=ok, about=about))
+        print(render.document(results, ok=ok, about=document))
     else:
-        where = f"{clients.region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
-        header = f"{PROG} verify: bucket {target.bucket}, key {key_facts.arn} ({where})"
-        print(render.text(results, header, render.design_line(design)))
+        region = where.region + (f" via {args.endpoint_url}" if args.endpoint_url else "")
+        header = f"{PROG} verify: bucket {where.bucket}, key {where.key_arn} ({region}){where.more}"
+        print(render.text(results, header, design_line))
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -299,3 +329,61 @@ def _access_analyzer(
     asked = access_analyzer.questions(design, text, bucket.policy_text)
     answers = [readers.ask_access_analyzer(client, question) for question in asked]
     return access_analyzer.judge(answers, design=design, key_policy=key_policy, p1=p1)
+
+
+def _verify_central(args: argparse.Namespace) -> int:
+    """The organization layout (``--cluster``): the recordings account's key and bucket, each cluster's role in
+    its own account (``verify.central``)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from recordings_kms import aws
+    from recordings_kms.verify import central, cluster_options, readers
+    from recordings_kms.verify.checks import check_configuration
+    from recordings_kms.verify.facts import IdentityFacts, LiveFacts
+    from recordings_kms.verify.monitoring import not_checked
+
+    options = cluster_options.central_options(args)
+    if isinstance(options, str):  # refused by cluster_options.option_problem already
+        return render.error(options, as_json=args.json)
+    try:
+        clients = aws.make_clients(region=args.region, endpoint_url=args.endpoint_url, key=args.key)
+        stack_outputs: dict[str, str] | None = None
+        retention = None
+        if args.stack_name:
+            stack = aws.describe_stack(clients, args.stack_name)
+            bucket_name, key_name = aws.require_outputs(stack.outputs, args.stack_name, BUCKET_NAME, KEY_ARN)
+            deploy_role, source = _next_deploy_role(args, stack)
+            stack_outputs = stack.outputs
+            retention = _retention(stack.outputs.get(RETENTION_DESIGN), args.stack_name)
+        else:
+            bucket_name, key_name = args.bucket, args.key
+            deploy_role = args.deploy_role
+            source = "--deploy-role" if deploy_role else "no --deploy-role: name the role CloudFormation deploys with"
+        parameters = cluster_options.parameters_of(args, deploy_role)
+        key_facts = readers.gather_key(clients, key_name)
+        bucket_facts = readers.gather_bucket(clients, bucket_name)
+        clusters = central.gather_clusters(clients, options, key_facts.account)
+        facts = LiveFacts(key_facts, bucket_facts, IdentityFacts(""), None, retention)
+        shared = parameters.design(key_arn=key_facts.arn, bucket=bucket_name)
+        results = check_configuration(facts, dataclasses.replace(shared, prefix=options.recordings_prefix))
+        if stack_outputs is not None:
+            results += central.check_storage_uris(stack_outputs, clusters, bucket_facts, key_facts)
+        access, designs = central.verify_clusters(
+            key_facts, bucket_facts, parameters, clusters, deploy_role=deploy_role, deploy_role_source=source
+        )
+        results += access
+        results.append(not_checked("verify does not check them on the organization layout (--cluster) yet"))
+    except (aws.AwsError, InputError) as failure:
+        return render.error(str(failure), as_json=args.json)
+    except (BotoCoreError, ClientError) as failure:  # a backstop: every expected error is an AwsError
+        return render.error(f"AWS call failed: {failure}", as_json=args.json)
+
+    about: dict[str, object] = {
+        "clusters": [
+            {"name": c.cluster.name, "roleAccount": c.cluster.account, "credentials": c.source, **render.design_json(d)}
+            for c, d in zip(clusters, designs, strict=True)
+        ],
+        "deploy_role": deploy_role,
+    }
+    where = _Where(bucket_name, key_facts.arn, clients.region, f", {len(clusters)} clusters")
+    return _report(args, results, where, about, central.design_line(designs))

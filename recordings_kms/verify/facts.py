@@ -92,6 +92,8 @@ class IdentityFacts:
     boundary: str | None = None
     #: Why ``documents`` is ``None``.
     problem: str = ""
+    #: A role's trust policy (``GetRole``'s ``AssumeRolePolicyDocument``), when it was read.
+    trust_policy: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

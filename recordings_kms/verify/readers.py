@@ -153,17 +153,18 @@ class _UnreadableError(Exception):
     """An identity policy set that cannot be read completely: the reason, in one line."""
 
 
-def gather_identity(clients: Clients, principal_arn: str) -> IdentityFacts:
+def gather_identity(clients: Clients, principal_arn: str, *, iam: IAMClient | None = None) -> IdentityFacts:
     """Every identity policy of the auth role or user (attached, inline, and a user's groups'), or why not.
 
     Never raises for IAM's answers: a denied or failed read becomes ``IdentityFacts.problem``, which
-    ``verify`` reports as a WARN (P5 then judges the resource policies only).
+    ``verify`` reports as a WARN (P5 then judges the resource policies only). ``iam``: a client with
+    another account's credentials (a cluster role of a workload account); default: ``clients``'.
     """
     principal = arns.parse_iam_principal(principal_arn)
     if principal is None or principal.kind not in ("role", "user"):
         return IdentityFacts(principal_arn, problem="not an IAM role or user ARN")
     try:
-        iam = iam_client(clients)
+        iam = iam or iam_client(clients)
         if principal.kind == "role":
             return _role_identity(iam, principal)
         return _user_identity(iam, principal)
@@ -231,12 +232,14 @@ def _role_identity(iam: IAMClient, principal: arns.IamPrincipalArn) -> IdentityF
         for name in page.get("PolicyNames", [])
     ]
     boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+    trust = role.get("AssumeRolePolicyDocument")
     return IdentityFacts(
         principal.arn,
         documents=(*attached, *inline),
         attached=len(attached),
         inline=len(inline),
         boundary=boundary,
+        trust_policy=_document(trust, f"the trust policy of {principal.arn}") if trust is not None else None,
     )
 
 

@@ -141,18 +141,27 @@ class Deployment:
             outputs.ACCESS_DESIGN: json.dumps(self.access_design()),
         }
         values.update(output_changes)
-        template = {
-            "Resources": {
-                "Marker": {
-                    "Type": "AWS::SSM::Parameter",
-                    "Properties": {"Name": f"/{name}/marker", "Type": "String", "Value": "x"},
-                }
-            },
-            "Outputs": {key: {"Value": value} for key, value in values.items() if value is not None},
-        }
-        extra = {"RoleARN": role_arn} if role_arn is not None else {}
-        cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template), **extra)
+        create_stack_with_outputs(cloudformation, name, values, role_arn=role_arn)
         return name
+
+
+def create_stack_with_outputs(cloudformation: Any, name: str, values: dict[str, Any], *, role_arn: str | None) -> None:
+    """A moto stack carrying ``values`` as outputs (an output ``None`` is left out), deployed as ``role_arn``.
+
+    moto's CloudFormation cannot create the package's stacks (no AWS::S3::BucketPolicy): a stand-in
+    resource carries the outputs.
+    """
+    template = {
+        "Resources": {
+            "Marker": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": f"/{name}/marker", "Type": "String", "Value": "x"},
+            }
+        },
+        "Outputs": {key: {"Value": value} for key, value in values.items() if value is not None},
+    }
+    extra = {"RoleARN": role_arn} if role_arn is not None else {}
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template), **extra)
 
 
 def auth_s3_policy(bucket_arn: str) -> dict[str, Any]:

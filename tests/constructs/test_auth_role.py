@@ -121,6 +121,69 @@ def test_pod_identity_trust_requires_the_service_account_session_tags(synth: Any
     assert not resources_of_type(template, "AWS::IAM::InstanceProfile")
 
 
+POD_IDENTITY_ROLE = "arn:aws:iam::444455556666:role/eks-pod-identity-teleport"
+
+
+def _chained(synth: Any) -> dict[str, Any]:
+    settings = AppSettings(
+        auth_trust=AuthTrust.POD_IDENTITY, service_account="teleport:auth", pod_identity_role_arn=POD_IDENTITY_ROLE
+    )
+    return synth(settings)  # type: ignore[no-any-return]
+
+
+def test_pod_identity_role_chaining_trusts_the_pod_identity_role_with_its_session_tags(synth: Any) -> None:
+    """``targetRoleArn``: the trust of AWS's example (EKS User Guide, "Access AWS Resources using EKS Pod Identity
+    Target IAM Roles", https://docs.aws.amazon.com/eks/latest/userguide/pod-id-assign-target-role.html): the Pod
+    Identity role's account root with ``aws:PrincipalArn``, sts:AssumeRole and sts:TagSession, the session tags."""
+    [statement] = _trust(_chained(synth))
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::444455556666:root"}
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/kubernetes-namespace": "teleport",
+            "aws:RequestTag/kubernetes-service-account": "auth",
+        },
+        "ArnEquals": {"aws:PrincipalArn": POD_IDENTITY_ROLE},
+    }
+    assert "pods.eks.amazonaws.com" not in str(statement)
+
+
+def _t1(template: dict[str, Any], expected: Any) -> Any:
+    """T1 on the template's auth role trust, resolved for the test account."""
+    from constructs_lib.core.prover.model import Design, Evidence
+    from constructs_lib.core.prover.trust import prove_t1
+    from constructs_lib.core.template import IntrinsicResolver
+
+    key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    role = only_resource(template, "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
+    trust = IntrinsicResolver(template, account=ACCOUNT, region="eu-west-1").resolve(role)
+    design = Design(
+        account=ACCOUNT,
+        region="eu-west-1",
+        key_arn=key,
+        key_id=key.rsplit("/", 1)[1],
+        bucket_name="b",
+        auth_role_arn=f"arn:aws:iam::{ACCOUNT}:role/auth",
+        auth_trusted=expected,
+    )
+    return prove_t1(design, Evidence(key_policy={}, auth_trust_policy=trust))
+
+
+def test_the_synthesized_trusts_pass_t1_and_chaining_admits_exactly_the_pod_identity_role(synth: Any) -> None:
+    from constructs_lib.core.prover.model import Verdict
+    from constructs_lib.core.prover.trust import trusted_principal
+
+    cases = [
+        (_chained(synth), trusted_principal("pod-identity", pod_identity_role_arn=POD_IDENTITY_ROLE)),
+        (synth(AppSettings(auth_trust=AuthTrust.POD_IDENTITY)), trusted_principal("pod-identity")),
+        (synth(), trusted_principal("ec2")),
+    ]
+    for template, expected in cases:
+        result = _t1(template, expected)
+        assert result.verdict is Verdict.PASS, result
+    assert _t1(_chained(synth), trusted_principal("pod-identity")).verdict is Verdict.FAIL
+
+
 def test_principal_trust(synth: Any) -> None:
     principal = f"arn:aws:iam::{ACCOUNT}:role/teleport-auth-nodes"
     template = synth(AppSettings(auth_trust=AuthTrust.PRINCIPAL, auth_principal=principal))

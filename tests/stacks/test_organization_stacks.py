@@ -61,7 +61,7 @@ LAYOUT = clusters.plan(AppSettings.from_context(CONTEXT))
 def test_every_proof_passes_for_every_cluster(assembly: Path) -> None:
     record = json.loads((assembly / RECORD_FILE).read_text())
     verdicts = {s["cluster"]: {r["id"]: r["verdict"] for r in s["results"]} for s in record["storages"]}
-    expected = dict.fromkeys(("P1", "P2", "P3", "P4", "P5", "P6", "P7"), "PASS")
+    expected = dict.fromkeys(("P1", "P2", "P3", "P4", "P5", "P6", "P7", "T1"), "PASS")
     assert verdicts == {"prod": expected, "staging": expected}
     p5 = next(r for s in record["storages"] for r in s["results"] if r["id"] == "P5")
     assert "not supplied" not in p5["summary"]  # the role's identity policy was read from its workload stack

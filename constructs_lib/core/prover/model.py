@@ -89,6 +89,19 @@ class Request:
 
 
 @dataclass(frozen=True)
+class TrustedPrincipal:
+    """Who the auth role's trust policy lets assume it (``prover.trust``, T1): one principal of a kind.
+
+    ``kind`` is a trust policy's principal type (``Service``, ``Federated`` or ``AWS``); ``session_tags``:
+    it must also be allowed ``sts:TagSession`` (EKS Pod Identity tags its sessions).
+    """
+
+    kind: str
+    value: str
+    session_tags: bool = False
+
+
+@dataclass(frozen=True)
 class Design:
     """The design parameters the properties are judged against."""
 
@@ -146,6 +159,8 @@ class Design:
     #: bucket: a cluster role of a workload account has that account's break-glass principals and the role its
     #: stack deploys with. None: ``guardrail_exempt_arns``, as in one account.
     auth_role_exempt_arns: tuple[str, ...] | None = None
+    #: Who may assume the auth role (T1, ``prover.trust``); None: its trust is not judged.
+    auth_trusted: TrustedPrincipal | None = None
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.match(self.account):
@@ -236,6 +251,8 @@ class Evidence:
     #: The replication role's trust policy (``Design.replication_role_arn``), where the evidence holds the role
     #: (the primary's); None: not judged here (R1 is then not asked).
     replication_trust_policy: Mapping[str, Any] | None = None
+    #: The auth role's trust policy (T1 with ``Design.auth_trusted``); None: not judged.
+    auth_trust_policy: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

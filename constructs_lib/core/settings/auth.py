@@ -11,7 +11,7 @@ from constructs_lib.core import arns
 from constructs_lib.core.kinds import Choice, Environment, Principal, PrincipalInput, Text, principal_arn
 from constructs_lib.core.problems import Problem, warning
 from constructs_lib.core.settings.model import Spec, _Settings, rule, setting
-from constructs_lib.core.settings.values import oidc_provider_rule, role_name_rule, service_account_rule
+from constructs_lib.core.settings.values import oidc_provider_rule, role_arn_rule, role_name_rule, service_account_rule
 
 
 class AuthTrust(StrEnum):
@@ -90,6 +90,18 @@ class AuthSettings(_Settings):
             default_doc="none",
         ),
     )
+    pod_identity_role_arn: str | None = setting(
+        None,
+        Spec(
+            "podIdentityRoleArn",
+            Text("IAM role ARN", role_arn_rule, optional=True),
+            "With `authTrust=pod-identity`: EKS Pod Identity role chaining (the association's `targetRoleArn` is the "
+            "auth role): the auth role trusts this role, the association's Pod Identity role in the EKS cluster's "
+            "account, with `sts:AssumeRole` and `sts:TagSession` (its account root, `aws:PrincipalArn` = this role, "
+            "and the service account's session tags), instead of `pods.eks.amazonaws.com`.",
+            default_doc="none: EKS Pod Identity assumes the auth role itself",
+        ),
+    )
     service_account: str = setting(
         "teleport:teleport",
         Spec(
@@ -100,7 +112,14 @@ class AuthSettings(_Settings):
     )
 
 
-TRUST_SETTINGS = ("auth_trust", "auth_principal", "oidc_provider_arn", "service_account", "auth_role_name")
+TRUST_SETTINGS = (
+    "auth_trust",
+    "auth_principal",
+    "oidc_provider_arn",
+    "service_account",
+    "auth_role_name",
+    "pod_identity_role_arn",
+)
 
 
 @rule(AuthSettings, *TRUST_SETTINGS)
@@ -126,6 +145,12 @@ def _trust_settings_match_the_trust(s: AuthSettings, env: Environment) -> Iterat
             yield from _oidc_provider_in_the_roles_account(s.oidc_provider_arn, env)
     elif s.oidc_provider_arn is not None:
         yield Problem("oidc_provider_arn", s.oidc_provider_arn, 'unset unless {auth_trust} is "irsa"')
+    if s.pod_identity_role_arn is not None and trust != AuthTrust.POD_IDENTITY:
+        yield Problem(
+            "pod_identity_role_arn",
+            s.pod_identity_role_arn,
+            'unset unless {auth_trust} is "pod-identity" (it names the Pod Identity role chaining into the auth role)',
+        )
 
 
 def _oidc_provider_in_the_roles_account(provider_arn: str, env: Environment) -> Iterator[Problem]:
