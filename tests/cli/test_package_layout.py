@@ -62,7 +62,7 @@ def test_every_folder_is_a_command_cli_dispatches_to() -> None:
         name, _, function = target.partition(".")
         assert callable(getattr(importlib.import_module(f"recordings_kms.{name}.command"), function)), target
     assert sorted(set(dispatched.values())) == COMMANDS
-    assert COMMANDS == ["migrate", "policy", "prove", "teleport_config", "upgrade_check", "verify"]
+    assert COMMANDS == ["import_check", "migrate", "policy", "prove", "teleport_config", "upgrade_check", "verify"]
 
 
 @pytest.mark.parametrize("path", sorted(p.name for p in PACKAGE.glob("*.py") if p.name not in ENTRIES))

@@ -89,7 +89,7 @@ def principal_arns(document: dict[str, Any]) -> set[str]:
 def test_every_proof_passes_for_every_cluster_on_its_own_key(assembly: Path) -> None:
     record = json.loads((assembly / RECORD_FILE).read_text())
     verdicts = {s["cluster"]: {r["id"]: r["verdict"] for r in s["results"]} for s in record["storages"]}
-    expected = dict.fromkeys(("P1", "P2", "P3", "P4", "P5", "P6", "P7"), "PASS")
+    expected = dict.fromkeys(("P1", "P2", "P3", "P4", "P5", "P6", "P7", "T1"), "PASS")  # T1: the trusts
     assert verdicts == {"prod": expected, "staging": expected}
     p7 = [r["summary"] for s in record["storages"] for r in s["results"] if r["id"] == "P7"]
     assert all("or use this cluster's own key" in summary for summary in p7)
